@@ -1,0 +1,154 @@
+// Package bot is the Telegram side of checkinbot: update intake, routing of
+// patients and clinicians, rendering prompts, sending with retries, and
+// escalation dispatch. It is the only package that imports tgbotapi.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/checkinbot/checkinbot/flows"
+	"github.com/checkinbot/checkinbot/store"
+)
+
+// Config is what the bot needs beyond its Telegram client and store.
+type Config struct {
+	// Protocol is the clinic's current protocol. Runs started on an older
+	// version finish on it when it is listed in Previous.
+	Protocol *flows.Protocol
+	Previous []*flows.Protocol
+	// Clinicians are the Telegram user ids allowed to act as clinicians.
+	Clinicians []int64
+	// EscalationChat receives escalations; 0 sends them to each clinician.
+	EscalationChat int64
+	// Workers bounds how many chats are handled at once.
+	Workers int
+	// InviteTTL is how long an enrolment link stays valid.
+	InviteTTL time.Duration
+	// Consumer names this instance in the outbox consumer group.
+	Consumer string
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// Bot handles Telegram updates for patients and clinicians.
+type Bot struct {
+	api        *tgbotapi.BotAPI
+	store      *store.Store
+	send       *sender
+	log        *slog.Logger
+	now        func() time.Time
+	protocol   *flows.Protocol
+	byVersion  map[string]*flows.Protocol
+	clinicians map[int64]bool
+	escChat    int64
+	workers    int
+	inviteTTL  time.Duration
+	consumer   string
+
+	inflight sync.WaitGroup
+}
+
+// New wires a bot. api must come from Connect (or point at an emulator).
+func New(api *tgbotapi.BotAPI, st *store.Store, cfg Config) (*Bot, error) {
+	if cfg.Protocol == nil {
+		return nil, errors.New("bot: no protocol")
+	}
+	b := &Bot{
+		api:        api,
+		store:      st,
+		log:        cfg.Logger,
+		now:        cfg.Now,
+		protocol:   cfg.Protocol,
+		byVersion:  map[string]*flows.Protocol{},
+		clinicians: map[int64]bool{},
+		escChat:    cfg.EscalationChat,
+		workers:    cfg.Workers,
+		inviteTTL:  cfg.InviteTTL,
+		consumer:   cfg.Consumer,
+	}
+	if b.log == nil {
+		b.log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	if b.workers <= 0 {
+		b.workers = 16
+	}
+	if b.inviteTTL <= 0 {
+		b.inviteTTL = 7 * 24 * time.Hour
+	}
+	if b.consumer == "" {
+		host, _ := os.Hostname()
+		b.consumer = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	for _, p := range append(cfg.Previous, cfg.Protocol) {
+		b.byVersion[p.Version] = p
+	}
+	for _, id := range cfg.Clinicians {
+		b.clinicians[id] = true
+	}
+	b.send = newSender(api, b.log)
+	return b, nil
+}
+
+// Username is the bot's Telegram username, as used in invite links.
+func (b *Bot) Username() string { return b.api.Self.UserName }
+
+// Run polls for updates and dispatches escalations until ctx is cancelled,
+// then waits for the updates in hand to finish. Cancel the context passed to
+// Connect together with ctx so that a long poll in progress ends at once.
+func (b *Bot) Run(ctx context.Context) error {
+	b.registerCommands(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		b.dispatchLoop(ctx)
+	}()
+	err := b.pollLoop(ctx)
+	wg.Wait()
+	return err
+}
+
+// registerCommands publishes the patient command menu; failure only costs
+// the menu, so it is logged, not fatal.
+func (b *Bot) registerCommands(ctx context.Context) {
+	cmds := tgbotapi.NewSetMyCommands(
+		tgbotapi.BotCommand{Command: "checkin", Description: "Safety check before your dose"},
+		tgbotapi.BotCommand{Command: "after", Description: "Check-in after your session"},
+		tgbotapi.BotCommand{Command: "status", Description: "Where you are"},
+		tgbotapi.BotCommand{Command: "resume", Description: "Show the current question again"},
+		tgbotapi.BotCommand{Command: "cancel", Description: "Stop the current check-in"},
+		tgbotapi.BotCommand{Command: "help", Description: "What this bot does"},
+	)
+	if err := b.send.request(ctx, cmds); err != nil {
+		b.log.Warn("setMyCommands failed", "error", err.Error())
+	}
+}
+
+// protocolFor returns the protocol a session's run must finish on.
+func (b *Bot) protocolFor(s flows.Session) *flows.Protocol {
+	if p, ok := b.byVersion[s.ProtocolVersion]; ok && s.Flow != "" {
+		return p
+	}
+	return b.protocol
+}
+
+// chatRef is a short, stable pseudonym of a chat id for logs: enough to
+// follow one conversation through the log, without the Telegram id itself.
+func chatRef(chatID int64) string {
+	h := fnv.New32a()
+	h.Write([]byte(strconv.FormatInt(chatID, 10)))
+	return fmt.Sprintf("%08x", h.Sum32())
+}

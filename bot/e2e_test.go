@@ -1,0 +1,269 @@
+package bot_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/checkinbot/checkinbot/bot/telegramtest"
+	"github.com/checkinbot/checkinbot/store/redistest"
+)
+
+// Question texts of the default protocol, as the tests find them.
+const (
+	qSitter    = "sober adult"
+	qDriving   = "stay off the road"
+	qVitals    = "measure your blood pressure"
+	qSubstance = "past 24 hours"
+	qFasting   = "eaten anything"
+	qHealth    = "changed with your health"
+	qSelfHarm  = "better off dead"
+	qSetting   = "safe and comfortable"
+)
+
+// preDose is the default pre-dose check in order, with each item's safe answer
+// ("" for the typed vitals item).
+var preDose = []struct{ question, safe string }{
+	{qSitter, "Yes"}, {qDriving, "Yes"}, {qVitals, ""}, {qSubstance, "No"},
+	{qFasting, "No"}, {qHealth, "No"}, {qSelfHarm, "No"}, {qSetting, "Yes"},
+}
+
+// answerPreDoseUntil answers the pre-dose check safely up to (not including)
+// the item whose question is stop ("" answers everything).
+func (h *harness) answerPreDoseUntil(stop string) {
+	h.t.Helper()
+	for _, item := range preDose {
+		if item.question == stop {
+			return
+		}
+		if item.safe == "" {
+			h.expect(patient.ID, item.question)
+			h.say(patient, "128/82 72")
+			continue
+		}
+		h.answer(item.question, item.safe)
+	}
+}
+
+func TestEnrolmentAndReusedInvite(t *testing.T) {
+	h := newHarness(t)
+	code := h.enroll(patient, "P-0042")
+
+	h.say(stranger, "/start "+code)
+	h.expect(stranger.ID, "already been used")
+	h.say(stranger, "/checkin")
+	h.expect(stranger.ID, "invite link from your clinic")
+	h.say(stranger, "/start no-such-code")
+	h.expect(stranger.ID, "not valid or has expired")
+	h.say(stranger, "/start bad code with spaces!")
+	h.expect(stranger.ID, "not valid or has expired")
+
+	// The patient opening their own link again is told they are connected.
+	h.say(patient, "/start "+code)
+	h.expect(patient.ID, "already connected")
+
+	// Labels that could carry a name or markup are refused.
+	h.say(clinician, "/enroll Jane Doe")
+	h.expect(clinician.ID, "Usage: /enroll")
+	h.say(clinician, "/enroll")
+	h.expect(clinician.ID, "Usage: /enroll")
+}
+
+func TestStrangerLeavesNoTrace(t *testing.T) {
+	h := newHarness(t)
+	before := redistest.Keys(t, h.redisURL)
+	h.say(stranger, "hello?")
+	h.expect(stranger.ID, "invite link from your clinic")
+	h.say(stranger, "/checkin")
+	h.expect(stranger.ID, "invite link from your clinic")
+	h.say(stranger, "/start AAAAAAAAAAAAAAAAAAAAAA")
+	h.expect(stranger.ID, "not valid or has expired")
+	after := redistest.Keys(t, h.redisURL)
+	if strings.Join(before, ",") != strings.Join(after, ",") {
+		t.Fatalf("a stranger's messages changed Redis keys:\nbefore %v\nafter  %v", before, after)
+	}
+	for _, k := range after {
+		if strings.Contains(k, "2001") {
+			t.Fatalf("key %q names the stranger", k)
+		}
+	}
+}
+
+func TestClearedCheckInAndDoseButton(t *testing.T) {
+	h := newHarness(t)
+	h.enroll(patient, "P-0042")
+	h.say(patient, "/checkin")
+	h.answerPreDoseUntil("")
+	cleared := h.expectButtons(patient.ID, "I've taken my dose", "clear to take")
+	h.press(patient, patient.ID, "I've taken my dose")
+	h.expect(patient.ID, "noted the time")
+
+	// The dose button is settled: it cannot be pressed twice.
+	for _, m := range h.tg.Messages(patient.ID) {
+		if m.ID == cleared.ID && len(m.Buttons) != 0 {
+			t.Fatalf("dose button still shown after it was pressed: %+v", m.Buttons)
+		}
+	}
+	// The completed check-in is recorded with its answers and outcome.
+	checkins, err := h.st.CheckIns(context.Background(), patient.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(checkins) != 1 || checkins[0].Outcome != "cleared" || len(checkins[0].Answers) != len(preDose) {
+		t.Fatalf("recorded check-ins = %+v, want one cleared with %d answers", checkins, len(preDose))
+	}
+	if checkins[0].ProtocolVersion == "" || checkins[0].EndedAt.Before(checkins[0].StartedAt) {
+		t.Fatalf("check-in lacks version or times: %+v", checkins[0])
+	}
+}
+
+func TestEachHoldRule(t *testing.T) {
+	cases := []struct {
+		name, question, answer string
+		hold                   string // part of the hold message
+		level                  string // escalation level, "" for none
+	}{
+		{"no sitter", qSitter, "No", "sober needs to be with you", ""},
+		{"will drive", qDriving, "No", "driving or using machinery", ""},
+		{"substances", qSubstance, "Yes", "slow your breathing", "ROUTINE"},
+		{"not fasting", qFasting, "Yes", "empty stomach", ""},
+		{"health change", qHealth, "Yes", "care team should take a look", "ROUTINE"},
+		{"self-harm", qSelfHarm, "Yes", "pause today's dose", "URGENT"},
+		{"unsafe setting", qSetting, "No", "stay sitting or lying down", ""},
+	}
+	h := newHarness(t)
+	h.enroll(patient, "P-0042")
+	h.say(clinician, "/help") // the clinician has opened a chat with the bot
+	h.expect(clinician.ID, "Clinician commands")
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h.t = t
+			h.say(patient, "/checkin")
+			h.answerPreDoseUntil(c.question)
+			h.answer(c.question, c.answer)
+			h.expect(patient.ID, c.hold)
+			if c.level != "" {
+				h.expect(clinician.ID, c.level, "P-0042")
+			}
+		})
+	}
+}
+
+func TestVitalsHighTwiceHoldsAndEscalatesHigh(t *testing.T) {
+	h := newHarness(t)
+	h.enroll(patient, "P-0042")
+	h.say(clinician, "/help")
+	h.expect(clinician.ID, "Clinician commands")
+	h.say(patient, "/checkin")
+	h.answerPreDoseUntil(qVitals)
+	h.expect(patient.ID, qVitals)
+
+	h.say(patient, "bp is high")
+	h.expect(patient.ID, "128/82 72") // a re-ask with an example
+	h.say(patient, "90/120 70")
+	h.expect(patient.ID, "128/82 72") // diastolic above systolic: re-ask
+	h.say(patient, "172/95 88")
+	h.expect(patient.ID, "10 minutes")
+	h.say(patient, "168/94 90")
+	h.expect(patient.ID, "still above the safe limit")
+	esc := h.expect(clinician.ID, "HIGH", "P-0042")
+	if !strings.Contains(esc.Text, "168/94") {
+		t.Errorf("escalation does not show the re-measured reading: %q", esc.Text)
+	}
+}
+
+func TestSelfHarmEscalatesUrgentWithCrisisResources(t *testing.T) {
+	h := newHarness(t)
+	h.enroll(patient, "P-0042")
+	h.say(clinician, "/help")
+	h.expect(clinician.ID, "Clinician commands")
+	h.say(patient, "/checkin")
+	h.answerPreDoseUntil(qSelfHarm)
+	h.answer(qSelfHarm, "Yes")
+
+	// The crisis resources come with the reply to that very answer.
+	h.expect(patient.ID, "988", "911", "+1 555 010 0199", "care team")
+	esc := h.expect(clinician.ID, "URGENT", "P-0042")
+	if buttonData(esc, "Acknowledge") == "" {
+		t.Fatalf("escalation has no Acknowledge button: %+v", esc)
+	}
+}
+
+func TestAcknowledgeOnlyByClinicians(t *testing.T) {
+	const group = -100500
+	assistant := telegramtest.User{ID: 777, FirstName: "Alex"} // in the group, not a clinician
+	h := newHarness(t, withEscalationChat(group))
+	h.tg.SendGroupText(assistant, group, "hello team")
+	h.enroll(patient, "P-0042")
+	h.say(patient, "/checkin")
+	h.answerPreDoseUntil(qSelfHarm)
+	h.answer(qSelfHarm, "Yes")
+	esc := h.expect(group, "URGENT", "P-0042")
+	data := buttonData(esc, "Acknowledge")
+
+	updateID, err := h.tg.PressButton(assistant, group, esc.ID, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := h.callbackAnswer(updateID); !strings.Contains(a.Text, "Only the care team") || !a.ShowAlert {
+		t.Fatalf("non-clinician's press answered %+v", a)
+	}
+	if rec := h.escalation(esc); rec.State != "open" {
+		t.Fatalf("a non-clinician's press changed the escalation: %+v", rec)
+	}
+
+	h.press(clinician, group, "Acknowledge", "URGENT")
+	h.tg.ExpectMessage(t, group, wait, func(m telegramtest.Message) bool {
+		return m.ID == esc.ID && strings.Contains(m.Text, "Acknowledged by Dana") && len(m.Buttons) == 0
+	})
+	h.expect(patient.ID, "care team has seen your message")
+	if rec := h.escalation(esc); rec.AckedBy != clinician.ID || rec.AckedAt.IsZero() {
+		t.Fatalf("acknowledgement not recorded: %+v", rec)
+	}
+}
+
+func TestRestartMidFlowLosesNothing(t *testing.T) {
+	h := newHarness(t)
+	h.enroll(patient, "P-0042")
+	h.say(patient, "/checkin")
+	h.answer(qSitter, "Yes")
+	h.expectButtons(patient.ID, "Yes", qDriving)
+
+	h.stopBot()
+	h.startBot()
+
+	h.answer(qDriving, "Yes")
+	h.expect(patient.ID, qVitals)
+	h.say(patient, "120/80 70")
+	h.answer(qSubstance, "No")
+	h.expectButtons(patient.ID, "Yes", qFasting)
+}
+
+func TestFreeTextWhereButtonExpected(t *testing.T) {
+	h := newHarness(t)
+	h.enroll(patient, "P-0042")
+	h.say(patient, "/checkin")
+	h.expectButtons(patient.ID, "Yes", qSitter)
+	h.say(patient, "my friend is coming later")
+	// The question comes again, with its buttons.
+	h.expectButtons(patient.ID, "Yes", qSitter)
+	// Typed yes works too.
+	h.say(patient, "yes")
+	h.expectButtons(patient.ID, "Yes", qDriving)
+}
+
+func TestPostSessionRedFlag(t *testing.T) {
+	h := newHarness(t)
+	h.enroll(patient, "P-0042")
+	h.say(clinician, "/help")
+	h.expect(clinician.ID, "Clinician commands")
+	h.say(patient, "/after")
+	h.answer("mood", "About the same")
+	h.answer("nausea", "None")
+	h.answer("dizziness", "Mild")
+	h.answer("headache", "None")
+	h.answer("detached", "A little")
+	h.answer("chest pain", "Yes")
+	h.expect(patient.ID, "911")
+	h.expect(clinician.ID, "URGENT", "P-0042")
+}

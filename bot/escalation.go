@@ -1,0 +1,182 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/checkinbot/checkinbot/flows"
+	"github.com/checkinbot/checkinbot/store"
+)
+
+// outboxBlock is how long one outbox read waits for new entries; it also
+// bounds how long shutdown waits for the dispatcher.
+const outboxBlock = 2 * time.Second
+
+// dispatchLoop delivers escalations from the outbox to the clinicians. An
+// entry is acknowledged in the outbox only after Telegram accepted at least
+// one copy; until then it stays pending, and any instance reclaims it.
+func (b *Bot) dispatchLoop(ctx context.Context) {
+	for ctx.Err() == nil {
+		entries, err := b.store.ReadOutbox(ctx, b.consumer, 10, outboxBlock)
+		if err != nil {
+			if ctx.Err() == nil {
+				b.log.Error("reading the escalation outbox failed", "error", err.Error())
+				sleep(ctx, time.Second)
+			}
+			continue
+		}
+		for _, e := range entries {
+			// Delivery runs on its own context so a shutdown does not cut an
+			// escalation off half sent.
+			dctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			if err := b.dispatch(dctx, e); err != nil {
+				b.log.Error("escalation not delivered yet; it stays in the outbox",
+					"escalation", e.EscalationID, "error", err.Error())
+			}
+			cancel()
+		}
+	}
+}
+
+// dispatch sends one escalation to every recipient that has not had it yet.
+func (b *Bot) dispatch(ctx context.Context, e store.OutboxEntry) error {
+	rec, err := b.store.Escalation(ctx, e.EscalationID)
+	if errors.Is(err, store.ErrNotFound) {
+		b.log.Error("outbox names an unknown escalation", "escalation", e.EscalationID)
+		return b.store.AckOutbox(ctx, e.StreamID)
+	}
+	if err != nil {
+		return err
+	}
+	sent := map[int64]bool{}
+	for _, ref := range rec.Messages {
+		sent[ref.ChatID] = true
+	}
+	for _, chatID := range b.escalationRecipients() {
+		if sent[chatID] {
+			continue
+		}
+		msg := tgbotapi.NewMessage(chatID, escalationText(rec))
+		msg.ReplyMarkup = tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+			tgbotapi.NewInlineKeyboardButtonData("Acknowledge", ackData(rec.ID))))
+		m, err := b.send.send(ctx, msg)
+		if isUnreachable(err) {
+			b.log.Warn("clinician chat unreachable (has the clinician started the bot?)",
+				"escalation", rec.ID, "chat", chatRef(chatID))
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := b.store.AddEscalationMessage(ctx, rec.ID, store.MessageRef{ChatID: chatID, MessageID: m.MessageID}); err != nil {
+			return err
+		}
+		sent[chatID] = true
+	}
+	if len(sent) == 0 {
+		return errors.New("no clinician chat accepted the escalation")
+	}
+	b.log.Info("escalation delivered", "escalation", rec.ID, "level", string(rec.Level), "copies", len(sent))
+	return b.store.AckOutbox(ctx, e.StreamID)
+}
+
+// escalationRecipients are the chats an escalation goes to.
+func (b *Bot) escalationRecipients() []int64 {
+	if b.escChat != 0 {
+		return []int64{b.escChat}
+	}
+	ids := make([]int64, 0, len(b.clinicians))
+	for id := range b.clinicians {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// levelMarks make the level visible at a glance in a busy group chat.
+var levelMarks = map[flows.Level]string{flows.Urgent: "🔴", flows.High: "🟠", flows.Routine: "🔵"}
+
+// escalationText is what clinicians read: the minimum necessary, the patient
+// named only by the clinic's label.
+func escalationText(rec store.EscalationRecord) string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%s %s escalation · patient %s\n", levelMarks[rec.Level], rec.Level, rec.Patient)
+	fmt.Fprintf(&sb, "Flow: %s\n", rec.Flow)
+	if rec.Question != "" {
+		fmt.Fprintf(&sb, "Question: %s\n", rec.Question)
+	}
+	if rec.Answer != "" {
+		fmt.Fprintf(&sb, "Answer: %s\n", rec.Answer)
+	}
+	if rec.Reason != "" {
+		fmt.Fprintf(&sb, "Why: %s\n", rec.Reason)
+	}
+	fmt.Fprintf(&sb, "Raised: %s", clock(rec.At))
+	if !rec.AckedAt.IsZero() {
+		fmt.Fprintf(&sb, "\n\n✅ Acknowledged by %s at %s", rec.AckedByName, clock(rec.AckedAt))
+	}
+	return truncate(sb.String(), maxMessageLen)
+}
+
+// handleAcknowledge records a clinician's acknowledgement and shows it on
+// every copy of the escalation; the patient hears that a person has seen it.
+func (b *Bot) handleAcknowledge(ctx context.Context, q *tgbotapi.CallbackQuery, id string) error {
+	if !b.clinicians[q.From.ID] {
+		return b.send.request(ctx, tgbotapi.NewCallbackWithAlert(q.ID, textOnlyClinicians))
+	}
+	rec, first, err := b.store.Acknowledge(ctx, id, q.From.ID, displayName(q.From), b.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return b.answerCallback(ctx, q, "This escalation no longer exists.")
+	}
+	if err != nil {
+		return err
+	}
+	notice := "Acknowledged."
+	if !first {
+		notice = "Already acknowledged by " + rec.AckedByName + "."
+	}
+	_ = b.answerCallback(ctx, q, notice)
+	refs := rec.Messages
+	if q.Message != nil && q.Message.Chat != nil && !hasRef(refs, q.Message.Chat.ID, q.Message.MessageID) {
+		refs = append(refs, store.MessageRef{ChatID: q.Message.Chat.ID, MessageID: q.Message.MessageID})
+	}
+	for _, ref := range refs {
+		edit := tgbotapi.NewEditMessageText(ref.ChatID, ref.MessageID, escalationText(rec))
+		edit.ReplyMarkup = noKeyboard()
+		if err := b.send.request(ctx, edit); err != nil {
+			b.log.Warn("could not mark an escalation copy acknowledged", "escalation", id, "error", err.Error())
+		}
+	}
+	if first {
+		b.log.Info("escalation acknowledged", "escalation", id, "clinician", q.From.ID)
+		if err := b.reply(ctx, rec.ChatID, textAckToPatient); err != nil {
+			b.log.Warn("could not tell the patient about the acknowledgement", "escalation", id, "error", err.Error())
+		}
+	}
+	return nil
+}
+
+func hasRef(refs []store.MessageRef, chatID int64, msgID int) bool {
+	for _, r := range refs {
+		if r.ChatID == chatID && r.MessageID == msgID {
+			return true
+		}
+	}
+	return false
+}
+
+// displayName is how a clinician appears on an acknowledgement.
+func displayName(u *tgbotapi.User) string {
+	name := strings.TrimSpace(u.FirstName + " " + u.LastName)
+	if name == "" && u.UserName != "" {
+		name = "@" + u.UserName
+	}
+	if name == "" {
+		name = fmt.Sprintf("clinician %d", u.ID)
+	}
+	return name
+}

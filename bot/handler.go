@@ -1,0 +1,107 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/checkinbot/checkinbot/flows"
+)
+
+// HandleUpdate handles one update completely: it routes it to the patient or
+// clinician side, commits the resulting state and sends the replies. An
+// error means the update may be retried (it is de-duplicated by id).
+func (b *Bot) HandleUpdate(ctx context.Context, u tgbotapi.Update) (err error) {
+	defer func() {
+		// A bug must not take the process down with every other chat.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: panic handling update: %v", errPermanent, r)
+		}
+	}()
+	switch {
+	case u.CallbackQuery != nil:
+		return b.handleCallback(ctx, u.UpdateID, u.CallbackQuery)
+	case u.Message != nil:
+		return b.handleMessage(ctx, u.UpdateID, u.Message)
+	}
+	return nil // kinds we do not ask for (allowedUpdates); nothing to answer
+}
+
+func (b *Bot) handleMessage(ctx context.Context, updateID int, m *tgbotapi.Message) error {
+	if m.From == nil || m.Chat == nil || m.From.IsBot {
+		return nil
+	}
+	cmd, args := command(m)
+	if b.clinicians[m.From.ID] && isClinicianCommand(cmd, args) {
+		return b.handleClinician(ctx, m, cmd, args)
+	}
+	if !m.Chat.IsPrivate() {
+		// Patients talk to the bot privately; in the clinicians' group only
+		// clinician commands are for us.
+		return nil
+	}
+	return b.handlePatientMessage(ctx, updateID, m, cmd, args)
+}
+
+func (b *Bot) handleCallback(ctx context.Context, updateID int, q *tgbotapi.CallbackQuery) error {
+	if q.From == nil {
+		return nil
+	}
+	if id, ok := parseAckData(q.Data); ok {
+		return b.handleAcknowledge(ctx, q, id)
+	}
+	press, ok := flows.DecodeAnswer(q.Data)
+	if !ok || q.Message == nil || q.Message.Chat == nil || !q.Message.Chat.IsPrivate() {
+		return b.answerCallback(ctx, q, textStaleButton)
+	}
+	return b.handlePatientButton(ctx, updateID, q, press)
+}
+
+// answerCallback stops the client's spinner, with an optional short notice.
+// Its failure never fails the update: after a restart the query may be too
+// old to answer, and the chat message that follows is what matters.
+func (b *Bot) answerCallback(ctx context.Context, q *tgbotapi.CallbackQuery, text string) error {
+	if err := b.send.request(ctx, tgbotapi.NewCallback(q.ID, text)); err != nil {
+		b.log.Warn("answerCallbackQuery failed", "error", err.Error())
+	}
+	return nil
+}
+
+// command splits a message into its bot command (lower-case, without the
+// slash or @botname) and arguments; cmd is "" for plain text.
+func command(m *tgbotapi.Message) (cmd, args string) {
+	if m.IsCommand() {
+		return strings.ToLower(m.Command()), strings.TrimSpace(m.CommandArguments())
+	}
+	// Telegram marks commands with an entity; a message typed as "/checkin"
+	// by a client that does not is still a command.
+	text := strings.TrimSpace(m.Text)
+	if strings.HasPrefix(text, "/") {
+		name, rest, _ := strings.Cut(text[1:], " ")
+		name, _, _ = strings.Cut(name, "@")
+		return strings.ToLower(name), strings.TrimSpace(rest)
+	}
+	return "", ""
+}
+
+// ackPrefix starts the callback data of an escalation's [Acknowledge] button.
+const ackPrefix = "k:"
+
+func ackData(escalationID string) string { return ackPrefix + escalationID }
+
+// parseAckData decodes [Acknowledge] callback data; ids are short and
+// alphanumeric, anything else is refused.
+func parseAckData(data string) (string, bool) {
+	id, ok := strings.CutPrefix(data, ackPrefix)
+	if !ok || id == "" || len(id) > 40 {
+		return "", false
+	}
+	for _, r := range id {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-') {
+			return "", false
+		}
+	}
+	return id, true
+}

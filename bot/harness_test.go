@@ -1,0 +1,323 @@
+package bot_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/checkinbot/checkinbot/bot"
+	"github.com/checkinbot/checkinbot/bot/telegramtest"
+	"github.com/checkinbot/checkinbot/flows"
+	"github.com/checkinbot/checkinbot/store"
+	"github.com/checkinbot/checkinbot/store/redistest"
+)
+
+// The people of the end-to-end tests.
+var (
+	clinician = telegramtest.User{ID: 500, FirstName: "Dana", Username: "dr_dana"}
+	patient   = telegramtest.User{ID: 1001, FirstName: "Pat"}
+	stranger  = telegramtest.User{ID: 2001, FirstName: "Sam"}
+)
+
+// wait bounds every expectation; generous because -race slows things down.
+const wait = 10 * time.Second
+
+// harness runs the real bot against the Bot API emulator and a private
+// redis-server, and lets a test act as patients and clinicians.
+type harness struct {
+	t        testing.TB
+	tg       *telegramtest.Server
+	redisURL string
+	st       *store.Store
+	proto    func() *flows.Protocol
+	opts     []option
+
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	// seen is, per chat, the newest message a test expectation consumed;
+	// expectations look only at messages after it.
+	seen map[int64]int
+}
+
+// option adjusts the bot configuration of a harness.
+type option func(*bot.Config)
+
+// withEscalationChat sends escalations to a group chat instead of to each
+// clinician's private chat.
+func withEscalationChat(id int64) option {
+	return func(c *bot.Config) { c.EscalationChat = id }
+}
+
+func newHarness(t testing.TB, opts ...option) *harness {
+	t.Helper()
+	h := &harness{
+		opts:     opts,
+		t:        t,
+		tg:       telegramtest.NewServer(),
+		redisURL: redistest.Start(t),
+		seen:     map[int64]int{},
+		proto: func() *flows.Protocol {
+			p := flows.Default()
+			p.SetOnCall("+1 555 010 0199")
+			return p
+		},
+	}
+	t.Cleanup(h.tg.Close)
+	st, err := store.Open(context.Background(), h.redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	h.st = st
+	h.startBot()
+	t.Cleanup(h.stopBot)
+	return h
+}
+
+// startBot starts a bot process-equivalent: its own Telegram client, store
+// connection and goroutines, sharing only the emulator and Redis.
+func (h *harness) startBot() {
+	h.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	api, err := bot.Connect(ctx, h.tg.Token(), h.tg.Endpoint())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), h.redisURL)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	cfg := bot.Config{
+		Protocol:   h.proto(),
+		Clinicians: []int64{clinician.ID},
+		Logger:     slog.New(slog.NewTextHandler(testLogWriter{h.t}, nil)),
+	}
+	for _, o := range h.opts {
+		o(&cfg)
+	}
+	b, err := bot.New(api, st, cfg)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer st.Close()
+		if err := b.Run(ctx); err != nil {
+			h.t.Errorf("bot.Run: %v", err)
+		}
+	}()
+	h.mu.Lock()
+	h.cancel, h.done = cancel, done
+	h.mu.Unlock()
+	// Ready once it polls: updates sent from now on are seen.
+	wctx, wcancel := context.WithTimeout(context.Background(), wait)
+	defer wcancel()
+	if err := h.tg.WaitPolling(wctx); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// stopBot shuts the bot down gracefully and waits for it.
+func (h *harness) stopBot() {
+	h.mu.Lock()
+	cancel, done := h.cancel, h.done
+	h.cancel = nil
+	h.mu.Unlock()
+	if cancel == nil {
+		return
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(wait):
+		h.t.Error("bot did not stop within the deadline")
+	}
+}
+
+// say sends text from u in u's private chat.
+func (h *harness) say(u telegramtest.User, text string) {
+	h.tg.SendText(u, text)
+}
+
+// expect waits for a new message in chat (newer than the last one an
+// expectation consumed) whose text contains every part, and consumes it.
+func (h *harness) expect(chatID int64, parts ...string) telegramtest.Message {
+	h.t.Helper()
+	return h.expectMatch(chatID, func(m telegramtest.Message) bool { return containsAll(m.Text, parts...) })
+}
+
+// expectButtons is expect for a message that offers a button labelled label.
+func (h *harness) expectButtons(chatID int64, label string, parts ...string) telegramtest.Message {
+	h.t.Helper()
+	return h.expectMatch(chatID, func(m telegramtest.Message) bool {
+		return buttonData(m, label) != "" && containsAll(m.Text, parts...)
+	})
+}
+
+func (h *harness) expectMatch(chatID int64, match func(telegramtest.Message) bool) telegramtest.Message {
+	h.t.Helper()
+	h.mu.Lock()
+	after := h.seen[chatID]
+	h.mu.Unlock()
+	m := h.tg.ExpectMessage(h.t, chatID, wait, func(m telegramtest.Message) bool {
+		return m.ID > after && match(m)
+	})
+	h.mu.Lock()
+	h.seen[chatID] = m.ID
+	h.mu.Unlock()
+	return m
+}
+
+// say sends text from u in u's private chat.
+func (h *harness) say(u telegramtest.User, text string) {
+	h.tg.SendText(u, text)
+}
+
+// expect waits for a new message in chat (newer than the last one an
+// expectation consumed) whose text contains every part, and consumes it.
+func (h *harness) expect(chatID int64, parts ...string) telegramtest.Message {
+	h.t.Helper()
+	return h.expectMatch(chatID, func(m telegramtest.Message) bool { return containsAll(m.Text, parts...) })
+}
+
+// expectButtons is expect for a message that offers a button labelled label.
+func (h *harness) expectButtons(chatID int64, label string, parts ...string) telegramtest.Message {
+	h.t.Helper()
+	return h.expectMatch(chatID, func(m telegramtest.Message) bool {
+		return buttonData(m, label) != "" && containsAll(m.Text, parts...)
+	})
+}
+
+func (h *harness) expectMatch(chatID int64, match func(telegramtest.Message) bool) telegramtest.Message {
+	h.t.Helper()
+	h.mu.Lock()
+	after := h.seen[chatID]
+	h.mu.Unlock()
+	m := h.tg.ExpectMessage(h.t, chatID, wait, func(m telegramtest.Message) bool {
+		return m.ID > after && match(m)
+	})
+	h.mu.Lock()
+	h.seen[chatID] = m.ID
+	h.mu.Unlock()
+	return m
+}
+
+// quiet asserts that no new message reached chat: it sends a probe the bot
+// always answers (/help) and checks that the answer is the only new message.
+func (h *harness) quiet(u telegramtest.User) {
+	h.t.Helper()
+	h.mu.Lock()
+	after := h.seen[u.ID]
+	h.mu.Unlock()
+	h.say(u, "/help")
+	m := h.expect(u.ID, "/checkin")
+	for _, other := range h.tg.Messages(u.ID) {
+		if other.ID > after && other.ID != m.ID {
+			h.t.Fatalf("unexpected message to chat %d: %q", u.ID, other.Text)
+		}
+	}
+}
+
+// press waits for the newest message in u's chat that shows a button
+// labelled label (and whose text contains every part), and presses it.
+func (h *harness) press(u telegramtest.User, chatID int64, label string, parts ...string) telegramtest.Message {
+	h.t.Helper()
+	m := h.tg.ExpectMessage(h.t, chatID, wait, func(m telegramtest.Message) bool {
+		return buttonData(m, label) != "" && containsAll(m.Text, parts...)
+	})
+	if _, err := h.tg.PressButton(u, chatID, m.ID, buttonData(m, label)); err != nil {
+		h.t.Fatal(err)
+	}
+	return m
+}
+
+// answer presses label on the question whose text contains question.
+func (h *harness) answer(question, label string) {
+	h.t.Helper()
+	h.press(patient, patient.ID, label, question)
+}
+
+// enroll has the clinician enrol label and u open the invite link.
+func (h *harness) enroll(u telegramtest.User, label string) string {
+	h.t.Helper()
+	code := h.invite(label)
+	h.say(u, "/start "+code)
+	h.expect(u.ID, "Welcome")
+	return code
+}
+
+// invite has the clinician create an invite for label and returns its code.
+func (h *harness) invite(label string) string {
+	h.t.Helper()
+	h.say(clinician, "/enroll "+label)
+	m := h.expect(clinician.ID, "Invite for "+label)
+	_, after, ok := strings.Cut(m.Text, "?start=")
+	if !ok {
+		h.t.Fatalf("no invite link in %q", m.Text)
+	}
+	return strings.Fields(after)[0]
+}
+
+func buttonData(m telegramtest.Message, label string) string {
+	for _, row := range m.Buttons {
+		for _, b := range row {
+			if b.Text == label {
+				return b.Data
+			}
+		}
+	}
+	return ""
+}
+
+func containsAll(s string, parts ...string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// callbackAnswer waits for the bot's answer to the button press of updateID.
+func (h *harness) callbackAnswer(updateID int) telegramtest.CallbackAnswer {
+	h.t.Helper()
+	deadline := time.Now().Add(wait)
+	for time.Now().Before(deadline) {
+		for _, a := range h.tg.CallbackAnswers() {
+			if a.UpdateID == updateID {
+				return a
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	h.t.Fatalf("the bot never answered the button press of update %d", updateID)
+	return telegramtest.CallbackAnswer{}
+}
+
+// testLogWriter sends the bot's log to the test's log, shown on failure.
+type testLogWriter struct{ t testing.TB }
+
+func (w testLogWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// escalation reads the stored record of the escalation shown in m.
+func (h *harness) escalation(m telegramtest.Message) store.EscalationRecord {
+	h.t.Helper()
+	id, ok := strings.CutPrefix(buttonData(m, "Acknowledge"), "k:")
+	if !ok {
+		h.t.Fatalf("message has no Acknowledge button: %q", m.Text)
+	}
+	rec, err := h.st.Escalation(context.Background(), id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return rec
+}

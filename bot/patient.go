@@ -1,0 +1,269 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/checkinbot/checkinbot/flows"
+	"github.com/checkinbot/checkinbot/store"
+)
+
+// decision computes one engine step from the protocol the session runs on,
+// the session as loaded and the time.
+type decision func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error)
+
+// startFlow is the decision of a command that starts a flow: a new run
+// always starts on the clinic's current protocol.
+func (b *Bot) startFlow(flowID string) decision {
+	return func(_ *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
+		return b.protocol.Start(s, flowID, now)
+	}
+}
+
+// patientFlows maps patient commands to the flows they start.
+var patientFlows = map[string]string{
+	"checkin":  flows.FlowPreDose,
+	"after":    flows.FlowPostSession,
+	"followup": flows.FlowFollowUp,
+	"phq9":     flows.FlowPHQ9,
+	"gad7":     flows.FlowGAD7,
+}
+
+func (b *Bot) handlePatientMessage(ctx context.Context, updateID int, m *tgbotapi.Message, cmd, args string) error {
+	chatID := m.Chat.ID
+	snap, err := b.store.Load(ctx, chatID, updateID)
+	if err != nil {
+		return err
+	}
+	if snap.Seen {
+		return nil
+	}
+	if snap.Patient == "" || (cmd == "start" && args != "") {
+		return b.handleUnenrolled(ctx, chatID, snap.Patient, cmd, args)
+	}
+	if flowID, ok := patientFlows[cmd]; ok {
+		return b.applyAndDeliver(ctx, snap, updateID, nil, b.startFlow(flowID))
+	}
+	switch cmd {
+	case "":
+		in := flows.Input{Text: m.Text}
+		if m.Text == "" {
+			// A photo, sticker or voice note: the engine treats it as an
+			// answer it cannot read and asks again.
+			in.Text = " "
+		}
+		return b.applyAndDeliver(ctx, snap, updateID, nil, func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
+			return p.Step(s, in, now)
+		})
+	case "cancel":
+		return b.applyAndDeliver(ctx, snap, updateID, nil, func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
+			return p.Cancel(s, now), nil
+		})
+	case "resume":
+		return b.deliver(ctx, snap, snap.Version, flows.Outcome{Session: snap.Session,
+			Replies: []flows.Reply{b.protocolFor(snap.Session).Resume(snap.Session)}}, nil)
+	case "status":
+		return b.reply(ctx, chatID, flows.Status(snap.Session))
+	case "start":
+		return b.reply(ctx, chatID, "You're connected with your clinic's check-in service.\n\n"+textPatientHelp)
+	case "help":
+		return b.reply(ctx, chatID, textPatientHelp)
+	default:
+		return b.reply(ctx, chatID, textUnknownCommand+"\n\n"+textPatientHelp)
+	}
+}
+
+func (b *Bot) handlePatientButton(ctx context.Context, updateID int, q *tgbotapi.CallbackQuery, press flows.ButtonPress) error {
+	chatID := q.Message.Chat.ID
+	snap, err := b.store.Load(ctx, chatID, updateID)
+	if err != nil {
+		return err
+	}
+	if snap.Seen {
+		return b.answerCallback(ctx, q, "")
+	}
+	if snap.Patient == "" {
+		_ = b.answerCallback(ctx, q, "")
+		return b.reply(ctx, chatID, textStranger)
+	}
+	return b.applyAndDeliver(ctx, snap, updateID, q, func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
+		return p.Step(s, flows.Input{Button: &press}, now)
+	})
+}
+
+// applyAndDeliver steps the engine, commits the outcome and sends it.
+func (b *Bot) applyAndDeliver(ctx context.Context, snap store.Snapshot, updateID int, q *tgbotapi.CallbackQuery, decide decision) error {
+	snap, out, version, err := b.apply(ctx, snap, updateID, decide)
+	if err != nil || snap.Seen {
+		if q != nil && err == nil {
+			return b.answerCallback(ctx, q, "")
+		}
+		return err
+	}
+	return b.deliver(ctx, snap, version, out, q)
+}
+
+// maxConflicts bounds compare-and-set retries; each retry means another
+// writer (a timed job, a second instance) changed the session meanwhile.
+const maxConflicts = 5
+
+// apply runs the decision and commits its outcome in one atomic round trip,
+// reloading and deciding again when the session changed since it was loaded.
+// It returns the snapshot the committed outcome was decided on and the
+// session's new version.
+func (b *Bot) apply(ctx context.Context, snap store.Snapshot, updateID int, decide decision) (store.Snapshot, flows.Outcome, int64, error) {
+	for attempt := 1; ; attempt++ {
+		out, err := decide(b.protocolFor(snap.Session), snap.Session, b.now())
+		if err != nil {
+			return snap, out, 0, fmt.Errorf("%w: engine: %v", errPermanent, err)
+		}
+		res, err := b.store.Commit(ctx, b.commitOf(snap, updateID, out))
+		if errors.Is(err, store.ErrDuplicate) {
+			snap.Seen = true
+			return snap, out, 0, nil
+		}
+		if !errors.Is(err, store.ErrConflict) || attempt == maxConflicts {
+			return snap, out, res.Version, err
+		}
+		if snap, err = b.store.Load(ctx, snap.ChatID, updateID); err != nil {
+			return snap, out, 0, err
+		}
+		if snap.Seen {
+			return snap, out, 0, nil
+		}
+	}
+}
+
+// commitOf turns an engine outcome into the store's atomic commit.
+func (b *Bot) commitOf(snap store.Snapshot, updateID int, out flows.Outcome) store.Commit {
+	c := store.Commit{
+		ChatID:     snap.ChatID,
+		UpdateID:   updateID,
+		Version:    snap.Version,
+		Session:    out.Session,
+		Answers:    out.Answers,
+		Completion: out.Completion,
+		Jobs:       out.Jobs,
+	}
+	for _, e := range out.Escalations {
+		c.Escalations = append(c.Escalations, store.NewEscalation{Escalation: e, Patient: snap.Patient, ChatID: snap.ChatID})
+	}
+	return c
+}
+
+// deliver shows the outcome to the patient: it settles the buttons of the
+// question just answered (so they cannot be pressed twice), then sends the
+// replies, and remembers which message carries the buttons now awaited.
+func (b *Bot) deliver(ctx context.Context, snap store.Snapshot, version int64, out flows.Outcome, q *tgbotapi.CallbackQuery) error {
+	chatID := snap.ChatID
+	if q != nil {
+		_ = b.answerCallback(ctx, q, "")
+	}
+	b.settlePrompt(ctx, snap, out, q)
+
+	promptID := 0
+	for _, r := range out.Replies {
+		msg, err := b.send.send(ctx, message(chatID, r))
+		if err != nil {
+			return err
+		}
+		if len(r.Buttons) > 0 {
+			promptID = msg.MessageID
+		}
+	}
+	if promptID != 0 {
+		return b.store.SetPromptMessage(ctx, chatID, version, promptID)
+	}
+	return nil
+}
+
+// settlePrompt edits the message whose buttons this update answered or made
+// obsolete: an accepted answer is shown under its question; otherwise the
+// buttons are just removed, as the reply brings the live ones again.
+func (b *Bot) settlePrompt(ctx context.Context, snap store.Snapshot, out flows.Outcome, q *tgbotapi.CallbackQuery) {
+	msgID, text := snap.PromptMessageID, ""
+	if snap.Session.Prompt != nil {
+		text = snap.Session.Prompt.Text
+	}
+	if q != nil && q.Message != nil {
+		msgID, text = q.Message.MessageID, q.Message.Text
+	}
+	if msgID == 0 {
+		return
+	}
+	var edit tgbotapi.Chattable
+	switch {
+	case out.Accepted != nil && text != "":
+		edit = markAnswered(snap.ChatID, msgID, text, out.Accepted.Display)
+	case q != nil || hasButtons(out.Replies):
+		edit = tgbotapi.NewEditMessageReplyMarkup(snap.ChatID, msgID, *noKeyboard())
+	default:
+		return
+	}
+	if err := b.send.request(ctx, edit); err != nil {
+		// Cosmetic: a stale button is refused by the engine anyway.
+		b.log.Warn("could not settle answered prompt", "chat", chatRef(snap.ChatID), "error", err.Error())
+	}
+}
+
+func hasButtons(replies []flows.Reply) bool {
+	for _, r := range replies {
+		if len(r.Buttons) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// reply sends one plain message.
+func (b *Bot) reply(ctx context.Context, chatID int64, text string) error {
+	_, err := b.send.send(ctx, tgbotapi.NewMessage(chatID, text))
+	return err
+}
+
+// handleUnenrolled answers someone not (or not yet) linked to a patient
+// label: an invite code links them; anything else gets a polite explanation.
+// Nothing about a stranger is stored.
+func (b *Bot) handleUnenrolled(ctx context.Context, chatID int64, label, cmd, args string) error {
+	if cmd != "start" || args == "" {
+		return b.reply(ctx, chatID, textStranger)
+	}
+	if !validInviteCode(args) {
+		return b.reply(ctx, chatID, textInviteInvalid)
+	}
+	newLabel, err := b.store.RedeemInvite(ctx, args, chatID)
+	switch {
+	case errors.Is(err, store.ErrInviteUsed):
+		if label != "" {
+			return b.reply(ctx, chatID, "You're already connected with your clinic's check-in service.\n\n"+textPatientHelp)
+		}
+		return b.reply(ctx, chatID, textInviteUsed)
+	case errors.Is(err, store.ErrNotFound):
+		return b.reply(ctx, chatID, textInviteInvalid)
+	case err != nil:
+		return err
+	}
+	if newLabel == label {
+		return b.reply(ctx, chatID, "You're already connected with your clinic's check-in service.\n\n"+textPatientHelp)
+	}
+	b.log.Info("patient enrolled", "chat", chatRef(chatID))
+	return b.reply(ctx, chatID, "Welcome! You're now connected with your clinic's check-in service. "+
+		"Before each dose, send /checkin and I'll go through a short safety check with you.\n\n"+textPatientHelp)
+}
+
+// validInviteCode accepts what Telegram allows in a /start payload.
+func validInviteCode(code string) bool {
+	if len(code) == 0 || len(code) > 64 {
+		return false
+	}
+	for _, r := range code {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}

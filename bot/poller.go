@@ -1,0 +1,162 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+)
+
+// allowedUpdates are the only update kinds the bot asks Telegram for.
+var allowedUpdates = []string{"message", "callback_query"}
+
+// pollLoop is long polling written around getUpdates rather than tgbotapi's
+// GetUpdatesChan, which confirms updates before they are handled and so loses
+// them on a crash. Here a batch is confirmed (by asking for the next offset)
+// only after every update in it was handled and committed.
+func (b *Bot) pollLoop(ctx context.Context) error {
+	offset := 0
+	backoff := time.Second
+	for {
+		if ctx.Err() != nil {
+			b.confirm(offset)
+			return nil
+		}
+		updates, err := b.api.GetUpdates(tgbotapi.UpdateConfig{
+			Offset: offset, Timeout: pollTimeout, Limit: 100, AllowedUpdates: allowedUpdates,
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				continue
+			}
+			delay, _ := retryDelay(err, backoff)
+			b.log.Warn("getUpdates failed", "error", err.Error(), "retry_in", delay)
+			sleep(ctx, delay)
+			backoff = min(backoff*2, 30*time.Second)
+			continue
+		}
+		backoff = time.Second
+		if len(updates) == 0 {
+			continue
+		}
+		b.handleBatch(updates)
+		offset = updates[len(updates)-1].UpdateID + 1
+	}
+}
+
+// confirm tells Telegram the last batch is done, so a restart does not see it
+// again (it would be de-duplicated, but there is no need to).
+func (b *Bot) confirm(offset int) {
+	if offset == 0 {
+		return
+	}
+	if c, ok := b.api.Client.(*apiClient); ok {
+		c.draining.Store(true)
+	}
+	_, _ = b.api.GetUpdates(tgbotapi.UpdateConfig{Offset: offset, Limit: 1, Timeout: 0, AllowedUpdates: allowedUpdates})
+}
+
+// handleBatch handles one chat's updates in order and different chats in
+// parallel (at most b.workers at once), and returns when all are done.
+// Handling deliberately runs on its own context: a shutdown signal lets the
+// updates in hand finish instead of abandoning them half done.
+func (b *Bot) handleBatch(updates []tgbotapi.Update) {
+	byChat := map[int64][]tgbotapi.Update{}
+	var order []int64
+	for _, u := range updates {
+		id := updateChatID(u)
+		if _, seen := byChat[id]; !seen {
+			order = append(order, id)
+		}
+		byChat[id] = append(byChat[id], u)
+	}
+	sem := make(chan struct{}, b.workers)
+	var wg sync.WaitGroup
+	for _, id := range order {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(chatUpdates []tgbotapi.Update) {
+			defer func() { <-sem; wg.Done() }()
+			for _, u := range chatUpdates {
+				b.handleWithRetry(u)
+			}
+		}(byChat[id])
+	}
+	wg.Wait()
+}
+
+// handleWithRetry handles one update, retrying while the failure is
+// transient (Redis unreachable, Telegram down) so that nothing is lost.
+// It gives up after a bound: holding every other chat hostage to one update
+// would be worse; the patient has already been told to try again.
+func (b *Bot) handleWithRetry(u tgbotapi.Update) {
+	b.inflight.Add(1)
+	defer b.inflight.Done()
+	delay := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), handleTimeout)
+		err := b.HandleUpdate(ctx, u)
+		cancel()
+		if err == nil {
+			return
+		}
+		if attempt >= handleAttempts || errors.Is(err, errPermanent) {
+			b.log.Error("update not handled", "update_id", u.UpdateID, "attempts", attempt, "error", err.Error())
+			b.apologise(u)
+			return
+		}
+		b.log.Warn("update failed, retrying", "update_id", u.UpdateID, "attempt", attempt, "error", err.Error())
+		time.Sleep(delay)
+		delay = min(delay*2, 5*time.Second)
+	}
+}
+
+const (
+	handleTimeout  = 30 * time.Second
+	handleAttempts = 8
+)
+
+// errPermanent marks failures that retrying cannot mend.
+var errPermanent = errors.New("permanent failure")
+
+// apologise tells a patient whose update could not be handled to try again,
+// so that even a failure does not end in silence.
+func (b *Bot) apologise(u tgbotapi.Update) {
+	chatID := updateChatID(u)
+	if chatID == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if u.CallbackQuery != nil {
+		_ = b.send.request(ctx, tgbotapi.NewCallback(u.CallbackQuery.ID, ""))
+	}
+	if _, err := b.send.send(ctx, tgbotapi.NewMessage(chatID, textTryAgain)); err != nil {
+		b.log.Error("could not tell the patient to try again", "chat", chatRef(chatID), "error", err.Error())
+	}
+}
+
+// updateChatID is the chat an update belongs to (0 when it has none).
+func updateChatID(u tgbotapi.Update) int64 {
+	switch {
+	case u.Message != nil && u.Message.Chat != nil:
+		return u.Message.Chat.ID
+	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil && u.CallbackQuery.Message.Chat != nil:
+		return u.CallbackQuery.Message.Chat.ID
+	case u.CallbackQuery != nil && u.CallbackQuery.From != nil:
+		return u.CallbackQuery.From.ID
+	}
+	return 0
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

@@ -1,0 +1,141 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"golang.org/x/time/rate"
+)
+
+// sender sends to Telegram within its rate limits and retries what is worth
+// retrying: a 429 after the RetryAfter Telegram asks for, a 5xx or network
+// error with backoff. A 4xx other than 429 is final (retrying cannot help).
+type sender struct {
+	api      *tgbotapi.BotAPI
+	limiter  *rate.Limiter
+	log      *slog.Logger
+	attempts int
+	backoff  time.Duration
+}
+
+// Telegram allows about 30 messages a second across all chats; stay under it.
+const globalSendRate = 25
+
+func newSender(api *tgbotapi.BotAPI, log *slog.Logger) *sender {
+	return &sender{
+		api:      api,
+		limiter:  rate.NewLimiter(globalSendRate, globalSendRate),
+		log:      log,
+		attempts: 6,
+		backoff:  200 * time.Millisecond,
+	}
+}
+
+// send delivers a message and returns it as Telegram stored it.
+func (s *sender) send(ctx context.Context, c tgbotapi.Chattable) (tgbotapi.Message, error) {
+	var msg tgbotapi.Message
+	err := s.retry(ctx, methodOf(c), func() error {
+		var err error
+		msg, err = s.api.Send(c)
+		return err
+	})
+	return msg, err
+}
+
+// request performs a call whose result is not a message: answerCallbackQuery,
+// edits, setMyCommands. (tgbotapi's Send fails to decode their results.)
+func (s *sender) request(ctx context.Context, c tgbotapi.Chattable) error {
+	return s.retry(ctx, methodOf(c), func() error {
+		_, err := s.api.Request(c)
+		return err
+	})
+}
+
+func (s *sender) retry(ctx context.Context, method string, call func() error) error {
+	wait := s.backoff
+	var err error
+	for attempt := 1; attempt <= s.attempts; attempt++ {
+		if err = s.limiter.Wait(ctx); err != nil {
+			return err
+		}
+		err = call()
+		if err == nil || isNotModified(err) {
+			return nil
+		}
+		delay, retryable := retryDelay(err, wait)
+		if !retryable || attempt == s.attempts {
+			break
+		}
+		s.log.Warn("telegram call failed, retrying", "method", method, "attempt", attempt,
+			"delay", delay, "error", err.Error())
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		wait *= 2
+	}
+	return err
+}
+
+// retryDelay says whether err is worth another try and after how long.
+func retryDelay(err error, backoff time.Duration) (time.Duration, bool) {
+	var tgErr *tgbotapi.Error
+	if errors.As(err, &tgErr) {
+		switch {
+		case tgErr.Code == http.StatusTooManyRequests:
+			if tgErr.RetryAfter > 0 {
+				return time.Duration(tgErr.RetryAfter) * time.Second, true
+			}
+			return backoff, true
+		case tgErr.Code >= 500:
+			return backoff, true
+		default:
+			return 0, false
+		}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return 0, false
+	}
+	// Network errors and undecodable responses: the request may not have
+	// arrived; try again.
+	return backoff, true
+}
+
+// isNotModified reports Telegram's answer to an edit that changes nothing,
+// which for us means the edit is already in place.
+func isNotModified(err error) bool {
+	var tgErr *tgbotapi.Error
+	return errors.As(err, &tgErr) && strings.Contains(tgErr.Message, "message is not modified")
+}
+
+// isUnreachable reports a chat the bot cannot write to (never started, or
+// blocked): retrying will not help, another recipient might.
+func isUnreachable(err error) bool {
+	var tgErr *tgbotapi.Error
+	return errors.As(err, &tgErr) && (tgErr.Code == http.StatusForbidden ||
+		(tgErr.Code == http.StatusBadRequest && strings.Contains(tgErr.Message, "chat not found")))
+}
+
+// methodOf names a call for logs without its content.
+func methodOf(c tgbotapi.Chattable) string {
+	switch c.(type) {
+	case tgbotapi.MessageConfig:
+		return "sendMessage"
+	case tgbotapi.EditMessageTextConfig:
+		return "editMessageText"
+	case tgbotapi.EditMessageReplyMarkupConfig:
+		return "editMessageReplyMarkup"
+	case tgbotapi.CallbackConfig:
+		return "answerCallbackQuery"
+	case tgbotapi.SetMyCommandsConfig:
+		return "setMyCommands"
+	default:
+		return "other"
+	}
+}

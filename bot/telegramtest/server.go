@@ -1,0 +1,450 @@
+package telegramtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// User is a Telegram user: a patient or clinician driving the bot in a test,
+// or the bot itself.
+type User struct {
+	ID        int64
+	FirstName string
+	Username  string
+}
+
+// Server is an in-process Telegram Bot API emulator; it is safe for concurrent use.
+type Server struct {
+	srv   *httptest.Server
+	token string
+	bot   User
+	now   func() time.Time
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced on every change of state
+	closing chan struct{} // closed by Close
+
+	chats        map[int64]*chat
+	updates      []update // queued and not yet confirmed, ascending update_id
+	lastUpdateID int
+	pollGen      int // identifies the newest getUpdates request
+	polling      int // getUpdates requests waiting for an update
+	webhookURL   string
+	calls        []Call
+	failures     map[string][]Failure // by canonical method name, "" for any
+	queries      map[string]*callbackQuery
+	answers      []CallbackAnswer
+	lastQueryID  int64
+	commands     map[string][]BotCommand // by scope and language
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithBot sets the bot's own user, as returned by getMe; the default is
+// {ID: 7000001, FirstName: "Checkin Test Bot", Username: "checkin_test_bot"}.
+func WithBot(u User) Option { return func(s *Server) { s.bot = u } }
+
+// WithToken sets the bot token; the default is derived from the bot's ID.
+func WithToken(token string) Option { return func(s *Server) { s.token = token } }
+
+// WithClock sets the clock used for message and edit dates; the default is time.Now.
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// NewServer starts an emulator on a local port; call Close when done.
+func NewServer(opts ...Option) *Server {
+	s := &Server{
+		bot:      User{ID: 7000001, FirstName: "Checkin Test Bot", Username: "checkin_test_bot"},
+		now:      time.Now,
+		changed:  make(chan struct{}),
+		closing:  make(chan struct{}),
+		chats:    map[int64]*chat{},
+		failures: map[string][]Failure{},
+		queries:  map[string]*callbackQuery{},
+		commands: map[string][]BotCommand{},
+	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	if s.token == "" {
+		s.token = fmt.Sprintf("%d:TEST-checkinbot-token", s.bot.ID)
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	return s
+}
+
+// Close wakes every waiting request and waiter and shuts the server down.
+func (s *Server) Close() {
+	s.mu.Lock()
+	select {
+	case <-s.closing:
+		s.mu.Unlock()
+		return
+	default:
+	}
+	close(s.closing)
+	s.notifyLocked()
+	s.mu.Unlock()
+	s.srv.Close()
+}
+
+// Token returns the bot token the server accepts.
+func (s *Server) Token() string { return s.token }
+
+// URL returns the server's base URL, e.g. "http://127.0.0.1:41234".
+func (s *Server) URL() string { return s.srv.URL }
+
+// Endpoint returns the endpoint format for tgbotapi.NewBotAPIWithAPIEndpoint.
+func (s *Server) Endpoint() string { return s.srv.URL + "/bot%s/%s" }
+
+// Bot returns the bot's own user.
+func (s *Server) Bot() User { return s.bot }
+
+// notifyLocked wakes everyone waiting for a change; s.mu must be held.
+func (s *Server) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// waitFor blocks until cond, evaluated under s.mu after every change, is true;
+// it fails when ctx is done or the server closes.
+func (s *Server) waitFor(ctx context.Context, cond func() bool) error {
+	for {
+		s.mu.Lock()
+		ok, changed := cond(), s.changed
+		s.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.closing:
+			return errServerClosed
+		}
+	}
+}
+
+// Call is one request the bot made, as the server recorded it.
+type Call struct {
+	Method string            // canonical method name, e.g. "sendMessage"
+	Params map[string]string // parameters by name, JSON values as JSON text
+	Files  []File            // uploaded files
+	Status int               // HTTP status answered, 200 on success
+	Error  string            // description answered, "" on success
+}
+
+// Calls returns the recorded calls of a method (case-insensitive), or of all
+// methods when method is "".
+func (s *Server) Calls(method string) []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Call
+	for _, c := range s.calls {
+		if method == "" || strings.EqualFold(c.Method, method) {
+			c.Params = maps.Clone(c.Params)
+			c.Files = slices.Clone(c.Files)
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Failure is an error the server answers instead of handling a call; see FailNext.
+type Failure struct {
+	Code        int    // HTTP status and error_code, e.g. 429, 500, 403
+	Description string // defaults to Telegram's wording for Code
+	RetryAfter  int    // seconds sent as parameters.retry_after; 429 defaults to 1
+}
+
+// FailNext makes the next n calls of method (any method when "") answer f;
+// it panics if the method does not exist.
+func (s *Server) FailNext(method string, n int, f Failure) {
+	name := ""
+	if method != "" {
+		m, ok := apiSpec[strings.ToLower(method)]
+		if !ok {
+			panic("telegramtest: FailNext: unknown method " + method)
+		}
+		name = m.Name
+	}
+	if f.Code == 429 && f.RetryAfter == 0 {
+		f.RetryAfter = 1
+	}
+	if f.Description == "" {
+		f.Description = defaultDescription(f.Code, f.RetryAfter)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.failures[name] = append(s.failures[name], f)
+	}
+}
+
+func defaultDescription(code, retryAfter int) string {
+	switch code {
+	case 400:
+		return "Bad Request"
+	case 401:
+		return "Unauthorized"
+	case 403:
+		return "Forbidden"
+	case 404:
+		return "Not Found"
+	case 409:
+		return "Conflict"
+	case 429:
+		return fmt.Sprintf("Too Many Requests: retry after %d", retryAfter)
+	}
+	return http.StatusText(code)
+}
+
+// takeFailureLocked pops the next injected failure for a method, if any.
+func (s *Server) takeFailureLocked(method string) *apiError {
+	for _, key := range []string{method, ""} {
+		if q := s.failures[key]; len(q) > 0 {
+			s.failures[key] = q[1:]
+			return &apiError{code: q[0].Code, desc: q[0].Description, retryAfter: q[0].RetryAfter}
+		}
+	}
+	return nil
+}
+
+// apiError is a Telegram error response.
+type apiError struct {
+	code       int
+	desc       string
+	retryAfter int
+}
+
+func (e *apiError) Error() string { return e.desc }
+
+func badRequest(desc string) *apiError {
+	if !strings.HasPrefix(desc, "Bad Request") {
+		desc = "Bad Request: " + desc
+	}
+	return &apiError{code: 400, desc: desc}
+}
+
+var (
+	errUnauthorized = &apiError{code: 401, desc: "Unauthorized"}
+	errNotFound     = &apiError{code: 404, desc: "Not Found"}
+	errServerClosed = fmt.Errorf("telegramtest: server closed")
+)
+
+// handler implements one method; it runs with s.mu held unless it is getUpdates.
+type handler func(s *Server, p *params) (any, *apiError)
+
+// handlers are the methods implemented beyond validation, by canonical name.
+var handlers = map[string]handler{
+	"getMe":                  (*Server).getMe,
+	"deleteWebhook":          (*Server).deleteWebhook,
+	"setWebhook":             (*Server).setWebhook,
+	"getWebhookInfo":         (*Server).getWebhookInfo,
+	"setMyCommands":          (*Server).setMyCommands,
+	"getMyCommands":          (*Server).getMyCommands,
+	"deleteMyCommands":       (*Server).deleteMyCommands,
+	"sendMessage":            (*Server).sendMessage,
+	"sendPhoto":              (*Server).sendPhoto,
+	"sendDocument":           (*Server).sendDocument,
+	"sendChatAction":         (*Server).sendChatAction,
+	"editMessageText":        (*Server).editMessageText,
+	"editMessageReplyMarkup": (*Server).editMessageReplyMarkup,
+	"editMessageCaption":     (*Server).editMessageCaption,
+	"deleteMessage":          (*Server).deleteMessage,
+	"answerCallbackQuery":    (*Server).answerCallbackQuery,
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	token, method, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/bot"), "/")
+	if !ok || !strings.HasPrefix(r.URL.Path, "/bot") {
+		writeError(w, errNotFound)
+		return
+	}
+	if token != s.token {
+		writeError(w, errUnauthorized)
+		return
+	}
+	spec, ok := apiSpec[strings.ToLower(method)]
+	if !ok {
+		writeError(w, errNotFound)
+		return
+	}
+	p, err := readParams(w, r)
+	if err != nil {
+		p = &params{}
+	}
+	result, apiErr := s.handle(r.Context(), spec, p, err)
+
+	s.mu.Lock()
+	call := Call{Method: spec.Name, Params: p.values, Status: http.StatusOK}
+	for _, name := range p.names() {
+		if f, ok := p.files[name]; ok {
+			call.Files = append(call.Files, f)
+		}
+	}
+	if apiErr != nil {
+		call.Status, call.Error = apiErr.code, apiErr.desc
+	}
+	s.calls = append(s.calls, call)
+	s.notifyLocked()
+	s.mu.Unlock()
+
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(struct {
+		OK     bool `json:"ok"`
+		Result any  `json:"result"`
+	}{true, result})
+}
+
+// handle runs one call: injected failures first, then validation, then the method.
+func (s *Server) handle(ctx context.Context, spec *specMethod, p *params, readErr error) (any, *apiError) {
+	s.mu.Lock()
+	if f := s.takeFailureLocked(spec.Name); f != nil {
+		s.mu.Unlock()
+		return nil, f
+	}
+	s.mu.Unlock()
+	if readErr != nil {
+		return nil, badRequest(readErr.Error())
+	}
+	if desc := spec.validate(p); desc != "" {
+		return nil, badRequest(desc)
+	}
+	if spec.Name == "getUpdates" {
+		return s.getUpdates(ctx, p)
+	}
+	h, ok := handlers[spec.Name]
+	if !ok {
+		return true, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	result, err := h(s, p)
+	if err == nil {
+		s.notifyLocked()
+	}
+	return result, err
+}
+
+func writeError(w http.ResponseWriter, e *apiError) {
+	type parameters struct {
+		RetryAfter int `json:"retry_after"`
+	}
+	body := struct {
+		OK          bool        `json:"ok"`
+		ErrorCode   int         `json:"error_code"`
+		Description string      `json:"description"`
+		Parameters  *parameters `json:"parameters,omitempty"`
+	}{ErrorCode: e.code, Description: e.desc}
+	if e.retryAfter > 0 {
+		body.Parameters = &parameters{RetryAfter: e.retryAfter}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(e.code)
+	json.NewEncoder(w).Encode(body)
+}
+
+// getMe answers the bot's own user.
+func (s *Server) getMe(*params) (any, *apiError) {
+	return map[string]any{
+		"id": s.bot.ID, "is_bot": true, "first_name": s.bot.FirstName, "username": s.bot.Username,
+		"can_join_groups": true, "can_read_all_group_messages": false, "supports_inline_queries": false,
+	}, nil
+}
+
+// setWebhook records the webhook URL; getUpdates then answers 409 as Telegram
+// does. Updates are not delivered to the webhook.
+func (s *Server) setWebhook(p *params) (any, *apiError) {
+	s.webhookURL = p.get("url")
+	if p.bool("drop_pending_updates") {
+		s.updates = nil
+	}
+	return true, nil
+}
+
+// deleteWebhook clears the webhook and optionally drops pending updates.
+func (s *Server) deleteWebhook(p *params) (any, *apiError) {
+	s.webhookURL = ""
+	if p.bool("drop_pending_updates") {
+		s.updates = nil
+	}
+	return true, nil
+}
+
+func (s *Server) getWebhookInfo(*params) (any, *apiError) {
+	return map[string]any{"url": s.webhookURL, "has_custom_certificate": false, "pending_update_count": len(s.updates)}, nil
+}
+
+// BotCommand is one command of the bot's menu, as set by setMyCommands.
+type BotCommand struct {
+	Command     string `json:"command"`
+	Description string `json:"description"`
+}
+
+// Commands returns the commands last set with setMyCommands for the default
+// scope and language.
+func (s *Server) Commands() []BotCommand {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]BotCommand(nil), s.commands[commandsKey(&params{})]...)
+}
+
+func commandsKey(p *params) string {
+	scope := p.get("scope")
+	if scope == "" {
+		scope = `{"type":"default"}`
+	}
+	var norm any
+	if json.Unmarshal([]byte(scope), &norm) == nil {
+		b, _ := json.Marshal(norm)
+		scope = string(b)
+	}
+	return scope + "|" + p.get("language_code")
+}
+
+func (s *Server) setMyCommands(p *params) (any, *apiError) {
+	var cmds []BotCommand
+	if err := json.Unmarshal([]byte(p.get("commands")), &cmds); err != nil {
+		return nil, badRequest("can't parse commands JSON object")
+	}
+	if len(cmds) > 100 {
+		return nil, badRequest("too many commands")
+	}
+	for _, c := range cmds {
+		if c.Command == "" || len(c.Command) > 32 || strings.ToLower(c.Command) != c.Command {
+			return nil, badRequest("BOT_COMMAND_INVALID")
+		}
+		if c.Description == "" || utf16Len(c.Description) > 256 {
+			return nil, badRequest("BOT_COMMAND_DESCRIPTION_INVALID")
+		}
+	}
+	s.commands[commandsKey(p)] = cmds
+	return true, nil
+}
+
+func (s *Server) getMyCommands(p *params) (any, *apiError) {
+	cmds := s.commands[commandsKey(p)]
+	if cmds == nil {
+		cmds = []BotCommand{}
+	}
+	return cmds, nil
+}
+
+func (s *Server) deleteMyCommands(p *params) (any, *apiError) {
+	delete(s.commands, commandsKey(p))
+	return true, nil
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the bot's configuration, read from the environment.
+type Config struct {
+	Token          string
+	Endpoint       string
+	RedisURL       string
+	Clinicians     []int64
+	EscalationChat int64
+	Oncall         string
+	ProtocolFile   string
+	Workers        int
+	InviteTTL      time.Duration
+}
+
+// configError names the variable at fault and never echoes its value, which
+// may be a secret.
+type configError struct {
+	variable string
+	problem  string
+}
+
+func (e *configError) Error() string {
+	return fmt.Sprintf("configuration: %s %s", e.variable, e.problem)
+}
+
+// tokenPattern is the shape of a BotFather token: "<bot id>:<secret>".
+var tokenPattern = regexp.MustCompile(`^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$`)
+
+// phonePattern accepts a phone number as people write it.
+var phonePattern = regexp.MustCompile(`^\+?[0-9][0-9 ()./-]{2,24}$`)
+
+// loadConfig reads the configuration of the run command. getenv is
+// os.Getenv in production and a map in tests.
+func loadConfig(getenv func(string) string) (Config, error) {
+	c := Config{
+		Token:        strings.TrimSpace(getenv("TELEGRAM_BOT_TOKEN")),
+		Endpoint:     strings.TrimSpace(getenv("TELEGRAM_API_ENDPOINT")),
+		RedisURL:     strings.TrimSpace(getenv("REDIS_URL")),
+		Oncall:       strings.TrimSpace(getenv("CLINIC_ONCALL")),
+		ProtocolFile: strings.TrimSpace(getenv("PROTOCOL_FILE")),
+		Workers:      16,
+		InviteTTL:    7 * 24 * time.Hour,
+	}
+	switch {
+	case c.Token == "":
+		return c, &configError{"TELEGRAM_BOT_TOKEN", "is not set: create a bot with @BotFather and export its token"}
+	case !tokenPattern.MatchString(c.Token):
+		return c, &configError{"TELEGRAM_BOT_TOKEN", "is malformed: expected <digits>:<secret> as BotFather gives it"}
+	}
+	if c.Endpoint != "" {
+		if err := checkEndpoint(c.Endpoint); err != nil {
+			return c, &configError{"TELEGRAM_API_ENDPOINT", err.Error()}
+		}
+	}
+	if c.RedisURL == "" {
+		return c, &configError{"REDIS_URL", "is not set: e.g. redis://127.0.0.1:6379/0"}
+	}
+	if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+		return c, &configError{"REDIS_URL", "is malformed: expected redis://[user:password@]host:port/db or rediss://…"}
+	}
+	ids, err := parseIDs(getenv("CLINICIAN_IDS"))
+	if err != nil {
+		return c, &configError{"CLINICIAN_IDS", err.Error()}
+	}
+	if len(ids) == 0 {
+		return c, &configError{"CLINICIAN_IDS", "is not set: comma-separated Telegram user ids of the clinicians"}
+	}
+	c.Clinicians = ids
+	if v := strings.TrimSpace(getenv("ESCALATION_CHAT_ID")); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id == 0 {
+			return c, &configError{"ESCALATION_CHAT_ID", "is malformed: expected a Telegram chat id such as -1001234567890"}
+		}
+		c.EscalationChat = id
+	}
+	switch {
+	case c.Oncall == "":
+		return c, &configError{"CLINIC_ONCALL", "is not set: the clinic's on-call phone number, shown to patients in crisis messages"}
+	case !phonePattern.MatchString(c.Oncall):
+		return c, &configError{"CLINIC_ONCALL", "is malformed: expected a phone number such as +1 555 010 0199"}
+	}
+	if v := strings.TrimSpace(getenv("WORKERS")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1024 {
+			return c, &configError{"WORKERS", "is malformed: expected a number from 1 to 1024"}
+		}
+		c.Workers = n
+	}
+	if v := strings.TrimSpace(getenv("INVITE_TTL")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute || d > 90*24*time.Hour {
+			return c, &configError{"INVITE_TTL", "is malformed: expected a duration from 1m to 2160h, e.g. 168h"}
+		}
+		c.InviteTTL = d
+	}
+	return c, nil
+}
+
+// checkEndpoint accepts tgbotapi's endpoint format: a URL with two %s, the
+// first for the token and the second for the method.
+func checkEndpoint(e string) error {
+	if strings.Count(e, "%s") != 2 || strings.Count(e, "%") != 2 {
+		return fmt.Errorf("is malformed: expected a URL with two %%s, e.g. http://127.0.0.1:8081/bot%%s/%%s")
+	}
+	u, err := url.Parse(strings.ReplaceAll(e, "%s", "x"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("is malformed: expected an http(s) URL, e.g. http://127.0.0.1:8081/bot%%s/%%s")
+	}
+	return nil
+}
+
+// parseIDs parses a comma-separated list of Telegram user ids.
+func parseIDs(v string) ([]int64, error) {
+	var ids []int64
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		id, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || id <= 0 {
+			return nil, fmt.Errorf("is malformed: %q is not a Telegram user id (expected positive numbers separated by commas)", f)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}

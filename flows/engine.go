@@ -1,0 +1,507 @@
+package flows
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The engine is pure: every function here takes the session and the clock
+// and returns an Outcome; nothing reads the time, does I/O or uses
+// randomness, so every clinical rule is a table test. Every path returns at
+// least one Reply, so the patient is never left in silence.
+
+// Kinds of timed jobs the engine schedules when a dose is taken.
+const (
+	JobPing        = "ping"        // "how are you doing?" after the dose
+	JobPostSession = "postsession" // start the post-session check-in
+	JobFollowUp    = "followup"    // next-day follow-up at Timeline.FollowUpAt
+)
+
+// newRun derives a run id from the clock (base36 of Unix milliseconds),
+// made distinct from the runs in avoid (the run being replaced, the dose run)
+// so that two starts in one millisecond do not share button data.
+func newRun(now time.Time, avoid ...string) string {
+	run := strconv.FormatInt(now.UnixMilli(), 36)
+	for slices.Contains(avoid, run) {
+		run += "b"
+	}
+	return run
+}
+
+// Start begins a run of a flow; a run already in progress is cancelled
+// (Completion cancelled). The last Reply is the first question. The error is
+// non-nil only for an unknown flow id, and the Outcome still carries a reply.
+func (p *Protocol) Start(s Session, flowID string, now time.Time) (Outcome, error) {
+	f := p.Flow(flowID)
+	if f == nil {
+		return Outcome{Session: s, Replies: []Reply{{Text: p.Messages.Sorry}}}, fmt.Errorf("flows: no flow %q in protocol %s", flowID, p.Version)
+	}
+	var out Outcome
+	avoid := []string{s.Run}
+	if s.Dose != nil {
+		avoid = append(avoid, s.Dose.Run)
+	}
+	if s.Flow != "" {
+		title := s.Flow
+		if old := p.Flow(s.Flow); old != nil {
+			title = old.Title
+		}
+		c := p.finish(&s, OutcomeCancelled, "replaced by a new "+flowID+" run", now, nil)
+		out.Completion = &c
+		out.Replies = append(out.Replies, Reply{Text: fill(p.Messages.Restarted, "title", title)})
+	}
+	if f.Kind == KindCheck && s.Dose != nil && s.Dose.TakenAt.IsZero() {
+		// A new safety check replaces an unused clearance: its answers may no longer hold.
+		s.Dose = nil
+	}
+	first := f.Items[0]
+	s.Flow, s.State, s.Run = f.ID, first.ID, newRun(now, avoid...)
+	s.ProtocolVersion, s.StartedAt = p.Version, now
+	s.Answers, s.Tries, s.PromptMessageID = nil, nil, 0
+	prompt := p.prompt(s.Run, first)
+	s.Prompt = &prompt
+	if f.Intro != "" {
+		out.Replies = append(out.Replies, Reply{Text: f.Intro})
+	}
+	out.Replies = append(out.Replies, prompt)
+	out.Session = s
+	return out, nil
+}
+
+// Step applies one patient input (typed text or a button) to the session.
+// The Outcome always has at least one Reply; a non-nil error is an internal
+// fault to log, and even then the Outcome is safe to commit and send.
+func (p *Protocol) Step(s Session, in Input, now time.Time) (Outcome, error) {
+	if in.Button != nil && in.Button.Item == DoseItem {
+		return p.doseTaken(s, *in.Button, now), nil
+	}
+	out := Outcome{Session: s}
+	if s.Flow == "" {
+		if in.Button != nil {
+			out.Replies = []Reply{{Text: p.Messages.Stale + " " + p.Messages.NotInFlow}}
+		} else {
+			out.Replies = []Reply{{Text: p.Messages.Help}}
+		}
+		return out, nil
+	}
+	f := p.Flow(s.Flow)
+	var it *Item
+	if f != nil {
+		it = f.Item(s.State)
+	}
+	if it == nil {
+		// The clinic deployed a protocol without this flow or item mid-run.
+		c := p.finish(&s, OutcomeCancelled, "protocol changed during the run", now, nil)
+		return Outcome{Session: s, Completion: &c, Replies: []Reply{{Text: p.Messages.Changed}}}, nil
+	}
+	prompt := p.currentPrompt(s, it)
+	if b := in.Button; b != nil && (b.Run != s.Run || b.Item != s.State) {
+		out.Replies = []Reply{{Text: p.Messages.Stale}, prompt}
+		return out, nil
+	}
+	a, reask := p.read(it, in)
+	if reask != "" {
+		out.Replies = []Reply{{Text: reask + "\n\n" + prompt.Text, Buttons: prompt.Buttons}}
+		return out, nil
+	}
+	return p.accept(s, f, it, a, now)
+}
+
+// effects is what the matching rules of one answer decided.
+type effects struct {
+	advise   []string
+	escalate []Escalation
+	crisis   bool
+	hold     *Hold
+	event    string
+}
+
+// accept records an answer, applies its rules and moves to the next state.
+func (p *Protocol) accept(s Session, f *Flow, it *Item, a reading, now time.Time) (Outcome, error) {
+	ans := Answer{Flow: f.ID, Run: s.Run, Item: it.ID, Value: a.value, Display: a.display, At: now, ProtocolVersion: s.ProtocolVersion}
+	s.Answers = append(append([]Answer(nil), s.Answers...), ans)
+	out := Outcome{Accepted: &ans, Answers: []Answer{ans}}
+
+	e := p.evaluate(&s, f, it, a, now)
+	next, err := f.transition(s.State, e.event)
+	if err != nil {
+		out.Session = s
+		out.Replies = []Reply{{Text: p.Messages.Sorry}}
+		return out, err
+	}
+	out.Escalations = e.escalate
+	if t := p.effectsText(e); t != "" {
+		out.Replies = append(out.Replies, Reply{Text: t})
+	}
+
+	switch next {
+	case StateHeld:
+		reason := it.ID + ": " + e.hold.Reason
+		c := p.finish(&s, OutcomeHeld, reason, now, nil)
+		out.Completion = &c
+		out.Replies = append(out.Replies, Reply{Text: fill(p.Messages.Held, "reason", e.hold.Reason, "next", e.hold.Next)})
+	case StateCleared:
+		run := s.Run
+		c := p.finish(&s, OutcomeCleared, "", now, nil)
+		out.Completion = &c
+		s.Dose = &Dose{Run: run, ClearedAt: now}
+		out.Replies = append(out.Replies, p.clearedReply(f, run))
+	case StateCompleted:
+		score, serr := p.score(f, s.Answers)
+		c := p.finish(&s, OutcomeCompleted, "", now, score)
+		out.Completion = &c
+		done := f.Done
+		if done == "" {
+			done = p.Messages.Completed
+		}
+		out.Replies = append(out.Replies, Reply{Text: done})
+		err = serr
+	default:
+		if next != s.State {
+			s.State = next
+			pr := p.prompt(s.Run, f.Item(next))
+			s.Prompt, s.PromptMessageID = &pr, 0
+		}
+		out.Replies = append(out.Replies, p.currentPrompt(s, f.Item(next)))
+	}
+	out.Session = s
+	return out, err
+}
+
+// evaluate applies the re-measure allowance and the matching rules.
+func (p *Protocol) evaluate(s *Session, f *Flow, it *Item, a reading, now time.Time) effects {
+	var e effects
+	out := false
+	var detail string
+	if a.vitals != nil {
+		lim := p.limits(it)
+		out = !lim.Within(*a.vitals)
+		if out {
+			tries := s.Tries[it.ID]
+			if rm := it.Remeasure; rm != nil && tries < rm.Times {
+				// First out-of-range reading: rest and measure again before any rule fires.
+				tries := copyTries(s.Tries)
+				tries[it.ID]++
+				s.Tries = tries
+				e.advise = append(e.advise, rm.Advise)
+				e.event = evRemeasure
+				return e
+			}
+			detail = fmt.Sprintf("%s above limits %s", a.display, lim)
+			if tries > 0 {
+				detail += fmt.Sprintf(" after %d re-measure(s)", tries)
+			}
+		}
+	}
+	var end bool
+	var gotoID string
+	for i := range it.Rules {
+		r := &it.Rules[i]
+		if !r.matches(it, a, out) {
+			continue
+		}
+		if r.Advise != "" {
+			e.advise = append(e.advise, r.Advise)
+		}
+		if r.Crisis {
+			e.crisis = true
+		}
+		if r.Escalate != "" {
+			reason := r.Reason
+			if reason == "" {
+				reason = "answered " + a.display
+			}
+			if detail != "" {
+				reason += " (" + detail + ")"
+			}
+			e.escalate = append(e.escalate, Escalation{
+				Level: r.Escalate, Flow: f.ID, Item: it.ID, Question: it.Summary,
+				Answer: a.display, Reason: reason, At: now,
+			})
+		}
+		if r.Hold != nil && e.hold == nil {
+			e.hold = r.Hold
+		}
+		if r.End || r.Goto == GotoEnd {
+			end = true
+		} else if r.Goto != "" && gotoID == "" {
+			gotoID = r.Goto
+		}
+	}
+	// Pre-dose design choice: a hold stops the check at the first failing
+	// item. The patient must not dose today anyway, and more questions only
+	// delay the plain answer; escalations of that same answer (a self-harm
+	// hold is URGENT) are still raised in this step.
+	switch {
+	case e.hold != nil:
+		e.event = evHold
+	case end:
+		e.event = evEnd
+	case gotoID != "":
+		e.event = evGotoPre + gotoID
+	default:
+		e.event = evAnswer
+	}
+	return e
+}
+
+func copyTries(t map[string]int) map[string]int {
+	out := make(map[string]int, len(t)+1)
+	for k, v := range t {
+		out[k] = v
+	}
+	return out
+}
+
+// effectsText is the message about an answer's effects: advice, then what the
+// care team does, with crisis resources for anything URGENT.
+func (p *Protocol) effectsText(e effects) string {
+	parts := append([]string(nil), e.advise...)
+	level := Level("")
+	for _, x := range e.escalate {
+		if rank(x.Level) > rank(level) {
+			level = x.Level
+		}
+	}
+	switch {
+	case level == Urgent:
+		parts = append(parts, crisisText(p.Crisis), p.Messages.EscalatedUrgent)
+	case e.crisis:
+		parts = append(parts, crisisText(p.Crisis))
+	}
+	switch level {
+	case High:
+		parts = append(parts, p.Messages.EscalatedHigh)
+	case Routine:
+		parts = append(parts, p.Messages.EscalatedRoutine)
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+// rank orders levels, the empty level lowest.
+func rank(l Level) int {
+	return map[Level]int{Routine: 1, High: 2, Urgent: 3}[l]
+}
+
+// crisisText lists the crisis resources and, once set, the on-call number.
+func crisisText(c Crisis) string {
+	lines := []string{}
+	if c.Intro != "" {
+		lines = append(lines, c.Intro)
+	}
+	for _, r := range c.Resources {
+		lines = append(lines, "• "+r)
+	}
+	if c.OnCall != "" && c.OnCallText != "" {
+		lines = append(lines, "• "+fill(c.OnCallText, "oncall", c.OnCall))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// finish ends the run in s and returns its Completion.
+func (p *Protocol) finish(s *Session, outcome, reason string, now time.Time, score *Score) Completion {
+	c := Completion{
+		Flow: s.Flow, Run: s.Run, Outcome: outcome, Reason: reason, Score: score,
+		StartedAt: s.StartedAt, EndedAt: now, ProtocolVersion: s.ProtocolVersion,
+		Answers: append([]Answer{}, s.Answers...),
+	}
+	s.Flow, s.State, s.Run, s.ProtocolVersion = "", "", "", ""
+	s.StartedAt = time.Time{}
+	s.Answers, s.Tries, s.Prompt, s.PromptMessageID = nil, nil, nil, 0
+	return c
+}
+
+// score totals an instrument flow's scored answers; nil for other flows.
+func (p *Protocol) score(f *Flow, answers []Answer) (*Score, error) {
+	scorer := scorers[f.Instrument]
+	if f.Kind != KindInstrument || scorer == nil {
+		return nil, nil
+	}
+	var items []int
+	for _, a := range answers {
+		if it := f.Item(a.Item); it != nil {
+			if ch := it.choice(a.Value); ch != nil && ch.Score != nil {
+				items = append(items, *ch.Score)
+			}
+		}
+	}
+	sc, err := scorer(items)
+	if err != nil {
+		return nil, err
+	}
+	return &sc, nil
+}
+
+// prompt renders an item as a message with its buttons.
+func (p *Protocol) prompt(run string, it *Item) Reply {
+	r := Reply{Text: it.Text}
+	btn := func(label, value string) Button { return Button{Label: label, Data: EncodeAnswer(run, it.ID, value)} }
+	switch it.Kind {
+	case AnswerYesNo:
+		r.Buttons = [][]Button{{btn(p.Messages.Yes, "yes"), btn(p.Messages.No, "no")}}
+	case AnswerChoice:
+		// Short labels go two to a row; long ones (e.g. PHQ-9) one per row.
+		perRow := 2
+		for _, ch := range it.Choices {
+			if len([]rune(ch.Label)) > 16 {
+				perRow = 1
+			}
+		}
+		for i, ch := range it.Choices {
+			if i%perRow == 0 {
+				r.Buttons = append(r.Buttons, nil)
+			}
+			r.Buttons[len(r.Buttons)-1] = append(r.Buttons[len(r.Buttons)-1], btn(ch.Label, ch.ID))
+		}
+	case AnswerScale:
+		r.Buttons = [][]Button{{}, {}}
+		for i := 0; i <= 10; i++ {
+			row := i / 6
+			r.Buttons[row] = append(r.Buttons[row], btn(strconv.Itoa(i), strconv.Itoa(i)))
+		}
+	case AnswerText:
+		if it.Skip {
+			r.Buttons = [][]Button{{btn(p.Messages.SkipLabel, skipValue)}}
+		}
+	}
+	return r
+}
+
+// currentPrompt is the stored prompt when it matches the item, else a fresh one.
+func (p *Protocol) currentPrompt(s Session, it *Item) Reply {
+	if s.Prompt != nil {
+		return *s.Prompt
+	}
+	return p.prompt(s.Run, it)
+}
+
+// clearedReply is the all-clear with the "I've taken my dose" button.
+func (p *Protocol) clearedReply(f *Flow, run string) Reply {
+	text := p.Messages.Cleared
+	if f != nil && f.Done != "" {
+		text = f.Done
+	}
+	return Reply{Text: text, Buttons: [][]Button{{{Label: p.Messages.DoseButton, Data: EncodeAnswer(run, DoseItem, DoseTaken)}}}}
+}
+
+// doseTaken records the "I've taken my dose" button and schedules the timeline.
+func (p *Protocol) doseTaken(s Session, b ButtonPress, now time.Time) Outcome {
+	out := Outcome{}
+	m := &p.Messages
+	switch d := s.Dose; {
+	case d == nil || d.Run != b.Run || b.Value != DoseTaken:
+		out.Replies = []Reply{{Text: m.DoseUnknown}}
+	case !d.TakenAt.IsZero():
+		out.Replies = []Reply{{Text: fill(m.DoseAlready, "time", d.TakenAt.In(now.Location()).Format("15:04"))}}
+	case p.Timeline.ClearanceValid > 0 && now.Sub(d.ClearedAt) > p.Timeline.ClearanceValid.D():
+		s.Dose = nil // the clearance is spent: a new check is needed
+		out.Replies = []Reply{{Text: m.DoseExpired}}
+	default:
+		taken := *d
+		taken.TakenAt = now
+		s.Dose = &taken
+		ans := Answer{Flow: FlowPreDose, Run: d.Run, Item: DoseItem, Value: DoseTaken, Display: m.DoseButton, At: now, ProtocolVersion: p.Version}
+		out.Accepted, out.Answers = &ans, []Answer{ans}
+		tl := p.Timeline
+		tomorrow := now.AddDate(0, 0, 1)
+		out.Jobs = []Job{
+			{Kind: JobPing, Due: now.Add(tl.PingAfterDose.D()), Run: d.Run},
+			{Kind: JobPostSession, Due: now.Add(tl.PostSession.D()), Run: d.Run},
+			{Kind: JobFollowUp, Due: time.Date(tomorrow.Year(), tomorrow.Month(), tomorrow.Day(), tl.FollowUpAt.Hour, tl.FollowUpAt.Minute, 0, 0, now.Location()), Run: d.Run},
+		}
+		out.Replies = []Reply{{Text: fill(m.DoseTaken, "ping", humanDuration(tl.PingAfterDose.D()), "post_session", humanDuration(tl.PostSession.D()))}}
+	}
+	if s.Flow != "" {
+		// A check-in is in progress: show its question again so it is not lost.
+		if f := p.Flow(s.Flow); f != nil && f.Item(s.State) != nil {
+			out.Replies = append(out.Replies, p.currentPrompt(s, f.Item(s.State)))
+		}
+	}
+	out.Session = s
+	return out
+}
+
+// humanDuration renders 60m as "an hour", 2h as "2 hours", 45m as "45 minutes".
+func humanDuration(d time.Duration) string {
+	switch {
+	case d == time.Hour:
+		return "an hour"
+	case d%time.Hour == 0:
+		return strconv.Itoa(int(d/time.Hour)) + " hours"
+	case d%(30*time.Minute) == 0 && d > time.Hour:
+		return strconv.FormatFloat(d.Hours(), 'f', 1, 64) + " hours"
+	default:
+		return strconv.Itoa(int(d.Round(time.Minute)/time.Minute)) + " minutes"
+	}
+}
+
+// Cancel stops the run in progress (Completion cancelled); when idle it just
+// says there is nothing to cancel.
+func (p *Protocol) Cancel(s Session, now time.Time) Outcome {
+	if s.Flow == "" {
+		return Outcome{Session: s, Replies: []Reply{{Text: p.Messages.NothingToCancel}}}
+	}
+	msg, title := p.Messages.Cancelled, s.Flow
+	if f := p.Flow(s.Flow); f != nil {
+		title = f.Title
+		if f.Kind == KindCheck {
+			msg = p.Messages.CancelledDose
+		}
+	}
+	c := p.finish(&s, OutcomeCancelled, "cancelled by the patient", now, nil)
+	return Outcome{Session: s, Completion: &c, Replies: []Reply{{Text: fill(msg, "title", title)}}}
+}
+
+// Resume re-shows what the patient is expected to answer: the current
+// question, else an unused dose button, else that no check-in is running.
+func (p *Protocol) Resume(s Session) Reply {
+	if s.Flow != "" {
+		if f := p.Flow(s.Flow); f != nil {
+			if it := f.Item(s.State); it != nil {
+				return p.currentPrompt(s, it)
+			}
+		}
+		return Reply{Text: p.Messages.Changed}
+	}
+	if s.Dose != nil && s.Dose.TakenAt.IsZero() {
+		return p.clearedReply(p.Flow(FlowPreDose), s.Dose.Run)
+	}
+	return Reply{Text: p.Messages.NotInFlow}
+}
+
+// flowNames are patient-facing names of the built-in flows for Status.
+var flowNames = map[string]string{
+	FlowPreDose:     "the safety check before your dose",
+	FlowPostSession: "the check-in after your session",
+	FlowFollowUp:    "the next-day follow-up",
+	FlowPHQ9:        "the mood questionnaire (PHQ-9)",
+	FlowGAD7:        "the anxiety questionnaire (GAD-7)",
+}
+
+// Status describes the session for /status: the check-in in progress and
+// when today's dose was cleared and taken.
+func Status(s Session) string {
+	var lines []string
+	if s.Flow != "" {
+		name := flowNames[s.Flow]
+		if name == "" {
+			name = "the " + s.Flow + " check-in"
+		}
+		lines = append(lines, fmt.Sprintf("You're in the middle of %s (%d answered so far). Send /resume to see the question again, or /cancel to stop.", name, len(s.Answers)))
+	} else {
+		lines = append(lines, "You're not in a check-in right now.")
+	}
+	if d := s.Dose; d != nil {
+		line := "Your last safety check cleared you at " + d.ClearedAt.Format("Mon 2 Jan 15:04") + "."
+		if d.TakenAt.IsZero() {
+			line += " You haven't recorded taking that dose."
+		} else {
+			line += " You recorded taking your dose at " + d.TakenAt.Format("Mon 2 Jan 15:04") + "."
+		}
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,106 @@
+package flows
+
+import (
+	"reflect"
+	"strings"
+)
+
+// Messages are the engine's own patient-facing sentences (the questions live
+// in the flows). A protocol file may override any of them under `messages:`;
+// empty fields fall back to DefaultMessages. Placeholders in braces are filled in.
+type Messages struct {
+	Help        string `yaml:"help"`         // idle session, typed text
+	NotInFlow   string `yaml:"not_in_flow"`  // /resume or a stale button while idle
+	Stale       string `yaml:"stale"`        // a button from an earlier question
+	YesNoReask  string `yaml:"yesno_reask"`  // free text where Yes/No is expected
+	ChoiceReask string `yaml:"choice_reask"` // free text where a choice is expected
+	VitalsReask string `yaml:"vitals_reask"` // unreadable or implausible vitals
+	NumberReask string `yaml:"number_reask"` // {min} {max} {example}
+	TextReask   string `yaml:"text_reask"`   // a button pressed where text is expected
+	TextTooLong string `yaml:"text_too_long"`
+	Yes         string `yaml:"yes"`
+	No          string `yaml:"no"`
+	SkipLabel   string `yaml:"skip"`
+	// Escalation notes by level, shown with the answer that escalated.
+	EscalatedRoutine string `yaml:"escalated_routine"`
+	EscalatedHigh    string `yaml:"escalated_high"`
+	EscalatedUrgent  string `yaml:"escalated_urgent"`
+	// Held wraps a hold: {reason} and {next}.
+	Held       string `yaml:"held"`
+	Cleared    string `yaml:"cleared"`
+	DoseButton string `yaml:"dose_button"`
+	// DoseTaken is sent when the dose is recorded: {post_session} is the delay
+	// to the post-session check-in and {ping} the delay to the first ping.
+	DoseTaken       string `yaml:"dose_taken"`
+	DoseAlready     string `yaml:"dose_already"` // {time}
+	DoseUnknown     string `yaml:"dose_unknown"`
+	DoseExpired     string `yaml:"dose_expired"`
+	Completed       string `yaml:"completed"`
+	Cancelled       string `yaml:"cancelled"`         // {title}
+	CancelledDose   string `yaml:"cancelled_predose"` // cancelling a check flow: do not dose yet
+	NothingToCancel string `yaml:"nothing_to_cancel"`
+	Restarted       string `yaml:"restarted"` // {title}: starting a flow stopped an unfinished one
+	Changed         string `yaml:"changed"`   // the protocol changed under a run
+	Sorry           string `yaml:"sorry"`     // an internal error; never a Go error string
+
+	m meta
+}
+
+// DefaultMessages are the built-in patient messages, in plain and warm words.
+var DefaultMessages = Messages{
+	Help: "Hi! I'm your check-in helper. Here's what you can send me:\n" +
+		"/checkin – the safety check before your dose\n" +
+		"/after – the check-in after your session\n" +
+		"/help – what I can do",
+	NotInFlow:   "You're not in a check-in right now. Send /checkin before your dose, or /after once your session is over.",
+	Stale:       "That question was already answered, so I've kept your earlier answer.",
+	YesNoReask:  "Sorry, I didn't catch that. Please tap Yes or No below (typing yes or no works too).",
+	ChoiceReask: "Sorry, I didn't catch that. Please tap one of the buttons below.",
+	VitalsReask: "Sorry, I couldn't read that as a blood pressure and pulse. Please type them like this: 128/82 72 " +
+		"(the top number, a slash, the bottom number, then your pulse).",
+	NumberReask:      "Sorry, I couldn't use that. Please type a number from {min} to {max}, for example {example}.",
+	TextReask:        "Please type your answer as a message.",
+	TextTooLong:      "Thank you for writing so much. That's a little over the {max}-character limit – could you shorten it a bit and send it again?",
+	Yes:              "Yes",
+	No:               "No",
+	SkipLabel:        "Skip",
+	EscalatedRoutine: "I've passed this on to your care team, and they will review it.",
+	EscalatedHigh:    "Your care team has been told and will contact you soon.",
+	EscalatedUrgent:  "Your care team has been alerted.",
+	Held:             "Please don't take your dose right now.\n\n{reason}\n\n{next}",
+	Cleared:          "Thank you – everything looks good. You're clear to take today's dose. Once you've taken it, tap the button below.",
+	DoseButton:       "I've taken my dose",
+	DoseTaken: "Got it – I've noted the time. Your sitter should stay with you for the whole session (about 2 hours). " +
+		"Please don't drive, cycle or use machinery until tomorrow after a night's sleep. " +
+		"I'll check in with you in about {ping}, and again after {post_session} for a short check-in.",
+	DoseAlready:     "Your dose is already recorded (at {time}). No need to do anything else.",
+	DoseUnknown:     "That button is from an earlier check. Please send /checkin to do today's safety check first.",
+	DoseExpired:     "That safety check was a while ago, so things may have changed. Please send /checkin to check again before you take your dose.",
+	Completed:       "Thank you – that's everything. Take good care of yourself.",
+	Cancelled:       "Okay, I've stopped the {title}.",
+	CancelledDose:   "Okay, I've stopped the {title}. Please don't take your dose until you've finished a safety check – send /checkin when you're ready.",
+	NothingToCancel: "There's nothing to cancel – you're not in a check-in right now.",
+	Restarted:       "I've stopped the unfinished {title} so we can start fresh.",
+	Changed:         "Your clinic has updated this check-in since you started it, so let's start again. Please send your command again (for example /checkin).",
+	Sorry:           "Sorry, something went wrong on my side. Please try again in a moment. If you feel unwell or unsafe, call 911 or your clinic.",
+}
+
+// withDefaults fills every empty field from DefaultMessages.
+func (m Messages) withDefaults() Messages {
+	v := reflect.ValueOf(&m).Elem()
+	d := reflect.ValueOf(DefaultMessages)
+	for i := 0; i < v.NumField(); i++ {
+		if v.Type().Field(i).IsExported() && v.Field(i).String() == "" {
+			v.Field(i).SetString(d.Field(i).String())
+		}
+	}
+	return m
+}
+
+// fill replaces {key} placeholders; pairs are key, value, key, value...
+func fill(s string, pairs ...string) string {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		s = strings.ReplaceAll(s, "{"+pairs[i]+"}", pairs[i+1])
+	}
+	return s
+}

@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// CreateInvite stores a single-use invite enrolling the patient label and
+// returns its code: 43 URL-safe characters from crypto/rand, valid as a
+// Telegram /start deep-link payload. The invite expires after ttl.
+func (s *Store) CreateInvite(ctx context.Context, label string, clinicianID int64, ttl time.Duration) (string, error) {
+	if label == "" || ttl <= 0 {
+		return "", errors.New("store.CreateInvite: label and a positive ttl are required")
+	}
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("store.CreateInvite: %w", err)
+	}
+	code := base64.RawURLEncoding.EncodeToString(b[:])
+	key := inviteKey(code)
+	now := fmtTime(s.now())
+	by := strconv.FormatInt(clinicianID, 10)
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, key, "label", label, "by", by, "created", now, "state", "open")
+		p.PExpire(ctx, key, ttl)
+		p.XAdd(ctx, &redis.XAddArgs{Stream: keyAudit, Values: []any{
+			"event", "invite.created", "label", label, "by", by, "at", now}})
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("store.CreateInvite: %w", err)
+	}
+	return code, nil
+}
+
+// RedeemInvite enrols chatID under the invite's label, atomically. It
+// returns ErrNotFound for an unknown or expired code and ErrInviteUsed for a
+// code another chat redeemed (redeeming it again from the same, still
+// linked chat succeeds). A label enrolled before is moved to the new chat
+// and unlinked from the old one; a chat enrolled under another label drops
+// that label.
+func (s *Store) RedeemInvite(ctx context.Context, code string, chatID int64) (string, error) {
+	if code == "" || len(code) > 64 {
+		return "", fmt.Errorf("store.RedeemInvite: %w", ErrNotFound)
+	}
+	keys := []string{inviteKey(code), keyLabels, keyPatients, keyAudit}
+	res, err := scriptRedeem.Run(ctx, s.rdb, keys, chatID, fmtTime(s.now())).Slice()
+	if err != nil {
+		return "", fmt.Errorf("store.RedeemInvite: %w", err)
+	}
+	switch res[0] {
+	case int64(-1):
+		return "", fmt.Errorf("store.RedeemInvite: %w", ErrNotFound)
+	case int64(0):
+		return "", fmt.Errorf("store.RedeemInvite: %w", ErrInviteUsed)
+	}
+	label, _ := res[1].(string)
+	return label, nil
+}
+
+// Patient returns the chat enrolled under label, or ErrNotFound.
+func (s *Store) Patient(ctx context.Context, label string) (int64, error) {
+	v, err := s.rdb.HGet(ctx, keyLabels, label).Int64()
+	if errors.Is(err, redis.Nil) {
+		return 0, fmt.Errorf("store.Patient: %w", ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store.Patient: %w", err)
+	}
+	return v, nil
+}
+
+// PatientLabel returns the label chatID is enrolled under, or ErrNotFound.
+func (s *Store) PatientLabel(ctx context.Context, chatID int64) (string, error) {
+	v, err := s.rdb.HGet(ctx, keyPatients, strconv.FormatInt(chatID, 10)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", fmt.Errorf("store.PatientLabel: %w", ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("store.PatientLabel: %w", err)
+	}
+	return v, nil
+}

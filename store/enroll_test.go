@@ -1,0 +1,114 @@
+package store_test
+
+import (
+	"context"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/checkinbot/checkinbot/store"
+)
+
+var deepLinkPayload = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+func TestInvites(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend, s *store.Store) {
+		ctx := context.Background()
+		code, err := s.CreateInvite(ctx, "P-001", 900, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !deepLinkPayload.MatchString(code) {
+			t.Errorf("code %q is not a valid /start payload", code)
+		}
+		for _, k := range keys(t, s) {
+			if regexp.MustCompile(regexp.QuoteMeta(code)).MatchString(k) {
+				t.Errorf("key %q holds the invite code in clear", k)
+			}
+		}
+		label, err := s.RedeemInvite(ctx, code, 111)
+		if err != nil || label != "P-001" {
+			t.Fatalf("redeem: %q %v", label, err)
+		}
+		if chat, err := s.Patient(ctx, "P-001"); err != nil || chat != 111 {
+			t.Errorf("Patient: %d %v", chat, err)
+		}
+		if l, err := s.PatientLabel(ctx, 111); err != nil || l != "P-001" {
+			t.Errorf("PatientLabel: %q %v", l, err)
+		}
+		if snap, _ := s.Load(ctx, 111, 0); snap.Patient != "P-001" {
+			t.Errorf("Load patient %q", snap.Patient)
+		}
+		// The same chat again (a repeated /start) is fine; any other chat is refused.
+		if l, err := s.RedeemInvite(ctx, code, 111); err != nil || l != "P-001" {
+			t.Errorf("repeat redeem: %q %v", l, err)
+		}
+		_, err = s.RedeemInvite(ctx, code, 222)
+		isErr(t, err, store.ErrInviteUsed)
+		if chat, _ := s.Patient(ctx, "P-001"); chat != 111 {
+			t.Errorf("used invite relinked the label to %d", chat)
+		}
+		_, err = s.RedeemInvite(ctx, "no-such-code", 222)
+		isErr(t, err, store.ErrNotFound)
+		_, err = s.PatientLabel(ctx, 222)
+		isErr(t, err, store.ErrNotFound)
+		_, err = s.Patient(ctx, "P-404")
+		isErr(t, err, store.ErrNotFound)
+	})
+}
+
+func TestInviteExpiry(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend, s *store.Store) {
+		ctx := context.Background()
+		code, err := s.CreateInvite(ctx, "P-002", 900, 100*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		used, err := s.CreateInvite(ctx, "P-003", 900, 100*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RedeemInvite(ctx, used, 1); err != nil {
+			t.Fatal(err)
+		}
+		b.elapse(150 * time.Millisecond)
+		_, err = s.RedeemInvite(ctx, code, 111)
+		isErr(t, err, store.ErrNotFound)
+		// The tombstone of a used invite expires with it; the enrolment stays.
+		_, err = s.RedeemInvite(ctx, used, 2)
+		isErr(t, err, store.ErrNotFound)
+		if chat, err := s.Patient(ctx, "P-003"); err != nil || chat != 1 {
+			t.Errorf("enrolment lost with the invite: %d %v", chat, err)
+		}
+	})
+}
+
+func TestRelink(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend, s *store.Store) {
+		ctx := context.Background()
+		redeem := func(label string, chat int64) {
+			t.Helper()
+			code, err := s.CreateInvite(ctx, label, 900, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.RedeemInvite(ctx, code, chat); err != nil {
+				t.Fatal(err)
+			}
+		}
+		redeem("P-1", 100)
+		redeem("P-1", 200) // the patient got a new phone
+		if chat, _ := s.Patient(ctx, "P-1"); chat != 200 {
+			t.Errorf("P-1 -> %d, want 200", chat)
+		}
+		_, err := s.PatientLabel(ctx, 100)
+		isErr(t, err, store.ErrNotFound)
+
+		redeem("P-2", 200) // the chat is re-enrolled under another label
+		if l, _ := s.PatientLabel(ctx, 200); l != "P-2" {
+			t.Errorf("chat 200 -> %q, want P-2", l)
+		}
+		_, err = s.Patient(ctx, "P-1")
+		isErr(t, err, store.ErrNotFound)
+	})
+}

@@ -1,0 +1,62 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+)
+
+// Key layout. Every key of one chat carries the hash tag {c:<chat id>}, so
+// the per-chat keys live in one Redis Cluster slot; every key without a
+// natural owner carries the tag {g}, so the global scripts (enrolment,
+// acknowledgement, the schedule) touch one slot too.
+//
+//	ck:{c:<chat>}:session   hash: v (version), s (session JSON), u (highest committed update id)
+//	ck:{c:<chat>}:answers   list of flows.Answer JSON, oldest first
+//	ck:{c:<chat>}:checkins  list of flows.Completion JSON, oldest first
+//	ck:{g}:outbox           stream of escalations to dispatch (field esc = escalation id), group "dispatch"
+//	ck:{g}:esc:seq          counter allocating escalation ids
+//	ck:{g}:esc:<id>         hash: one escalation (see EscalationRecord)
+//	ck:{g}:esc:<id>:msgs    list of "<chat>:<message>" copies sent to clinicians
+//	ck:{g}:esc:open         zset of unacknowledged escalation ids, score = raised at (unix ms)
+//	ck:{g}:audit            stream of audit events (ids and who/what/when only, no content)
+//	ck:{g}:invite:<sha256>  hash: an invite, keyed by the SHA-256 of its code, with the invite's TTL
+//	ck:{g}:labels           hash: patient label -> chat id
+//	ck:{g}:patients         hash: chat id -> patient label
+//	ck:{g}:schedule         zset of due jobs, member "<chat>|<due ms>|<job JSON>", score = due (unix ms)
+//	ck:{g}:claimed          zset of claimed jobs, same members, score = lease deadline (unix ms)
+//	ck:{g}:lease:<name>     string: the owner of a named lease, with a PX expiry
+const (
+	keyOutbox    = "ck:{g}:outbox"
+	keyEscSeq    = "ck:{g}:esc:seq"
+	keyEscPrefix = "ck:{g}:esc:"
+	keyEscOpen   = "ck:{g}:esc:open"
+	keyAudit     = "ck:{g}:audit"
+	keyLabels    = "ck:{g}:labels"
+	keyPatients  = "ck:{g}:patients"
+	keySchedule  = "ck:{g}:schedule"
+	keyClaimed   = "ck:{g}:claimed"
+
+	outboxGroup = "dispatch"
+)
+
+// chatKeys are the keys of one chat.
+type chatKeys struct {
+	session, answers, checkins string
+}
+
+func keysFor(chatID int64) chatKeys {
+	p := "ck:{c:" + strconv.FormatInt(chatID, 10) + "}:"
+	return chatKeys{session: p + "session", answers: p + "answers", checkins: p + "checkins"}
+}
+
+func escKey(id string) string     { return keyEscPrefix + id }
+func escMsgsKey(id string) string { return keyEscPrefix + id + ":msgs" }
+func leaseKey(name string) string { return "ck:{g}:lease:" + name }
+
+// inviteKey names an invite by the hash of its code, so a copy of the
+// database does not hold usable codes.
+func inviteKey(code string) string {
+	sum := sha256.Sum256([]byte(code))
+	return "ck:{g}:invite:" + hex.EncodeToString(sum[:])
+}

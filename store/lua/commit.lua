@@ -1,0 +1,69 @@
+-- Commit one handled update atomically (store.Commit).
+-- KEYS: 1 session hash, 2 answers list, 3 check-ins list, 4 outbox stream,
+--       5 escalation id counter, 6 schedule zset, 7 open escalations zset,
+--       8 audit stream.
+-- ARGV: 1 expected version, 2 update id (0 = none), 3 session JSON,
+--       4 escalation key prefix, 5 now (RFC 3339),
+--       6 n answers, then n answer JSONs,
+--       completion JSON ("" = none),
+--       n escalations, then per escalation 10 values: level, patient, chat,
+--         flow, item, question, answer, reason, at (RFC 3339), at (unix ms),
+--       n jobs, then per job: score (due unix ms), member.
+-- Returns {1, new version, escalation ids...}, {0, stored version} on a
+-- version conflict, {-1, highest update id} for an update already committed.
+local cur = redis.call('HMGET', KEYS[1], 'v', 'u')
+local version = 0
+if cur[1] then version = tonumber(cur[1]) end
+local seen = 0
+if cur[2] then seen = tonumber(cur[2]) end
+if version ~= tonumber(ARGV[1]) then
+  return {0, version}
+end
+local update = tonumber(ARGV[2])
+if update > 0 and update <= seen then
+  return {-1, seen}
+end
+
+local newv = version + 1
+-- The new session's prompt, if it has buttons, is recorded after sending.
+redis.call('HDEL', KEYS[1], 'p')
+if update > 0 then
+  redis.call('HSET', KEYS[1], 'v', tostring(newv), 's', ARGV[3], 'u', ARGV[2])
+else
+  redis.call('HSET', KEYS[1], 'v', tostring(newv), 's', ARGV[3])
+end
+
+local i = 6
+local n = tonumber(ARGV[i])
+for j = 1, n do
+  redis.call('RPUSH', KEYS[2], ARGV[i + j])
+end
+i = i + n + 1
+if ARGV[i] ~= '' then
+  redis.call('RPUSH', KEYS[3], ARGV[i])
+end
+i = i + 1
+
+local out = {1, newv}
+n = tonumber(ARGV[i])
+for j = 1, n do
+  local b = i + (j - 1) * 10
+  local id = tostring(redis.call('INCR', KEYS[5]))
+  redis.call('HSET', ARGV[4] .. id,
+    'id', id, 'level', ARGV[b + 1], 'patient', ARGV[b + 2], 'chat', ARGV[b + 3],
+    'flow', ARGV[b + 4], 'item', ARGV[b + 5], 'question', ARGV[b + 6],
+    'answer', ARGV[b + 7], 'reason', ARGV[b + 8], 'at', ARGV[b + 9], 'state', 'open')
+  redis.call('ZADD', KEYS[7], ARGV[b + 10], id)
+  redis.call('XADD', KEYS[4], '*', 'esc', id)
+  redis.call('XADD', KEYS[8], '*', 'event', 'escalation.raised', 'esc', id,
+    'level', ARGV[b + 1], 'chat', ARGV[b + 3], 'at', ARGV[5])
+  out[#out + 1] = id
+end
+i = i + n * 10 + 1
+
+n = tonumber(ARGV[i])
+for j = 1, n do
+  local b = i + (j - 1) * 2
+  redis.call('ZADD', KEYS[6], ARGV[b + 1], ARGV[b + 2])
+end
+return out

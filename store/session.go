@@ -1,0 +1,203 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/checkinbot/checkinbot/flows"
+	"github.com/redis/go-redis/v9"
+)
+
+// Snapshot is what Load read for one update.
+type Snapshot struct {
+	ChatID  int64
+	Session flows.Session
+	// Version is the session's version, 0 when the chat has none; pass it
+	// back in Commit.Version.
+	Version int64
+	// Patient is the chat's enrolled label, "" when the chat is not enrolled.
+	Patient string
+	// Seen reports that this update (or a later one) was already committed
+	// for this chat, so it must not be handled again.
+	Seen bool
+	// PromptMessageID is the Telegram message showing the buttons of the
+	// question now awaited (see SetPromptMessage), 0 when none is known.
+	PromptMessageID int
+}
+
+// Commit is everything one handled update changes, written atomically.
+type Commit struct {
+	ChatID int64
+	// UpdateID is the Telegram update id handled, 0 for none (e.g. saving
+	// PromptMessageID after a send).
+	UpdateID int
+	// Version is the session version the change was computed from.
+	Version     int64
+	Session     flows.Session
+	Answers     []flows.Answer
+	Completion  *flows.Completion
+	Escalations []NewEscalation
+	Jobs        []flows.Job
+}
+
+// NewEscalation is an escalation to record and dispatch, with its patient.
+type NewEscalation struct {
+	flows.Escalation
+	Patient string // the enrolled label shown to clinicians
+	ChatID  int64  // the patient's chat
+}
+
+// CommitResult is what Commit wrote.
+type CommitResult struct {
+	Version       int64    // the session's new version
+	EscalationIDs []string // ids allocated to Commit.Escalations, in order
+}
+
+// Load reads a chat's session, version, patient label and de-duplication
+// state in one round trip; it writes nothing.
+func (s *Store) Load(ctx context.Context, chatID int64, updateID int) (Snapshot, error) {
+	k := keysFor(chatID)
+	var sess *redis.SliceCmd
+	var label *redis.StringCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		sess = p.HMGet(ctx, k.session, "v", "s", "u", "p")
+		label = p.HGet(ctx, keyPatients, strconv.FormatInt(chatID, 10))
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return Snapshot{}, fmt.Errorf("store.Load: %w", err)
+	}
+	snap := Snapshot{ChatID: chatID, Patient: label.Val()}
+	vals := sess.Val()
+	if v, ok := vals[0].(string); ok {
+		if snap.Version, err = strconv.ParseInt(v, 10, 64); err != nil {
+			return Snapshot{}, fmt.Errorf("store.Load: bad version %q", v)
+		}
+	}
+	if js, ok := vals[1].(string); ok && js != "" {
+		if err := json.Unmarshal([]byte(js), &snap.Session); err != nil {
+			return Snapshot{}, fmt.Errorf("store.Load: decode session: %w", err)
+		}
+	}
+	if u, ok := vals[2].(string); ok && updateID > 0 {
+		max, _ := strconv.ParseInt(u, 10, 64)
+		snap.Seen = int64(updateID) <= max
+	}
+	if p, ok := vals[3].(string); ok {
+		snap.PromptMessageID, _ = strconv.Atoi(p)
+	}
+	return snap, nil
+}
+
+// SetPromptMessage records which Telegram message shows the buttons of the
+// session at version, so that the next answer can settle them. It is kept
+// beside the session rather than in it: the message id is known only after
+// the commit, and writing it must not bump the version. If the session has
+// moved on meanwhile, nothing is written.
+func (s *Store) SetPromptMessage(ctx context.Context, chatID int64, version int64, messageID int) error {
+	err := scriptSetPrompt.Run(ctx, s.rdb, []string{keysFor(chatID).session}, version, messageID).Err()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("store.SetPromptMessage: %w", err)
+	}
+	return nil
+}
+
+// Commit writes one update's outcome in one round trip, all or nothing. It
+// returns ErrConflict when the session's version is not c.Version and
+// ErrDuplicate when c.UpdateID was already committed; neither writes
+// anything.
+func (s *Store) Commit(ctx context.Context, c Commit) (CommitResult, error) {
+	k := keysFor(c.ChatID)
+	sess, err := json.Marshal(c.Session)
+	if err != nil {
+		return CommitResult{}, fmt.Errorf("store.Commit: encode session: %w", err)
+	}
+	now := s.now()
+	args := make([]any, 0, 16+len(c.Answers)+10*len(c.Escalations)+2*len(c.Jobs))
+	args = append(args, c.Version, c.UpdateID, sess, keyEscPrefix, fmtTime(now), len(c.Answers))
+	for _, a := range c.Answers {
+		js, err := json.Marshal(a)
+		if err != nil {
+			return CommitResult{}, fmt.Errorf("store.Commit: encode answer: %w", err)
+		}
+		args = append(args, js)
+	}
+	comp := []byte{}
+	if c.Completion != nil {
+		if comp, err = json.Marshal(c.Completion); err != nil {
+			return CommitResult{}, fmt.Errorf("store.Commit: encode completion: %w", err)
+		}
+	}
+	args = append(args, comp, len(c.Escalations))
+	for _, e := range c.Escalations {
+		at := e.At
+		if at.IsZero() {
+			at = now
+		}
+		args = append(args, string(e.Level), e.Patient, e.ChatID, e.Flow, e.Item,
+			e.Question, e.Answer, e.Reason, fmtTime(at), at.UnixMilli())
+	}
+	args = append(args, len(c.Jobs))
+	for _, j := range c.Jobs {
+		m, err := jobMember(c.ChatID, j)
+		if err != nil {
+			return CommitResult{}, fmt.Errorf("store.Commit: %w", err)
+		}
+		args = append(args, j.Due.UnixMilli(), m)
+	}
+	keys := []string{k.session, k.answers, k.checkins, keyOutbox, keyEscSeq, keySchedule, keyEscOpen, keyAudit}
+	res, err := scriptCommit.Run(ctx, s.rdb, keys, args...).Slice()
+	if err != nil {
+		return CommitResult{}, fmt.Errorf("store.Commit: %w", err)
+	}
+	if len(res) < 2 {
+		return CommitResult{}, fmt.Errorf("store.Commit: %w", errRedisFailed)
+	}
+	switch res[0] {
+	case int64(0):
+		return CommitResult{}, fmt.Errorf("store.Commit: chat %d has version %v, want %d: %w", c.ChatID, res[1], c.Version, ErrConflict)
+	case int64(-1):
+		return CommitResult{}, fmt.Errorf("store.Commit: chat %d update %d: %w", c.ChatID, c.UpdateID, ErrDuplicate)
+	}
+	out := CommitResult{}
+	out.Version, _ = res[1].(int64)
+	for _, id := range res[2:] {
+		out.EscalationIDs = append(out.EscalationIDs, fmt.Sprint(id))
+	}
+	return out, nil
+}
+
+// CheckIns returns the chat's last n completed check-ins, oldest first
+// (all of them when n <= 0).
+func (s *Store) CheckIns(ctx context.Context, chatID int64, n int) ([]flows.Completion, error) {
+	return lastN[flows.Completion](ctx, s, keysFor(chatID).checkins, n, "store.CheckIns")
+}
+
+// Answers returns the chat's last n recorded answers, oldest first (all of
+// them when n <= 0).
+func (s *Store) Answers(ctx context.Context, chatID int64, n int) ([]flows.Answer, error) {
+	return lastN[flows.Answer](ctx, s, keysFor(chatID).answers, n, "store.Answers")
+}
+
+func lastN[T any](ctx context.Context, s *Store, key string, n int, op string) ([]T, error) {
+	start := int64(0)
+	if n > 0 {
+		start = -int64(n)
+	}
+	raw, err := s.rdb.LRange(ctx, key, start, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	out := make([]T, 0, len(raw))
+	for _, js := range raw {
+		var v T
+		if err := json.Unmarshal([]byte(js), &v); err != nil {
+			return nil, fmt.Errorf("%s: decode: %w", op, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}

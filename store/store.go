@@ -1,0 +1,152 @@
+// Package store keeps checkinbot's state in Redis: sessions, enrolment,
+// answers and check-in history, the escalation outbox, the audit stream, the
+// schedule of timed jobs and leases. It is the only package that imports
+// go-redis. Every per-update operation is one round trip: Load is one
+// pipeline, Commit one Lua script.
+package store
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Errors returned by Store methods; match them with errors.Is.
+var (
+	// ErrConflict means the session changed since it was loaded: reload and step again.
+	ErrConflict = errors.New("store: session version conflict")
+	// ErrDuplicate means the update was already committed for this chat.
+	ErrDuplicate = errors.New("store: update already committed")
+	// ErrNotFound means the invite, patient, escalation or record does not exist (or expired).
+	ErrNotFound = errors.New("store: not found")
+	// ErrInviteUsed means the invite was already redeemed by another chat.
+	ErrInviteUsed = errors.New("store: invite already used")
+)
+
+// Defaults for the tunables of a Store.
+const (
+	DefaultClaimTTL      = 2 * time.Minute
+	DefaultOutboxMinIdle = 30 * time.Second
+)
+
+//go:embed lua/*.lua
+var luaFS embed.FS
+
+func mustScript(name string) *redis.Script {
+	src, err := luaFS.ReadFile("lua/" + name + ".lua")
+	if err != nil {
+		panic(err)
+	}
+	return redis.NewScript(string(src))
+}
+
+// The Lua scripts. Script.Run sends EVALSHA and falls back to EVAL when
+// Redis lost its script cache (a restart or failover).
+var (
+	scriptCommit    = mustScript("commit")
+	scriptSetPrompt = mustScript("set_prompt")
+	scriptRedeem    = mustScript("redeem")
+	scriptAck       = mustScript("ack")
+	scriptClaim     = mustScript("claim")
+	scriptAcquire   = mustScript("lease_acquire")
+	scriptRenew     = mustScript("lease_renew")
+	scriptRelease   = mustScript("lease_release")
+	allScripts      = []*redis.Script{scriptCommit, scriptSetPrompt, scriptRedeem, scriptAck, scriptClaim, scriptAcquire, scriptRenew, scriptRelease}
+)
+
+var errRedisFailed = errors.New("store: unexpected reply from Redis")
+
+// Store is checkinbot's Redis storage; it is safe for concurrent use.
+type Store struct {
+	rdb redis.UniversalClient
+
+	// Now is the clock used for audit and bookkeeping timestamps.
+	Now func() time.Time
+	// ClaimTTL is how long a claimed job is leased before it is requeued.
+	ClaimTTL time.Duration
+	// OutboxMinIdle is how long an outbox entry may stay unacknowledged with
+	// one consumer before ReadOutbox hands it to another.
+	OutboxMinIdle time.Duration
+}
+
+// New wraps a connected client without doing any I/O.
+func New(rdb redis.UniversalClient) *Store {
+	return &Store{rdb: rdb, Now: time.Now, ClaimTTL: DefaultClaimTTL, OutboxMinIdle: DefaultOutboxMinIdle}
+}
+
+// Open connects to the Redis at url (redis:// or rediss://), checks it
+// answers, loads the scripts and creates the outbox consumer group.
+// Its errors never contain the URL's password.
+func Open(ctx context.Context, url string) (*Store, error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		// ParseURL's errors may quote the URL, password included.
+		return nil, errors.New("store.Open: invalid Redis URL (want redis://[user:password@]host:port/db)")
+	}
+	rdb := redis.NewClient(opt)
+	s := New(rdb)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		rdb.Close()
+		return nil, fmt.Errorf("store.Open: ping %s: %w", opt.Addr, err)
+	}
+	if err := s.Prepare(ctx); err != nil {
+		rdb.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Prepare loads the Lua scripts into Redis's script cache and creates the
+// outbox consumer group; Open calls it, and it is safe to call again.
+func (s *Store) Prepare(ctx context.Context) error {
+	for _, sc := range allScripts {
+		if err := sc.Load(ctx, s.rdb).Err(); err != nil {
+			return fmt.Errorf("store.Prepare: load script: %w", err)
+		}
+	}
+	return s.ensureGroup(ctx)
+}
+
+// Ping checks that Redis answers, for health checks.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("store.Ping: %w", err)
+	}
+	return nil
+}
+
+// Client returns the underlying client, for tests and diagnostics; other
+// packages should not need it.
+func (s *Store) Client() redis.UniversalClient { return s.rdb }
+
+// Close closes the connection pool.
+func (s *Store) Close() error { return s.rdb.Close() }
+
+func (s *Store) now() time.Time {
+	if s.Now == nil {
+		return time.Now()
+	}
+	return s.Now()
+}
+
+// fmtTime formats a timestamp the way every stored record holds it.
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func parseTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
