@@ -55,7 +55,13 @@ type Bot struct {
 	inviteTTL  time.Duration
 	consumer   string
 
+	prompts  *promptMessages
 	inflight sync.WaitGroup
+
+	// delivery is held while an escalation is being delivered; stopped,
+	// set by Run on its way out, makes the dispatcher deliver nothing more.
+	delivery sync.Mutex
+	stopped  bool
 }
 
 // New wires a bot. api must come from Connect (or point at an emulator).
@@ -75,6 +81,7 @@ func New(api *tgbotapi.BotAPI, st *store.Store, cfg Config) (*Bot, error) {
 		workers:    cfg.Workers,
 		inviteTTL:  cfg.InviteTTL,
 		consumer:   cfg.Consumer,
+		prompts:    newPromptMessages(),
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -110,14 +117,15 @@ func (b *Bot) Username() string { return b.api.Self.UserName }
 // Connect together with ctx so that a long poll in progress ends at once.
 func (b *Bot) Run(ctx context.Context) error {
 	b.registerCommands(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		b.dispatchLoop(ctx)
-	}()
+	// The dispatcher is not waited for: its outbox read blocks in Redis and
+	// cannot be interrupted, and abandoning it is safe, because an entry is
+	// acknowledged only after delivery and is otherwise reclaimed. Only a
+	// delivery in progress is waited for.
+	go b.dispatchLoop(ctx)
 	err := b.pollLoop(ctx)
-	wg.Wait()
+	b.delivery.Lock()
+	b.stopped = true
+	b.delivery.Unlock()
 	return err
 }
 

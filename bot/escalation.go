@@ -31,16 +31,30 @@ func (b *Bot) dispatchLoop(ctx context.Context) {
 			continue
 		}
 		for _, e := range entries {
-			// Delivery runs on its own context so a shutdown does not cut an
-			// escalation off half sent.
-			dctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			if err := b.dispatch(dctx, e); err != nil {
-				b.log.Error("escalation not delivered yet; it stays in the outbox",
-					"escalation", e.EscalationID, "error", err.Error())
+			if !b.deliver1(e) {
+				return
 			}
-			cancel()
 		}
 	}
+}
+
+// deliver1 delivers one outbox entry unless the bot has stopped; it reports
+// whether the bot is still running.
+func (b *Bot) deliver1(e store.OutboxEntry) bool {
+	b.delivery.Lock()
+	defer b.delivery.Unlock()
+	if b.stopped {
+		return false // left pending: another instance or the next start reclaims it
+	}
+	// Delivery runs on its own context so a shutdown does not cut an
+	// escalation off half sent.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := b.dispatch(ctx, e); err != nil {
+		b.log.Error("escalation not delivered yet; it stays in the outbox",
+			"escalation", e.EscalationID, "error", err.Error())
+	}
+	return true
 }
 
 // dispatch sends one escalation to every recipient that has not had it yet.

@@ -174,56 +174,6 @@ func (h *harness) expectMatch(chatID int64, match func(telegramtest.Message) boo
 	return m
 }
 
-// say sends text from u in u's private chat.
-func (h *harness) say(u telegramtest.User, text string) {
-	h.tg.SendText(u, text)
-}
-
-// expect waits for a new message in chat (newer than the last one an
-// expectation consumed) whose text contains every part, and consumes it.
-func (h *harness) expect(chatID int64, parts ...string) telegramtest.Message {
-	h.t.Helper()
-	return h.expectMatch(chatID, func(m telegramtest.Message) bool { return containsAll(m.Text, parts...) })
-}
-
-// expectButtons is expect for a message that offers a button labelled label.
-func (h *harness) expectButtons(chatID int64, label string, parts ...string) telegramtest.Message {
-	h.t.Helper()
-	return h.expectMatch(chatID, func(m telegramtest.Message) bool {
-		return buttonData(m, label) != "" && containsAll(m.Text, parts...)
-	})
-}
-
-func (h *harness) expectMatch(chatID int64, match func(telegramtest.Message) bool) telegramtest.Message {
-	h.t.Helper()
-	h.mu.Lock()
-	after := h.seen[chatID]
-	h.mu.Unlock()
-	m := h.tg.ExpectMessage(h.t, chatID, wait, func(m telegramtest.Message) bool {
-		return m.ID > after && match(m)
-	})
-	h.mu.Lock()
-	h.seen[chatID] = m.ID
-	h.mu.Unlock()
-	return m
-}
-
-// quiet asserts that no new message reached chat: it sends a probe the bot
-// always answers (/help) and checks that the answer is the only new message.
-func (h *harness) quiet(u telegramtest.User) {
-	h.t.Helper()
-	h.mu.Lock()
-	after := h.seen[u.ID]
-	h.mu.Unlock()
-	h.say(u, "/help")
-	m := h.expect(u.ID, "/checkin")
-	for _, other := range h.tg.Messages(u.ID) {
-		if other.ID > after && other.ID != m.ID {
-			h.t.Fatalf("unexpected message to chat %d: %q", u.ID, other.Text)
-		}
-	}
-}
-
 // press waits for the newest message in u's chat that shows a button
 // labelled label (and whose text contains every part), and presses it.
 func (h *harness) press(u telegramtest.User, chatID int64, label string, parts ...string) telegramtest.Message {

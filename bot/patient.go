@@ -175,9 +175,7 @@ func (b *Bot) deliver(ctx context.Context, snap store.Snapshot, version int64, o
 			promptID = msg.MessageID
 		}
 	}
-	if promptID != 0 {
-		return b.store.SetPromptMessage(ctx, chatID, version, promptID)
-	}
+	b.prompts.set(chatID, version, promptID)
 	return nil
 }
 
@@ -185,7 +183,7 @@ func (b *Bot) deliver(ctx context.Context, snap store.Snapshot, version int64, o
 // obsolete: an accepted answer is shown under its question; otherwise the
 // buttons are just removed, as the reply brings the live ones again.
 func (b *Bot) settlePrompt(ctx context.Context, snap store.Snapshot, out flows.Outcome, q *tgbotapi.CallbackQuery) {
-	msgID, text := snap.PromptMessageID, ""
+	msgID, text := b.prompts.get(snap.ChatID, snap.Version), ""
 	if snap.Session.Prompt != nil {
 		text = snap.Session.Prompt.Text
 	}

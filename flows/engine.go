@@ -60,7 +60,7 @@ func (p *Protocol) Start(s Session, flowID string, now time.Time) (Outcome, erro
 	first := f.Items[0]
 	s.Flow, s.State, s.Run = f.ID, first.ID, newRun(now, avoid...)
 	s.ProtocolVersion, s.StartedAt = p.Version, now
-	s.Answers, s.Tries, s.PromptMessageID = nil, nil, 0
+	s.Answers, s.Tries = nil, nil
 	prompt := p.prompt(s.Run, first)
 	s.Prompt = &prompt
 	if f.Intro != "" {
@@ -163,7 +163,7 @@ func (p *Protocol) accept(s Session, f *Flow, it *Item, a reading, now time.Time
 		if next != s.State {
 			s.State = next
 			pr := p.prompt(s.Run, f.Item(next))
-			s.Prompt, s.PromptMessageID = &pr, 0
+			s.Prompt = &pr
 		}
 		out.Replies = append(out.Replies, p.currentPrompt(s, f.Item(next)))
 	}
@@ -310,7 +310,7 @@ func (p *Protocol) finish(s *Session, outcome, reason string, now time.Time, sco
 	}
 	s.Flow, s.State, s.Run, s.ProtocolVersion = "", "", "", ""
 	s.StartedAt = time.Time{}
-	s.Answers, s.Tries, s.Prompt, s.PromptMessageID = nil, nil, nil, 0
+	s.Answers, s.Tries, s.Prompt = nil, nil, nil
 	return c
 }
 

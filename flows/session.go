@@ -55,9 +55,6 @@ type Session struct {
 	// Prompt is the question now awaited, so a reply lost in transit can be
 	// shown again on the patient's next message or /resume.
 	Prompt *Reply `json:"prompt,omitempty"`
-	// PromptMessageID is the Telegram message that shows Prompt's buttons;
-	// bot sets it after sending, and removes those buttons once answered.
-	PromptMessageID int `json:"prompt_message_id,omitempty"`
 	// Dose is the latest dose clearance, kept across flows so /after does not
 	// forget that today's dose was cleared or taken.
 	Dose *Dose `json:"dose,omitempty"`

@@ -23,16 +23,12 @@ type Snapshot struct {
 	// Seen reports that this update (or a later one) was already committed
 	// for this chat, so it must not be handled again.
 	Seen bool
-	// PromptMessageID is the Telegram message showing the buttons of the
-	// question now awaited (see SetPromptMessage), 0 when none is known.
-	PromptMessageID int
 }
 
 // Commit is everything one handled update changes, written atomically.
 type Commit struct {
 	ChatID int64
-	// UpdateID is the Telegram update id handled, 0 for none (e.g. saving
-	// PromptMessageID after a send).
+	// UpdateID is the Telegram update id handled, 0 for none (a timed job).
 	UpdateID int
 	// Version is the session version the change was computed from.
 	Version     int64
@@ -63,7 +59,7 @@ func (s *Store) Load(ctx context.Context, chatID int64, updateID int) (Snapshot,
 	var sess *redis.SliceCmd
 	var label *redis.StringCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		sess = p.HMGet(ctx, k.session, "v", "s", "u", "p")
+		sess = p.HMGet(ctx, k.session, "v", "s", "u")
 		label = p.HGet(ctx, keyPatients, strconv.FormatInt(chatID, 10))
 		return nil
 	})
@@ -86,23 +82,7 @@ func (s *Store) Load(ctx context.Context, chatID int64, updateID int) (Snapshot,
 		max, _ := strconv.ParseInt(u, 10, 64)
 		snap.Seen = int64(updateID) <= max
 	}
-	if p, ok := vals[3].(string); ok {
-		snap.PromptMessageID, _ = strconv.Atoi(p)
-	}
 	return snap, nil
-}
-
-// SetPromptMessage records which Telegram message shows the buttons of the
-// session at version, so that the next answer can settle them. It is kept
-// beside the session rather than in it: the message id is known only after
-// the commit, and writing it must not bump the version. If the session has
-// moved on meanwhile, nothing is written.
-func (s *Store) SetPromptMessage(ctx context.Context, chatID int64, version int64, messageID int) error {
-	err := scriptSetPrompt.Run(ctx, s.rdb, []string{keysFor(chatID).session}, version, messageID).Err()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return fmt.Errorf("store.SetPromptMessage: %w", err)
-	}
-	return nil
 }
 
 // Commit writes one update's outcome in one round trip, all or nothing. It

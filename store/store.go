@@ -47,15 +47,14 @@ func mustScript(name string) *redis.Script {
 // The Lua scripts. Script.Run sends EVALSHA and falls back to EVAL when
 // Redis lost its script cache (a restart or failover).
 var (
-	scriptCommit    = mustScript("commit")
-	scriptSetPrompt = mustScript("set_prompt")
-	scriptRedeem    = mustScript("redeem")
-	scriptAck       = mustScript("ack")
-	scriptClaim     = mustScript("claim")
-	scriptAcquire   = mustScript("lease_acquire")
-	scriptRenew     = mustScript("lease_renew")
-	scriptRelease   = mustScript("lease_release")
-	allScripts      = []*redis.Script{scriptCommit, scriptSetPrompt, scriptRedeem, scriptAck, scriptClaim, scriptAcquire, scriptRenew, scriptRelease}
+	scriptCommit  = mustScript("commit")
+	scriptRedeem  = mustScript("redeem")
+	scriptAck     = mustScript("ack")
+	scriptClaim   = mustScript("claim")
+	scriptAcquire = mustScript("lease_acquire")
+	scriptRenew   = mustScript("lease_renew")
+	scriptRelease = mustScript("lease_release")
+	allScripts    = []*redis.Script{scriptCommit, scriptRedeem, scriptAck, scriptClaim, scriptAcquire, scriptRenew, scriptRelease}
 )
 
 var errRedisFailed = errors.New("store: unexpected reply from Redis")

@@ -25,8 +25,6 @@ if update > 0 and update <= seen then
 end
 
 local newv = version + 1
--- The new session's prompt, if it has buttons, is recorded after sending.
-redis.call('HDEL', KEYS[1], 'p')
 if update > 0 then
   redis.call('HSET', KEYS[1], 'v', tostring(newv), 's', ARGV[3], 'u', ARGV[2])
 else
