@@ -36,6 +36,9 @@ type Config struct {
 	InviteTTL time.Duration
 	// Consumer names this instance in the outbox consumer group.
 	Consumer string
+	// SendRate caps Telegram calls per second across all chats; 0 means 25,
+	// under Telegram's limit of about 30 messages a second.
+	SendRate float64
 	Logger   *slog.Logger
 	Now      func() time.Time
 }
@@ -105,7 +108,10 @@ func New(api *tgbotapi.BotAPI, st *store.Store, cfg Config) (*Bot, error) {
 	for _, id := range cfg.Clinicians {
 		b.clinicians[id] = true
 	}
-	b.send = newSender(api, b.log)
+	if cfg.SendRate <= 0 {
+		cfg.SendRate = defaultSendRate
+	}
+	b.send = newSender(api, b.log, cfg.SendRate)
 	return b, nil
 }
 

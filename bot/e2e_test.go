@@ -247,9 +247,14 @@ func TestFreeTextWhereButtonExpected(t *testing.T) {
 	h.say(patient, "my friend is coming later")
 	// The question comes again, with its buttons.
 	h.expectButtons(patient.ID, "Yes", qSitter)
-	// Typed yes works too.
+	// Typed yes works too, and settles the buttons it answered.
 	h.say(patient, "yes")
 	h.expectButtons(patient.ID, "Yes", qDriving)
+	for _, m := range h.tg.Messages(patient.ID) {
+		if strings.Contains(m.Text, qSitter) && len(m.Buttons) > 0 {
+			t.Fatalf("answered question still offers buttons: %q", m.Text)
+		}
+	}
 }
 
 func TestPostSessionRedFlag(t *testing.T) {

@@ -24,12 +24,12 @@ type sender struct {
 }
 
 // Telegram allows about 30 messages a second across all chats; stay under it.
-const globalSendRate = 25
+const defaultSendRate = 25
 
-func newSender(api *tgbotapi.BotAPI, log *slog.Logger) *sender {
+func newSender(api *tgbotapi.BotAPI, log *slog.Logger, perSecond float64) *sender {
 	return &sender{
 		api:      api,
-		limiter:  rate.NewLimiter(globalSendRate, globalSendRate),
+		limiter:  rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond))),
 		log:      log,
 		attempts: 6,
 		backoff:  200 * time.Millisecond,

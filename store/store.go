@@ -61,7 +61,8 @@ var errRedisFailed = errors.New("store: unexpected reply from Redis")
 
 // Store is checkinbot's Redis storage; it is safe for concurrent use.
 type Store struct {
-	rdb redis.UniversalClient
+	rdb   redis.UniversalClient
+	trips *roundTripCounter
 
 	// Now is the clock used for audit and bookkeeping timestamps.
 	Now func() time.Time
@@ -74,7 +75,9 @@ type Store struct {
 
 // New wraps a connected client without doing any I/O.
 func New(rdb redis.UniversalClient) *Store {
-	return &Store{rdb: rdb, Now: time.Now, ClaimTTL: DefaultClaimTTL, OutboxMinIdle: DefaultOutboxMinIdle}
+	trips := &roundTripCounter{}
+	rdb.AddHook(trips)
+	return &Store{rdb: rdb, trips: trips, Now: time.Now, ClaimTTL: DefaultClaimTTL, OutboxMinIdle: DefaultOutboxMinIdle}
 }
 
 // Open connects to the Redis at url (redis:// or rediss://), checks it
