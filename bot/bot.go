@@ -135,22 +135,6 @@ func (b *Bot) Run(ctx context.Context) error {
 	return err
 }
 
-// registerCommands publishes the patient command menu; failure only costs
-// the menu, so it is logged, not fatal.
-func (b *Bot) registerCommands(ctx context.Context) {
-	cmds := tgbotapi.NewSetMyCommands(
-		tgbotapi.BotCommand{Command: "checkin", Description: "Safety check before your dose"},
-		tgbotapi.BotCommand{Command: "after", Description: "Check-in after your session"},
-		tgbotapi.BotCommand{Command: "status", Description: "Where you are"},
-		tgbotapi.BotCommand{Command: "resume", Description: "Show the current question again"},
-		tgbotapi.BotCommand{Command: "cancel", Description: "Stop the current check-in"},
-		tgbotapi.BotCommand{Command: "help", Description: "What this bot does"},
-	)
-	if err := b.send.request(ctx, cmds); err != nil {
-		b.log.Warn("setMyCommands failed", "error", err.Error())
-	}
-}
-
 // protocolFor returns the protocol a session's run must finish on.
 func (b *Bot) protocolFor(s flows.Session) *flows.Protocol {
 	if p, ok := b.byVersion[s.ProtocolVersion]; ok && s.Flow != "" {

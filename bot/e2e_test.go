@@ -60,7 +60,7 @@ func TestEnrolmentAndReusedInvite(t *testing.T) {
 
 	// The patient opening their own link again is told they are connected.
 	h.say(patient, "/start "+code)
-	h.expect(patient.ID, "already connected")
+	h.expect(patient.ID, "connected with your clinic")
 
 	// Labels that could carry a name or markup are refused.
 	h.say(clinician, "/enroll Jane Doe")

@@ -24,15 +24,6 @@ func (b *Bot) startFlow(flowID string) decision {
 	}
 }
 
-// patientFlows maps patient commands to the flows they start.
-var patientFlows = map[string]string{
-	"checkin":  flows.FlowPreDose,
-	"after":    flows.FlowPostSession,
-	"followup": flows.FlowFollowUp,
-	"phq9":     flows.FlowPHQ9,
-	"gad7":     flows.FlowGAD7,
-}
-
 func (b *Bot) handlePatientMessage(ctx context.Context, updateID int, m *tgbotapi.Message, cmd, args string) error {
 	chatID := m.Chat.ID
 	snap, err := b.store.Load(ctx, chatID, updateID)
@@ -45,8 +36,8 @@ func (b *Bot) handlePatientMessage(ctx context.Context, updateID int, m *tgbotap
 	if snap.Patient == "" || (cmd == "start" && args != "") {
 		return b.handleUnenrolled(ctx, chatID, snap.Patient, cmd, args)
 	}
-	if flowID, ok := patientFlows[cmd]; ok {
-		return b.applyAndDeliver(ctx, snap, updateID, nil, b.startFlow(flowID))
+	if f := b.protocol.FlowForCommand(cmd); f != nil {
+		return b.applyAndDeliver(ctx, snap, updateID, nil, b.startFlow(f.ID))
 	}
 	switch cmd {
 	case "":
@@ -69,11 +60,11 @@ func (b *Bot) handlePatientMessage(ctx context.Context, updateID int, m *tgbotap
 	case "status":
 		return b.reply(ctx, chatID, flows.Status(snap.Session))
 	case "start":
-		return b.reply(ctx, chatID, "You're connected with your clinic's check-in service.\n\n"+textPatientHelp)
+		return b.reply(ctx, chatID, textConnected+"\n\n"+b.patientHelp())
 	case "help":
-		return b.reply(ctx, chatID, textPatientHelp)
+		return b.reply(ctx, chatID, b.patientHelp())
 	default:
-		return b.reply(ctx, chatID, textUnknownCommand+"\n\n"+textPatientHelp)
+		return b.reply(ctx, chatID, textUnknownCommand+"\n\n"+b.patientHelp())
 	}
 }
 
@@ -237,7 +228,7 @@ func (b *Bot) handleUnenrolled(ctx context.Context, chatID int64, label, cmd, ar
 	switch {
 	case errors.Is(err, store.ErrInviteUsed):
 		if label != "" {
-			return b.reply(ctx, chatID, "You're already connected with your clinic's check-in service.\n\n"+textPatientHelp)
+			return b.reply(ctx, chatID, textConnected+"\n\n"+b.patientHelp())
 		}
 		return b.reply(ctx, chatID, textInviteUsed)
 	case errors.Is(err, store.ErrNotFound):
@@ -246,11 +237,10 @@ func (b *Bot) handleUnenrolled(ctx context.Context, chatID int64, label, cmd, ar
 		return err
 	}
 	if newLabel == label {
-		return b.reply(ctx, chatID, "You're already connected with your clinic's check-in service.\n\n"+textPatientHelp)
+		return b.reply(ctx, chatID, textConnected+"\n\n"+b.patientHelp())
 	}
 	b.log.Info("patient enrolled", "chat", chatRef(chatID))
-	return b.reply(ctx, chatID, "Welcome! You're now connected with your clinic's check-in service. "+
-		"Before each dose, send /checkin and I'll go through a short safety check with you.\n\n"+textPatientHelp)
+	return b.reply(ctx, chatID, textWelcome+"\n\n"+b.patientHelp())
 }
 
 // validInviteCode accepts what Telegram allows in a /start payload.

@@ -14,16 +14,9 @@ const (
 	textInviteInvalid = "This invite link is not valid or has expired. Please ask your " +
 		"clinic for a new link."
 
-	textPatientHelp = "Here is what I can do:\n" +
-		"/checkin – safety check before today's dose\n" +
-		"/after – check-in after your session\n" +
-		"/followup – next-day follow-up\n" +
-		"/phq9 – mood questionnaire (PHQ-9)\n" +
-		"/gad7 – anxiety questionnaire (GAD-7)\n" +
-		"/status – where you are\n" +
-		"/resume – show the current question again\n" +
-		"/cancel – stop the current check-in\n\n" +
-		"If you feel unsafe at any time, call or text 988 (US) or call 911."
+	textConnected = "You're connected with your clinic's check-in service."
+	textWelcome   = "Welcome! You're now connected with your clinic's check-in service. " +
+		"Before each dose, send /checkin and I'll go through a short safety check with you."
 
 	textUnknownCommand = "Sorry, I don't know that command."
 

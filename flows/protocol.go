@@ -107,6 +107,10 @@ type Flow struct {
 	Kind  FlowKind `yaml:"kind"`
 	// Instrument names the scorer of a KindInstrument flow: "phq9" or "gad7".
 	Instrument string `yaml:"instrument"`
+	// Command is the patient command that starts the flow, without the
+	// slash (e.g. "checkin"); a flow without one is started only by the
+	// timeline.
+	Command string `yaml:"command"`
 	// Intro is sent before the first question.
 	Intro string `yaml:"intro"`
 	// Done is sent when the flow ends cleared or completed.
@@ -317,6 +321,16 @@ func (c ClockTime) String() string { return fmt.Sprintf("%02d:%02d", c.Hour, c.M
 // SetOnCall sets the clinic's on-call number shown in crisis messages; cmd
 // calls it after loading, before sharing the protocol.
 func (p *Protocol) SetOnCall(number string) { p.Crisis.OnCall = strings.TrimSpace(number) }
+
+// FlowForCommand returns the flow a patient command starts, or nil.
+func (p *Protocol) FlowForCommand(command string) *Flow {
+	for _, f := range p.Flows {
+		if f != nil && f.Command != "" && f.Command == command {
+			return f
+		}
+	}
+	return nil
+}
 
 // Flow returns the flow with the given id, or nil.
 func (p *Protocol) Flow(id string) *Flow { return p.byID[id] }

@@ -3,6 +3,7 @@ package flows
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -278,4 +279,40 @@ func TestAltProtocol(t *testing.T) {
 			t.Fatalf("skip = %+v", out.Completion)
 		}
 	})
+}
+
+func TestFlowCommands(t *testing.T) {
+	p := Default()
+	for cmd, flow := range map[string]string{"checkin": FlowPreDose, "after": FlowPostSession,
+		"followup": FlowFollowUp, "phq9": FlowPHQ9, "gad7": FlowGAD7} {
+		if f := p.FlowForCommand(cmd); f == nil || f.ID != flow {
+			t.Errorf("/%s starts %v, want flow %s", cmd, f, flow)
+		}
+	}
+	if f := p.FlowForCommand("nope"); f != nil {
+		t.Errorf("unknown command starts flow %s", f.ID)
+	}
+
+	const base = `version: "v"
+crisis: {resources: ["Call or text 988.", "Call 911."]}
+flows:
+  - id: one
+    command: %s
+    items: [{id: a, kind: yesno, text: "A?"}]
+  - id: two
+    command: %s
+    items: [{id: b, kind: yesno, text: "B?"}]
+`
+	cases := []struct{ one, two, want string }{
+		{"go", "go", `command /go is already used by flow "one"`},
+		{"help", "two", "command /help is one of the bot's own"},
+		{"Check-In", "two", `command "Check-In" must be 1–32 lowercase letters`},
+		{"/checkin", "two", "without the slash"},
+	}
+	for _, c := range cases {
+		_, err := Parse("cmd.yaml", []byte(fmt.Sprintf(base, c.one, c.two)))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("commands %q, %q: error %v, want it to say %q", c.one, c.two, err, c.want)
+		}
+	}
 }

@@ -86,12 +86,14 @@ func (p *Protocol) validate() Problems {
 		c.add(p.m.line, "the protocol has no flows; add at least a `flows:` list with the pre-dose check")
 	}
 	p.byID = map[string]*Flow{}
+	commands := map[string]*Flow{}
 	for i, f := range p.Flows {
 		if f == nil {
 			c.add(p.m.line, "flow %d is empty; remove the stray `-` or fill it in", i+1)
 			continue
 		}
 		c.flow(f)
+		c.command(f, commands)
 		if f.ID != "" && p.byID[f.ID] != nil {
 			c.add(f.m.line, "duplicate flow id %q (first at line %d); give each flow its own id", f.ID, p.byID[f.ID].m.line)
 			continue
@@ -157,6 +159,31 @@ func (c *checker) crisis(cr *Crisis) {
 		c.add(cr.m.line, "crisis has no resources; list at least the 988 and 911 lines, which every URGENT reply shows")
 	}
 	c.text(cr.m.line, "the crisis message", crisisText(*cr))
+}
+
+// commandPattern is what Telegram accepts as a bot command.
+var commandPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
+
+// reservedCommands are the bot's own commands, which no flow may take.
+var reservedCommands = map[string]bool{
+	"start": true, "help": true, "status": true, "resume": true, "cancel": true,
+	"enroll": true, "open": true, "schedule": true, "resolve": true,
+}
+
+// command checks a flow's patient command: well formed, not one of the
+// bot's own, and not taken by another flow.
+func (c *checker) command(f *Flow, seen map[string]*Flow) {
+	switch {
+	case f.Command == "":
+	case !commandPattern.MatchString(f.Command):
+		c.add(f.m.line, "flow %q: command %q must be 1–32 lowercase letters, digits or _, starting with a letter, without the slash", f.ID, f.Command)
+	case reservedCommands[f.Command]:
+		c.add(f.m.line, "flow %q: command /%s is one of the bot's own; choose another name", f.ID, f.Command)
+	case seen[f.Command] != nil:
+		c.add(f.m.line, "flow %q: command /%s is already used by flow %q (line %d); give each flow its own command", f.ID, f.Command, seen[f.Command].ID, seen[f.Command].m.line)
+	default:
+		seen[f.Command] = f
+	}
 }
 
 func (c *checker) flow(f *Flow) {
