@@ -53,6 +53,11 @@ func withEscalationChat(id int64) option {
 	return func(c *bot.Config) { c.EscalationChat = id }
 }
 
+// withProtocol runs the bot on a clinic's protocol instead of the default.
+func withProtocol(p *flows.Protocol) option {
+	return func(c *bot.Config) { c.Protocol = p }
+}
+
 func newHarness(t testing.TB, opts ...option) *harness {
 	t.Helper()
 	h := &harness{

@@ -28,7 +28,7 @@ func FuzzParseVitals(f *testing.F) {
 func FuzzParse(f *testing.F) {
 	// Small seeds only: the fuzzer minimises every new input, which takes
 	// minutes on a file the size of default.yaml (TestDefaultIsValid covers that one).
-	if b, err := os.ReadFile("testdata/alt.yaml"); err == nil {
+	if b, err := os.ReadFile("../testdata/protocols/alt.yaml"); err == nil {
 		f.Add(b)
 	}
 	f.Add([]byte("version: x\nflows: [{id: a, items: [{id: b, kind: yesno, text: q, next: b}]}]"))

@@ -165,7 +165,7 @@ func TestClockNext(t *testing.T) {
 // TestAltProtocol walks a quite different clinic protocol: other limits, two
 // re-measures, number and scale answers, and a goto branch.
 func TestAltProtocol(t *testing.T) {
-	data, err := os.ReadFile("testdata/alt.yaml")
+	data, err := os.ReadFile("../testdata/protocols/alt.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
