@@ -22,10 +22,10 @@ import (
 
 // Config is what the bot needs beyond its Telegram client and store.
 type Config struct {
-	// Protocol is the clinic's current protocol. Runs started on an older
-	// version finish on it when it is listed in Previous.
+	// Protocol is the clinic's current protocol. It is recorded in Redis
+	// under its version, and runs started on an earlier version finish on
+	// that version.
 	Protocol *flows.Protocol
-	Previous []*flows.Protocol
 	// Clinicians are the Telegram user ids allowed to act as clinicians.
 	Clinicians []int64
 	// EscalationChat receives escalations; 0 sends them to each clinician.
@@ -51,7 +51,7 @@ type Bot struct {
 	log        *slog.Logger
 	now        func() time.Time
 	protocol   *flows.Protocol
-	byVersion  map[string]*flows.Protocol
+	versions   *protocolVersions
 	clinicians map[int64]bool
 	escChat    int64
 	workers    int
@@ -78,7 +78,7 @@ func New(api *tgbotapi.BotAPI, st *store.Store, cfg Config) (*Bot, error) {
 		log:        cfg.Logger,
 		now:        cfg.Now,
 		protocol:   cfg.Protocol,
-		byVersion:  map[string]*flows.Protocol{},
+		versions:   &protocolVersions{current: cfg.Protocol, earlier: map[string]*flows.Protocol{}},
 		clinicians: map[int64]bool{},
 		escChat:    cfg.EscalationChat,
 		workers:    cfg.Workers,
@@ -102,9 +102,6 @@ func New(api *tgbotapi.BotAPI, st *store.Store, cfg Config) (*Bot, error) {
 		host, _ := os.Hostname()
 		b.consumer = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
-	for _, p := range append(cfg.Previous, cfg.Protocol) {
-		b.byVersion[p.Version] = p
-	}
 	for _, id := range cfg.Clinicians {
 		b.clinicians[id] = true
 	}
@@ -122,6 +119,9 @@ func (b *Bot) Username() string { return b.api.Self.UserName }
 // then waits for the updates in hand to finish. Cancel the context passed to
 // Connect together with ctx so that a long poll in progress ends at once.
 func (b *Bot) Run(ctx context.Context) error {
+	if err := b.versions.record(ctx, b.store); err != nil {
+		return err
+	}
 	b.registerCommands(ctx)
 	// The dispatcher is not waited for: its outbox read blocks in Redis and
 	// cannot be interrupted, and abandoning it is safe, because an entry is
@@ -136,11 +136,8 @@ func (b *Bot) Run(ctx context.Context) error {
 }
 
 // protocolFor returns the protocol a session's run must finish on.
-func (b *Bot) protocolFor(s flows.Session) *flows.Protocol {
-	if p, ok := b.byVersion[s.ProtocolVersion]; ok && s.Flow != "" {
-		return p
-	}
-	return b.protocol
+func (b *Bot) protocolFor(ctx context.Context, s flows.Session) (*flows.Protocol, error) {
+	return b.versions.forSession(ctx, b.store, s)
 }
 
 // chatRef is a short, stable pseudonym of a chat id for logs: enough to

@@ -55,8 +55,12 @@ func (b *Bot) handlePatientMessage(ctx context.Context, updateID int, m *tgbotap
 			return p.Cancel(s, now), nil
 		})
 	case "resume":
+		p, err := b.protocolFor(ctx, snap.Session)
+		if err != nil {
+			return err
+		}
 		return b.deliver(ctx, snap, snap.Version, flows.Outcome{Session: snap.Session,
-			Replies: []flows.Reply{b.protocolFor(snap.Session).Resume(snap.Session)}}, nil)
+			Replies: []flows.Reply{p.Resume(snap.Session)}}, nil)
 	case "status":
 		return b.reply(ctx, chatID, flows.Status(snap.Session))
 	case "start":
@@ -108,7 +112,11 @@ const maxConflicts = 5
 // session's new version.
 func (b *Bot) apply(ctx context.Context, snap store.Snapshot, updateID int, decide decision) (store.Snapshot, flows.Outcome, int64, error) {
 	for attempt := 1; ; attempt++ {
-		out, err := decide(b.protocolFor(snap.Session), snap.Session, b.now())
+		p, err := b.protocolFor(ctx, snap.Session)
+		if err != nil {
+			return snap, flows.Outcome{}, 0, err
+		}
+		out, err := decide(p, snap.Session, b.now())
 		if err != nil {
 			return snap, out, 0, fmt.Errorf("%w: engine: %v", errPermanent, err)
 		}

@@ -1,9 +1,13 @@
 package bot_test
 
 import (
+	"context"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 
+	"github.com/checkinbot/checkinbot/bot"
 	"github.com/checkinbot/checkinbot/flows"
 )
 
@@ -76,4 +80,81 @@ func TestAltProtocolEndToEnd(t *testing.T) {
 		h.expect(patient.ID, "988", "Riverside nurse line: +1 555 0142")
 		h.expect(clinician.ID, "URGENT", "R-7")
 	})
+}
+
+// TestRunFinishesOnItsProtocolVersion deploys a new protocol version in the
+// middle of a check-in: the run finishes on the version it started on, and
+// the next run uses the new one.
+func TestRunFinishesOnItsProtocolVersion(t *testing.T) {
+	h := newHarness(t)
+	h.enroll(patient, "P-0042")
+	h.say(patient, "/checkin")
+	h.answer(qSitter, "Yes")
+	h.expectButtons(patient.ID, "Yes", qDriving)
+
+	// The clinic deploys version 2, which lowers the systolic limit to 130.
+	src := strings.Replace(string(flows.DefaultYAML()), `version: "default-1"`, `version: "default-2"`, 1)
+	src = strings.Replace(src, "systolic_max: 160", "systolic_max: 130", 1)
+	v2, err := flows.Parse("v2.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.stopBot()
+	h.opts = append(h.opts, withProtocol(v2))
+	h.startBot()
+
+	h.answer(qDriving, "Yes")
+	h.expect(patient.ID, qVitals)
+	h.say(patient, "150/85 70") // fine under version 1's 160 limit
+	h.expectButtons(patient.ID, "Yes", qSubstance)
+	h.say(patient, "/cancel")
+	h.expect(patient.ID, "")
+
+	h.say(patient, "/checkin") // a new run: version 2
+	h.answerPreDoseUntil(qVitals)
+	h.expect(patient.ID, qVitals)
+	h.say(patient, "150/85 70")
+	h.expect(patient.ID, "10 minutes") // above version 2's 130 limit: re-measure
+
+	answers, err := h.st.Answers(context.Background(), patient.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions := map[string]string{}
+	for _, a := range answers {
+		versions[a.Run] = a.ProtocolVersion
+	}
+	var got []string
+	for _, v := range versions {
+		got = append(got, v)
+	}
+	slices.Sort(got)
+	if strings.Join(got, ",") != "default-1,default-2" {
+		t.Fatalf("answers were recorded under versions %v, want one run on each", got)
+	}
+}
+
+// TestReusedProtocolVersionRefused: a changed file under a version already
+// deployed would make recorded answers lie about their rules; the bot will
+// not start on it.
+func TestReusedProtocolVersionRefused(t *testing.T) {
+	h := newHarness(t) // records default-1
+	src := strings.Replace(string(flows.DefaultYAML()), "systolic_max: 160", "systolic_max: 130", 1)
+	changed, err := flows.Parse("changed.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	api, err := bot.Connect(ctx, h.tg.Token(), h.tg.Endpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bot.New(api, h.st, bot.Config{Protocol: changed, Clinicians: []int64{clinician.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Run(ctx); err == nil || !strings.Contains(err.Error(), "new version") {
+		t.Fatalf("Run on a changed file under a deployed version: %v", err)
+	}
 }

@@ -82,8 +82,13 @@ func Parse(name string, data []byte) (*Protocol, error) {
 		return nil, ps
 	}
 	p.Messages = p.Messages.withDefaults()
+	p.yaml = append([]byte(nil), data...)
 	return p, nil
 }
+
+// YAML returns the file the protocol was parsed from, so it can be kept
+// under its version for runs that started on it.
+func (p *Protocol) YAML() []byte { return p.yaml }
 
 var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 

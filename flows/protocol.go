@@ -28,6 +28,7 @@ type Protocol struct {
 	Flows    []*Flow  `yaml:"flows"`
 
 	source string           // file name used in problems
+	yaml   []byte           // the file as parsed, see YAML
 	byID   map[string]*Flow // flow index, built by Parse
 	m      meta
 }

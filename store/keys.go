@@ -26,6 +26,7 @@ import (
 //	ck:{g}:schedule         zset of due jobs, member "<chat>|<due ms>|<job JSON>", score = due (unix ms)
 //	ck:{g}:claimed          zset of claimed jobs, same members, score = lease deadline (unix ms)
 //	ck:{g}:lease:<name>     string: the owner of a named lease, with a PX expiry
+//	ck:{g}:protocols        hash: protocol version -> protocol file (YAML)
 const (
 	keyOutbox    = "ck:{g}:outbox"
 	keyEscSeq    = "ck:{g}:esc:seq"
@@ -36,6 +37,7 @@ const (
 	keyPatients  = "ck:{g}:patients"
 	keySchedule  = "ck:{g}:schedule"
 	keyClaimed   = "ck:{g}:claimed"
+	keyProtocols = "ck:{g}:protocols"
 
 	outboxGroup = "dispatch"
 )
