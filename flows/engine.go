@@ -151,11 +151,16 @@ func (p *Protocol) accept(s Session, f *Flow, it *Item, a reading, now time.Time
 		out.Replies = append(out.Replies, p.clearedReply(f, run))
 	case StateCompleted:
 		score, serr := p.score(f, s.Answers)
+		worse := compareBaseline(&s, f, score, now)
 		c := p.finish(&s, OutcomeCompleted, "", now, score)
 		out.Completion = &c
 		done := f.Done
 		if done == "" {
 			done = p.Messages.Completed
+		}
+		if worse != nil {
+			out.Escalations = append(out.Escalations, *worse)
+			done += "\n\n" + p.Messages.EscalatedRoutine
 		}
 		out.Replies = append(out.Replies, Reply{Text: done})
 		err = serr

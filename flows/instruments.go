@@ -1,6 +1,9 @@
 package flows
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Instrument ids, equal to the flow ids of the default protocol.
 const (
@@ -103,4 +106,33 @@ func sumItems(name string, items []int, want int) (int, error) {
 var scorers = map[string]func([]int) (Score, error){
 	InstrumentPHQ9: ScorePHQ9,
 	InstrumentGAD7: ScoreGAD7,
+}
+
+// compareBaseline records an instrument's first total as the patient's
+// baseline, and returns a ROUTINE escalation when a later total has risen by
+// 5 or more over it (CLINICAL.md). It returns nil for non-instrument flows.
+func compareBaseline(s *Session, f *Flow, score *Score, now time.Time) *Escalation {
+	if score == nil {
+		return nil
+	}
+	base, ok := s.Baselines[score.Instrument]
+	if !ok {
+		if s.Baselines == nil {
+			s.Baselines = map[string]int{}
+		}
+		s.Baselines[score.Instrument] = score.Total
+		return nil
+	}
+	if !Worsened(Score{Instrument: score.Instrument, Total: base}, *score) {
+		return nil
+	}
+	return &Escalation{
+		Level:    Routine,
+		Flow:     f.ID,
+		Item:     "total",
+		Question: f.Title + ": total score",
+		Answer:   fmt.Sprintf("%d (%s)", score.Total, score.Band),
+		Reason:   fmt.Sprintf("total rose %d points over the first score of %d", score.Total-base, base),
+		At:       now,
+	}
 }

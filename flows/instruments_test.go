@@ -1,6 +1,10 @@
 package flows
 
-import "testing"
+import (
+	"slices"
+	"strings"
+	"testing"
+)
 
 func TestBands(t *testing.T) {
 	phq := map[int]string{0: BandMinimal, 4: BandMinimal, 5: BandMild, 9: BandMild, 10: BandModerate, 14: BandModerate,
@@ -62,5 +66,51 @@ func TestPHQHelpers(t *testing.T) {
 	if !Worsened(base, Score{Instrument: InstrumentPHQ9, Total: 11}) || Worsened(base, Score{Instrument: InstrumentPHQ9, Total: 10}) ||
 		Worsened(base, Score{Instrument: InstrumentGAD7, Total: 20}) {
 		t.Error("Worsened")
+	}
+}
+
+// TestBaselineWorsening: the first total on an instrument is the baseline;
+// a later total 5 or more points above it raises a ROUTINE escalation.
+func TestBaselineWorsening(t *testing.T) {
+	take := func(w *walker, answers ...string) Outcome {
+		w.start(FlowGAD7)
+		var out Outcome
+		for _, v := range answers {
+			out = w.btn(v)
+		}
+		return out
+	}
+	tests := []struct {
+		name        string
+		first, then []string
+		escalate    bool
+	}{
+		{"first score is only the baseline", []string{"0", "0", "0", "0", "0", "0", "0"}, nil, false},
+		{"rise of 4 is not worth a note", []string{"1", "0", "0", "0", "0", "0", "0"}, []string{"1", "1", "1", "1", "1", "0", "0"}, false},
+		{"rise of exactly 5", []string{"1", "0", "0", "0", "0", "0", "0"}, []string{"1", "1", "1", "1", "1", "1", "0"}, true},
+		{"a fall is fine", []string{"3", "3", "3", "3", "3", "3", "3"}, []string{"0", "0", "0", "0", "0", "0", "0"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWalker(t, testProtocol(t))
+			out := take(w, tt.first...)
+			if len(out.Escalations) != 0 {
+				t.Fatalf("first score escalated: %+v", out.Escalations)
+			}
+			if tt.then == nil {
+				if w.s.Baselines[InstrumentGAD7] != 0 || len(w.s.Baselines) != 1 {
+					t.Fatalf("baselines = %v", w.s.Baselines)
+				}
+				return
+			}
+			out = take(w, tt.then...)
+			got := levels(out)
+			if tt.escalate != slices.Contains(got, Routine) {
+				t.Fatalf("escalations %v, want ROUTINE = %v", got, tt.escalate)
+			}
+			if tt.escalate && !strings.Contains(out.Escalations[0].Reason, "rose 5 points") {
+				t.Fatalf("reason = %q", out.Escalations[0].Reason)
+			}
+		})
 	}
 }

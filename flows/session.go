@@ -47,6 +47,21 @@ type Session struct {
 	// finishes on that version even when the clinic deploys a new file.
 	ProtocolVersion string    `json:"protocol_version,omitempty"`
 	StartedAt       time.Time `json:"started_at,omitzero"`
+
+	// TimeZone is the patient's IANA time zone (e.g. "America/Chicago"),
+	// set by the clinician with the dose schedule; local-time jobs (the
+	// next-day follow-up, reminders) are computed in it. "" means the
+	// clock's own zone.
+	TimeZone string `json:"tz,omitempty"`
+	// Schedule is the patient's weekly dose day, nil when none is set.
+	Schedule *DoseSchedule `json:"schedule,omitempty"`
+	// Done is when each flow last finished other than cancelled (cleared,
+	// held or completed), so timed jobs know what the patient already did.
+	Done map[string]time.Time `json:"done,omitempty"`
+	// Instruments is, per instrument flow (PHQ-9, GAD-7), when its weekly
+	// run is next due; empty until the series starts.
+	Instruments map[string]time.Time `json:"instruments,omitempty"`
+
 	// Answers recorded so far in this run, in order.
 	Answers []Answer `json:"answers,omitempty"`
 	// Tries counts how often an item was re-asked after an out-of-range
@@ -58,6 +73,9 @@ type Session struct {
 	// Dose is the latest dose clearance, kept across flows so /after does not
 	// forget that today's dose was cleared or taken.
 	Dose *Dose `json:"dose,omitempty"`
+	// Baselines holds the patient's first total on each instrument (by
+	// instrument name), against which later scores are compared.
+	Baselines map[string]int `json:"baselines,omitempty"`
 }
 
 // Dose records a pre-dose clearance and, once the patient pressed the
@@ -66,6 +84,29 @@ type Dose struct {
 	Run       string    `json:"run"`
 	ClearedAt time.Time `json:"cleared_at"`
 	TakenAt   time.Time `json:"taken_at,omitzero"`
+
+	// The session timeline of this dose (see timeline.go): when the "how
+	// are you doing?" ping was sent and sent again, its answer, and when
+	// each step ran, so a step runs once and an early answer stops the rest.
+	PingedAt       time.Time `json:"pinged_at,omitzero"`
+	RepingedAt     time.Time `json:"repinged_at,omitzero"`
+	PingAnswer     string    `json:"ping_answer,omitempty"` // PingOK or PingHelp
+	PingAnsweredAt time.Time `json:"ping_answered_at,omitzero"`
+	NoResponseAt   time.Time `json:"no_response_at,omitzero"`
+	PostSessionAt  time.Time `json:"post_session_at,omitzero"` // the timeline started the post-session check-in
+	FollowUpAt     time.Time `json:"follow_up_at,omitzero"`    // the timeline started the follow-up
+}
+
+// DoseSchedule is a patient's weekly dose day and time, in Session.TimeZone.
+type DoseSchedule struct {
+	Weekday time.Weekday `json:"weekday"`
+	Hour    int          `json:"hour"`
+	Minute  int          `json:"minute"`
+	// Run identifies this setting of the schedule: reminders scheduled for
+	// an earlier setting are stale.
+	Run string `json:"run"`
+	// Next is when the next reminder is due.
+	Next time.Time `json:"next"`
 }
 
 // Input is one patient action for the engine: typed text, or a button press.
@@ -138,10 +179,16 @@ type Score struct {
 }
 
 // Job is a timed action to run later for this chat (the session timeline).
+// Kind is one of the Job* constants of timeline.go.
 type Job struct {
 	Kind string    `json:"kind"`
 	Due  time.Time `json:"due"`
 	Run  string    `json:"run,omitempty"` // the run (e.g. dose run) it belongs to; stale jobs are dropped
+	// Flow is the flow a JobInstrument starts.
+	Flow string `json:"flow,omitempty"`
+	// First is when the job was first due; a job put off while the patient
+	// was busy keeps it, so it is still recognised as the same job.
+	First time.Time `json:"first,omitzero"`
 }
 
 // Outcome is everything one engine step decided. bot sends Replies; store
