@@ -77,7 +77,7 @@ func TestSetOnCall(t *testing.T) {
 }
 
 func TestParseProblems(t *testing.T) {
-	data, err := os.ReadFile("testdata/broken.yaml")
+	data, err := os.ReadFile("../testdata/protocols/broken.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ type Config struct {
 	Endpoint       string
 	RedisURL       string
 	Clinicians     []int64
+	OncallIDs      []int64
 	EscalationChat int64
 	Oncall         string
 	ProtocolFile   string
@@ -76,6 +77,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return c, &configError{"CLINICIAN_IDS", "is not set: comma-separated Telegram user ids of the clinicians"}
 	}
 	c.Clinicians = ids
+	if c.OncallIDs, err = parseIDs(getenv("ONCALL_IDS")); err != nil {
+		return c, &configError{"ONCALL_IDS", err.Error()}
+	}
 	if v := strings.TrimSpace(getenv("ESCALATION_CHAT_ID")); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id == 0 {
@@ -122,14 +126,14 @@ func checkEndpoint(e string) error {
 // parseIDs parses a comma-separated list of Telegram user ids.
 func parseIDs(v string) ([]int64, error) {
 	var ids []int64
-	for _, f := range strings.Split(v, ",") {
+	for i, f := range strings.Split(v, ",") {
 		f = strings.TrimSpace(f)
 		if f == "" {
 			continue
 		}
 		id, err := strconv.ParseInt(f, 10, 64)
 		if err != nil || id <= 0 {
-			return nil, fmt.Errorf("is malformed: %q is not a Telegram user id (expected positive numbers separated by commas)", f)
+			return nil, fmt.Errorf("is malformed: entry %d is not a Telegram user id (expected positive numbers separated by commas)", i+1)
 		}
 		ids = append(ids, id)
 	}

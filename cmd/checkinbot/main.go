@@ -20,6 +20,7 @@ Usage:
   checkinbot demo                  play the patient in the terminal against an in-process Telegram emulator
   checkinbot protocol check FILE   validate a clinic's protocol file
   checkinbot protocol show FILE    print each flow of a protocol as a Mermaid diagram
+  checkinbot protocol default      print the built-in protocol, to copy and adapt
 `
 
 func main() {
@@ -51,16 +52,19 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)
 		return 2
 	}
-	if err != nil {
-		var ce *configError
-		if errors.As(err, &ce) {
-			fmt.Fprintln(stderr, "checkinbot:", err)
-			return 2
-		}
+	var ce *configError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errInvalidProtocol):
+		return 1 // the problems are printed already
+	case errors.As(err, &ce):
+		fmt.Fprintln(stderr, "checkinbot:", err)
+		return 2
+	default:
 		fmt.Fprintln(stderr, "checkinbot:", err)
 		return 1
 	}
-	return 0
 }
 
 // newLogger logs as JSON lines: machine-readable, and never with message

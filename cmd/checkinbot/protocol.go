@@ -9,17 +9,39 @@ import (
 	"github.com/checkinbot/checkinbot/flows"
 )
 
-// runProtocol implements `protocol check FILE` and `protocol show FILE`.
+const protocolUsage = `usage:
+  checkinbot protocol check FILE   report every problem in a protocol file, with file:line
+  checkinbot protocol show FILE    print each flow as a Mermaid state diagram
+  checkinbot protocol default      print the built-in protocol, to copy and adapt
+FILE may be - for the built-in protocol.`
+
+// errInvalidProtocol reports that `protocol check` found problems (already
+// printed), so the command exits non-zero without repeating them.
+var errInvalidProtocol = errors.New("the protocol has problems")
+
+// runProtocol implements the protocol subcommands.
 func runProtocol(args []string, stdout io.Writer) error {
-	if len(args) != 2 || (args[0] != "check" && args[0] != "show") {
-		return errors.New("usage: checkinbot protocol check|show FILE (FILE may be - for the built-in default)")
+	switch {
+	case len(args) == 1 && args[0] == "default":
+		_, err := stdout.Write(flows.DefaultYAML())
+		return err
+	case len(args) != 2 || (args[0] != "check" && args[0] != "show"):
+		return errors.New(protocolUsage)
 	}
 	p, err := readProtocol(args[1])
+	var problems flows.Problems
+	if errors.As(err, &problems) {
+		for _, pr := range problems {
+			fmt.Fprintln(stdout, pr)
+		}
+		fmt.Fprintf(stdout, "%d problem(s); the bot will not start on this file.\n", len(problems))
+		return errInvalidProtocol
+	}
 	if err != nil {
 		return err
 	}
 	if args[0] == "check" {
-		fmt.Fprintf(stdout, "%s: ok: protocol %q, %d flows\n", args[1], p.Version, len(p.Flows))
+		fmt.Fprintf(stdout, "%s: ok: protocol %q with %d flows\n", args[1], p.Version, len(p.Flows))
 		return nil
 	}
 	for _, f := range p.Flows {

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// runCLI runs the command in-process and returns its exit code and output.
+func runCLI(t *testing.T, env map[string]string, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &stdout, &stderr,
+		func(k string) string { return env[k] })
+	return code, stdout.String(), stderr.String()
+}
+
+// golden compares got with testdata/<name>, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("..", "..", "testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (run with -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func TestProtocolCheckReportsEveryProblem(t *testing.T) {
+	code, out, _ := runCLI(t, nil, "", "protocol", "check", "../../testdata/protocols/broken.yaml")
+	if code != 1 {
+		t.Errorf("exit code %d, want 1", code)
+	}
+	golden(t, "protocols/broken.check.golden", out)
+}
+
+func TestProtocolCheckAcceptsShippedProtocols(t *testing.T) {
+	for _, file := range []string{"-", "../../testdata/protocols/alt.yaml"} {
+		code, out, errOut := runCLI(t, nil, "", "protocol", "check", file)
+		if code != 0 || !strings.Contains(out, ": ok: protocol") {
+			t.Errorf("check %s: exit %d, out %q, err %q", file, code, out, errOut)
+		}
+	}
+}
+
+func TestProtocolDefaultRoundTrips(t *testing.T) {
+	code, out, _ := runCLI(t, nil, "", "protocol", "default")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	path := filepath.Join(t.TempDir(), "clinic.yaml")
+	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, _ := runCLI(t, nil, "", "protocol", "check", path); code != 0 {
+		t.Fatalf("the printed default protocol does not check: %s", out)
+	}
+}
+
+func TestProtocolShowMatchesGolden(t *testing.T) {
+	code, out, _ := runCLI(t, nil, "", "protocol", "show", "-")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	golden(t, "protocols/default.mmd.golden", out)
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"nonsense"}, {"protocol"}, {"protocol", "check"}, {"protocol", "lint", "x"}} {
+		code, _, errOut := runCLI(t, nil, "", args...)
+		if code == 0 || !strings.Contains(errOut, "usage") && !strings.Contains(errOut, "Usage") {
+			t.Errorf("%v: exit %d, stderr %q; want a usage message", args, code, errOut)
+		}
+	}
+	if code, _, errOut := runCLI(t, nil, "", "protocol", "check", "/no/such/file.yaml"); code != 1 || !strings.Contains(errOut, "no such file") {
+		t.Errorf("missing file: exit %d, stderr %q", code, errOut)
+	}
+}

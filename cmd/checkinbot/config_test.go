@@ -1,0 +1,87 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/checkinbot/checkinbot/store/redistest"
+)
+
+// validEnv is a complete, valid configuration.
+func validEnv() map[string]string {
+	return map[string]string{
+		"TELEGRAM_BOT_TOKEN": "123456789:AAEhBOweik6ad9r_QXMENQjcrGbqCr4K-ra",
+		// Port 1: nothing listens, so a test that gets past validation fails
+		// fast and never touches a real Redis.
+		"REDIS_URL":     "redis://127.0.0.1:1/0",
+		"CLINICIAN_IDS": "1001, 1002",
+		"CLINIC_ONCALL": "+1 555 010 0199",
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	cfg, err := loadConfig(func(k string) string { return validEnv()[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Clinicians) != 2 || cfg.Clinicians[1] != 1002 || cfg.EscalationChat != 0 || cfg.Workers != 16 {
+		t.Fatalf("config = %+v", cfg)
+	}
+}
+
+// TestConfigErrorsNameTheVariable: every missing or malformed value stops
+// start-up with one line naming the variable, and never echoes the value.
+func TestConfigErrorsNameTheVariable(t *testing.T) {
+	cases := []struct {
+		variable, value string // value "" means unset
+	}{
+		{"TELEGRAM_BOT_TOKEN", ""},
+		{"TELEGRAM_BOT_TOKEN", "not-a-token-SECRETVALUE"},
+		{"TELEGRAM_API_ENDPOINT", "http://127.0.0.1:8081/bot/SECRETVALUE"},
+		{"TELEGRAM_API_ENDPOINT", "ftp://x/bot%s/%s"},
+		{"REDIS_URL", ""},
+		{"REDIS_URL", "127.0.0.1:6379"},
+		{"REDIS_URL", "http://SECRETVALUE@x"},
+		{"CLINICIAN_IDS", ""},
+		{"CLINICIAN_IDS", "1001,dr-SECRETVALUE"},
+		{"CLINICIAN_IDS", "-5"},
+		{"ESCALATION_CHAT_ID", "team-SECRETVALUE"},
+		{"CLINIC_ONCALL", ""},
+		{"CLINIC_ONCALL", "call SECRETVALUE"},
+		{"ONCALL_IDS", "x-SECRETVALUE"},
+		{"WORKERS", "0"},
+		{"INVITE_TTL", "forever"},
+		{"PROTOCOL_FILE", "/no/such/SECRETVALUE.yaml"},
+	}
+	for _, c := range cases {
+		env := validEnv()
+		if c.value == "" {
+			delete(env, c.variable)
+		} else {
+			env[c.variable] = c.value
+		}
+		code, out, errOut := runCLI(t, env, "", "run")
+		lines := strings.Split(strings.TrimSpace(errOut), "\n")
+		if code != 2 || len(lines) != 1 || !strings.Contains(errOut, c.variable) {
+			t.Errorf("%s=%q: exit %d, stderr %q; want exit 2 and one line naming %s", c.variable, c.value, code, errOut, c.variable)
+		}
+		if c.variable != "PROTOCOL_FILE" && strings.Contains(errOut+out, "SECRETVALUE") {
+			t.Errorf("%s: the error echoes the value: %q", c.variable, errOut)
+		}
+	}
+}
+
+// TestTokenNeverPrinted: a network error's text contains the request URL,
+// token included; the bot must redact it.
+func TestTokenNeverPrinted(t *testing.T) {
+	env := validEnv()
+	env["REDIS_URL"] = redistest.Start(t)
+	env["TELEGRAM_API_ENDPOINT"] = "http://127.0.0.1:1/bot%s/%s" // nothing listens
+	code, out, errOut := runCLI(t, env, "", "run")
+	if code == 0 || !strings.Contains(errOut, "<token>") {
+		t.Fatalf("exit %d, stderr %q; want a failure naming the redacted URL", code, errOut)
+	}
+	if strings.Contains(out+errOut, env["TELEGRAM_BOT_TOKEN"]) || strings.Contains(out+errOut, "AAEhBOweik") {
+		t.Fatalf("the token appears in the output: %q", out+errOut)
+	}
+}

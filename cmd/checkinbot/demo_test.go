@@ -1,0 +1,44 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestDemoExitsCleanlyWithStdinClosed(t *testing.T) {
+	code, out, errOut := runCLI(t, nil, "", "demo")
+	if code != 0 {
+		t.Fatalf("exit %d; stderr %q", code, errOut)
+	}
+	if !strings.Contains(out, "Welcome") || !strings.Contains(out, "Invite for DEMO-001") {
+		t.Fatalf("the demo did not enrol the patient:\n%s", out)
+	}
+}
+
+// TestDemoScriptedPatient plays a whole pre-dose check through the demo's
+// terminal interface: numbers press buttons, text is typed.
+func TestDemoScriptedPatient(t *testing.T) {
+	script := strings.Join([]string{
+		"/checkin",
+		"1",         // sitter: Yes
+		"1",         // no driving: Yes
+		"150/85 80", // vitals
+		"2",         // substances: No
+		"2",         // fasting: No
+		"2",         // health change: No
+		"2",         // self-harm: No
+		"1",         // setting: Yes
+		"1",         // I've taken my dose
+		"7",         // no buttons left to press
+		"/status",
+	}, "\n") + "\n"
+	code, out, errOut := runCLI(t, nil, script, "demo")
+	if code != 0 {
+		t.Fatalf("exit %d; stderr %q", code, errOut)
+	}
+	for _, want := range []string{"clear to take today's dose", "[1] I've taken my dose", "noted the time", "no buttons to press"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+}

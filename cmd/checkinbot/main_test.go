@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/checkinbot/checkinbot/bot/telegramtest"
+	"github.com/checkinbot/checkinbot/store/redistest"
+)
+
+// TestMain lets the test binary stand in for the checkinbot binary: with
+// CHECKINBOT_RUN_MAIN set it runs main, so tests can start, kill and restart
+// the real program as a separate process.
+func TestMain(m *testing.M) {
+	if os.Getenv("CHECKINBOT_RUN_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// process is the checkinbot program running as a child process.
+type process struct {
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+	done   chan error
+}
+
+func startProcess(t *testing.T, env map[string]string, args ...string) *process {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "CHECKINBOT_RUN_MAIN=1")
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	p := &process{cmd: cmd, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	cmd.Stderr = p.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-p.done
+	})
+	return p
+}
+
+// wait waits for the process to exit and returns its error.
+func (p *process) wait(t *testing.T) error {
+	t.Helper()
+	select {
+	case err := <-p.done:
+		p.done <- err
+		return err
+	case <-time.After(30 * time.Second):
+		t.Fatalf("process did not exit; stderr:\n%s", p.stderr)
+		return nil
+	}
+}
+
+// TestKillAndRestartMidFlow kills the real program with SIGKILL in the
+// middle of a check-in; the restarted program continues where the patient
+// was, and a graceful SIGTERM ends it cleanly. Its log carries neither the
+// token nor anything the patient typed.
+func TestKillAndRestartMidFlow(t *testing.T) {
+	tg := telegramtest.NewServer()
+	defer tg.Close()
+	clinician := telegramtest.User{ID: 500, FirstName: "Dana"}
+	patient := telegramtest.User{ID: 1001, FirstName: "Pat"}
+	env := map[string]string{
+		"TELEGRAM_BOT_TOKEN":    tg.Token(),
+		"TELEGRAM_API_ENDPOINT": tg.Endpoint(),
+		"REDIS_URL":             redistest.Start(t),
+		"CLINICIAN_IDS":         "500",
+		"CLINIC_ONCALL":         "+1 555 010 0199",
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	expect := func(chatID int64, part string) telegramtest.Message {
+		t.Helper()
+		m, err := tg.WaitMessage(ctx, chatID, func(m telegramtest.Message) bool { return strings.Contains(m.Text, part) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	press := func(label, question string) {
+		t.Helper()
+		m, err := tg.WaitMessage(ctx, patient.ID, func(m telegramtest.Message) bool {
+			return strings.Contains(m.Text, question) && len(m.Buttons) > 0
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range m.Buttons[0] {
+			if b.Text == label {
+				if _, err := tg.PressButton(patient, patient.ID, m.ID, b.Data); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+		}
+		t.Fatalf("no %q button on %q", label, m.Text)
+	}
+
+	first := startProcess(t, env, "run")
+	tg.SendText(clinician, "/enroll P-0042")
+	invite := expect(clinician.ID, "?start=")
+	_, after, _ := strings.Cut(invite.Text, "?start=")
+	tg.SendText(patient, "/start "+strings.Fields(after)[0])
+	expect(patient.ID, "Welcome")
+	tg.SendText(patient, "/checkin")
+	press("Yes", "sober adult")
+	expect(patient.ID, "stay off the road")
+
+	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.wait(t)
+
+	second := startProcess(t, env, "run")
+	press("Yes", "stay off the road")
+	expect(patient.ID, "measure your blood pressure")
+	tg.SendText(patient, "128/82 72")
+	expect(patient.ID, "past 24 hours")
+
+	if err := second.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.wait(t); err != nil {
+		t.Fatalf("graceful shutdown exited with %v; stderr:\n%s", err, second.stderr)
+	}
+	logs := first.stderr.String() + second.stderr.String()
+	for _, secret := range []string{tg.Token(), "128/82", "P-0042", "Pat"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the log contains %q:\n%s", secret, logs)
+		}
+	}
+	if !strings.Contains(logs, "checkinbot running") {
+		t.Errorf("no start-up line in the log:\n%s", logs)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the writer goroutine of exec.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
