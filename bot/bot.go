@@ -5,6 +5,7 @@ package bot
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -34,7 +35,10 @@ type Config struct {
 	Workers int
 	// InviteTTL is how long an enrolment link stays valid.
 	InviteTTL time.Duration
-	// Consumer names this instance in the outbox consumer group.
+	// Consumer names this instance, in the outbox consumer group and for the
+	// poller lease; it should stay the same across restarts of the instance
+	// (cmd uses the host name) and differ between instances. "" picks a
+	// unique name.
 	Consumer string
 	// SendRate caps Telegram calls per second across all chats; 0 means 25,
 	// under Telegram's limit of about 30 messages a second.
@@ -59,6 +63,7 @@ type Bot struct {
 	consumer   string
 
 	prompts  *promptMessages
+	polling  bool // this instance holds the poller lease (pollLoop only)
 	inflight sync.WaitGroup
 
 	// delivery is held while an escalation is being delivered; stopped,
@@ -99,8 +104,7 @@ func New(api *tgbotapi.BotAPI, st *store.Store, cfg Config) (*Bot, error) {
 		b.inviteTTL = 7 * 24 * time.Hour
 	}
 	if b.consumer == "" {
-		host, _ := os.Hostname()
-		b.consumer = fmt.Sprintf("%s-%d", host, os.Getpid())
+		b.consumer = instanceName()
 	}
 	for _, id := range cfg.Clinicians {
 		b.clinicians[id] = true
@@ -138,6 +142,16 @@ func (b *Bot) Run(ctx context.Context) error {
 // protocolFor returns the protocol a session's run must finish on.
 func (b *Bot) protocolFor(ctx context.Context, s flows.Session) (*flows.Protocol, error) {
 	return b.versions.forSession(ctx, b.store, s)
+}
+
+// instanceName names this bot instance for the outbox consumer group and the
+// poller lease: host and process, plus a random part so that two instances
+// in one process (tests) are told apart.
+func instanceName() string {
+	host, _ := os.Hostname()
+	var r [4]byte
+	_, _ = rand.Read(r[:])
+	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), r)
 }
 
 // chatRef is a short, stable pseudonym of a chat id for logs: enough to

@@ -16,13 +16,22 @@ var allowedUpdates = []string{"message", "callback_query"}
 // GetUpdatesChan, which confirms updates before they are handled and so loses
 // them on a crash. Here a batch is confirmed (by asking for the next offset)
 // only after every update in it was handled and committed.
+//
+// Telegram allows one long poller per bot token, so with several instances
+// the poller is chosen by a lease in Redis; the others stand by (they still
+// dispatch escalations and run timed jobs) and take over if it goes away.
 func (b *Bot) pollLoop(ctx context.Context) error {
 	offset := 0
 	backoff := time.Second
+	defer b.releasePollLease()
 	for {
 		if ctx.Err() != nil {
 			b.confirm(offset)
 			return nil
+		}
+		if !b.holdPollLease(ctx) {
+			sleep(ctx, standbyInterval)
+			continue
 		}
 		updates, err := b.api.GetUpdates(tgbotapi.UpdateConfig{
 			Offset: offset, Timeout: pollTimeout, Limit: 100, AllowedUpdates: allowedUpdates,
@@ -45,6 +54,45 @@ func (b *Bot) pollLoop(ctx context.Context) error {
 		offset = updates[len(updates)-1].UpdateID + 1
 	}
 }
+
+// pollLeaseTTL is how long the poller's lease lasts without renewal (it is
+// renewed before every poll). After a crash, a restart under the same
+// instance name takes it back at once; another instance waits this long.
+const pollLeaseTTL = 60 * time.Second
+
+// holdPollLease takes or extends the poller lease, reporting whether this
+// instance may poll now. A Redis error counts as not holding it: polling
+// without the lease could race another instance.
+func (b *Bot) holdPollLease(ctx context.Context) bool {
+	held, err := b.store.AcquireLease(ctx, pollLease, b.consumer, pollLeaseTTL)
+	if err != nil && ctx.Err() == nil {
+		b.log.Warn("cannot take the poller lease", "error", err.Error())
+	}
+	if held != b.polling {
+		b.polling = held
+		b.log.Info("poller lease", "held", held)
+	}
+	return held
+}
+
+// releasePollLease lets another instance take over polling at once.
+func (b *Bot) releasePollLease() {
+	if !b.polling {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := b.store.ReleaseLease(ctx, pollLease, b.consumer); err != nil {
+		b.log.Warn("cannot release the poller lease", "error", err.Error())
+	}
+}
+
+// standbyInterval is how often an instance without the poller lease tries
+// to take it: how soon it takes over after the poller stops.
+const standbyInterval = 2 * time.Second
+
+// pollLease names the poller lease in Redis.
+const pollLease = "poller"
 
 // confirm tells Telegram the last batch is done, so a restart does not see it
 // again (it would be de-duplicated, but there is no need to).

@@ -38,6 +38,7 @@ func runBot(ctx context.Context, getenv func(string) string, logOut io.Writer) e
 		EscalationChat: cfg.EscalationChat,
 		Workers:        cfg.Workers,
 		InviteTTL:      cfg.InviteTTL,
+		Consumer:       cfg.InstanceName,
 		Logger:         log,
 	})
 	if err != nil {

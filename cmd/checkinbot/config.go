@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ type Config struct {
 	EscalationChat int64
 	Oncall         string
 	ProtocolFile   string
+	InstanceName   string
 	Workers        int
 	InviteTTL      time.Duration
 }
@@ -37,6 +39,9 @@ func (e *configError) Error() string {
 // tokenPattern is the shape of a BotFather token: "<bot id>:<secret>".
 var tokenPattern = regexp.MustCompile(`^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$`)
 
+// instancePattern is what an instance name may look like.
+var instancePattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
 // phonePattern accepts a phone number as people write it.
 var phonePattern = regexp.MustCompile(`^\+?[0-9][0-9 ()./-]{2,24}$`)
 
@@ -49,6 +54,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		RedisURL:     strings.TrimSpace(getenv("REDIS_URL")),
 		Oncall:       strings.TrimSpace(getenv("CLINIC_ONCALL")),
 		ProtocolFile: strings.TrimSpace(getenv("PROTOCOL_FILE")),
+		InstanceName: strings.TrimSpace(getenv("INSTANCE_NAME")),
 		Workers:      16,
 		InviteTTL:    7 * 24 * time.Hour,
 	}
@@ -92,6 +98,12 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return c, &configError{"CLINIC_ONCALL", "is not set: the clinic's on-call phone number, shown to patients in crisis messages"}
 	case !phonePattern.MatchString(c.Oncall):
 		return c, &configError{"CLINIC_ONCALL", "is malformed: expected a phone number such as +1 555 010 0199"}
+	}
+	if c.InstanceName == "" {
+		c.InstanceName, _ = os.Hostname()
+	}
+	if !instancePattern.MatchString(c.InstanceName) {
+		return c, &configError{"INSTANCE_NAME", "is malformed: 1–64 letters, digits, '.', '_' or '-' (defaults to the host name)"}
 	}
 	if v := strings.TrimSpace(getenv("WORKERS")); v != "" {
 		n, err := strconv.Atoi(v)

@@ -51,6 +51,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"ONCALL_IDS", "x-SECRETVALUE"},
 		{"WORKERS", "0"},
 		{"INVITE_TTL", "forever"},
+		{"INSTANCE_NAME", "two words SECRETVALUE"},
 		{"PROTOCOL_FILE", "/no/such/SECRETVALUE.yaml"},
 	}
 	for _, c := range cases {
