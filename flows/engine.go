@@ -13,13 +13,6 @@ import (
 // randomness, so every clinical rule is a table test. Every path returns at
 // least one Reply, so the patient is never left in silence.
 
-// Kinds of timed jobs the engine schedules when a dose is taken.
-const (
-	JobPing        = "ping"        // "how are you doing?" after the dose
-	JobPostSession = "postsession" // start the post-session check-in
-	JobFollowUp    = "followup"    // next-day follow-up at Timeline.FollowUpAt
-)
-
 // newRun derives a run id from the clock (base36 of Unix milliseconds),
 // made distinct from the runs in avoid (the run being replaced, the dose run)
 // so that two starts in one millisecond do not share button data.
@@ -77,6 +70,14 @@ func (p *Protocol) Start(s Session, flowID string, now time.Time) (Outcome, erro
 func (p *Protocol) Step(s Session, in Input, now time.Time) (Outcome, error) {
 	if in.Button != nil && in.Button.Item == DoseItem {
 		return p.doseTaken(s, *in.Button, now), nil
+	}
+	if in.Button != nil && in.Button.Item == PingItem {
+		return p.pingAnswer(s, *in.Button, now), nil
+	}
+	if in.Button == nil {
+		if out, ok := p.pingTyped(s, in.Text, now); ok {
+			return out, nil
+		}
 	}
 	out := Outcome{Session: s}
 	if s.Flow == "" {
@@ -313,6 +314,7 @@ func (p *Protocol) finish(s *Session, outcome, reason string, now time.Time, sco
 		StartedAt: s.StartedAt, EndedAt: now, ProtocolVersion: s.ProtocolVersion,
 		Answers: append([]Answer{}, s.Answers...),
 	}
+	s.markDone(outcome, now)
 	s.Flow, s.State, s.Run, s.ProtocolVersion = "", "", "", ""
 	s.StartedAt = time.Time{}
 	s.Answers, s.Tries, s.Prompt = nil, nil, nil
@@ -411,12 +413,7 @@ func (p *Protocol) doseTaken(s Session, b ButtonPress, now time.Time) Outcome {
 		ans := Answer{Flow: FlowPreDose, Run: d.Run, Item: DoseItem, Value: DoseTaken, Display: m.DoseButton, At: now, ProtocolVersion: p.Version}
 		out.Accepted, out.Answers = &ans, []Answer{ans}
 		tl := p.Timeline
-		tomorrow := now.AddDate(0, 0, 1)
-		out.Jobs = []Job{
-			{Kind: JobPing, Due: now.Add(tl.PingAfterDose.D()), Run: d.Run},
-			{Kind: JobPostSession, Due: now.Add(tl.PostSession.D()), Run: d.Run},
-			{Kind: JobFollowUp, Due: time.Date(tomorrow.Year(), tomorrow.Month(), tomorrow.Day(), tl.FollowUpAt.Hour, tl.FollowUpAt.Minute, 0, 0, now.Location()), Run: d.Run},
-		}
+		out.Jobs = p.doseJobs(&s, d.Run, now)
 		out.Replies = []Reply{{Text: fill(m.DoseTaken, "ping", humanDuration(tl.PingAfterDose.D()), "post_session", humanDuration(tl.PostSession.D()))}}
 	}
 	if s.Flow != "" {
@@ -470,6 +467,9 @@ func (p *Protocol) Resume(s Session) Reply {
 			}
 		}
 		return Reply{Text: p.Messages.Changed}
+	}
+	if s.Prompt != nil {
+		return *s.Prompt // a timeline question, such as the ping after the dose
 	}
 	if s.Dose != nil && s.Dose.TakenAt.IsZero() {
 		return p.clearedReply(p.Flow(FlowPreDose), s.Dose.Run)

@@ -445,6 +445,9 @@ func TestDoseButton(t *testing.T) {
 			{Kind: JobPing, Due: taken.Add(60 * time.Minute), Run: bp.Run},
 			{Kind: JobPostSession, Due: taken.Add(2 * time.Hour), Run: bp.Run},
 			{Kind: JobFollowUp, Due: time.Date(2025, 6, 3, 10, 0, 0, 0, time.UTC), Run: bp.Run},
+			// The first dose starts the weekly instruments, next morning, one after the other.
+			{Kind: JobInstrument, Due: time.Date(2025, 6, 3, 10, 0, 0, 0, time.UTC), Flow: FlowPHQ9, First: time.Date(2025, 6, 3, 10, 0, 0, 0, time.UTC)},
+			{Kind: JobInstrument, Due: time.Date(2025, 6, 3, 10, 1, 0, 0, time.UTC), Flow: FlowGAD7, First: time.Date(2025, 6, 3, 10, 1, 0, 0, time.UTC)},
 		}
 		if !reflect.DeepEqual(out.Jobs, wantJobs) {
 			t.Fatalf("jobs = %+v\nwant %+v", out.Jobs, wantJobs)
@@ -479,7 +482,7 @@ func TestDoseButton(t *testing.T) {
 		w, bp := clear(t)
 		w.start(FlowPostSession)
 		out := w.step(Input{Button: &bp})
-		if len(out.Jobs) != 3 || !reflect.DeepEqual(last(out), *w.s.Prompt) || w.s.Flow != FlowPostSession {
+		if len(out.Jobs) != 5 || !reflect.DeepEqual(last(out), *w.s.Prompt) || w.s.Flow != FlowPostSession {
 			t.Fatalf("out = %+v", out)
 		}
 	})

@@ -43,6 +43,21 @@ type Messages struct {
 	Changed         string `yaml:"changed"`   // the protocol changed under a run
 	Sorry           string `yaml:"sorry"`     // an internal error; never a Go error string
 
+	// The session timeline (timeline.go).
+	Ping          string `yaml:"ping"`       // the "how are you doing?" ping after the dose
+	PingAgain     string `yaml:"ping_again"` // the ping, again, when the first got no answer
+	PingOKLabel   string `yaml:"ping_ok"`    // its buttons
+	PingHelpLabel string `yaml:"ping_help"`
+	PingThanks    string `yaml:"ping_thanks"`  // answered I'm OK
+	PingLate      string `yaml:"ping_late"`    // answered I'm OK after the care team was told of no response
+	PingAlready   string `yaml:"ping_already"` // the ping was already answered
+	PingHelped    string `yaml:"ping_helped"`  // answered I need help (crisis resources follow)
+	PingReask     string `yaml:"ping_reask"`   // typed text that is not an answer to the ping
+	NoResponse    string `yaml:"no_response"`  // the care team was told the ping got no answer
+	Reminder      string `yaml:"reminder"`     // dose-day reminder
+	ScheduleSet   string `yaml:"schedule_set"` // {day} {time} {tz}: the clinician set the dose day
+	ScheduleOff   string `yaml:"schedule_off"` // the clinician removed the dose day
+
 	m meta
 }
 
@@ -83,6 +98,21 @@ var DefaultMessages = Messages{
 	Restarted:       "I've stopped the unfinished {title} so we can start fresh.",
 	Changed:         "Your clinic has updated this check-in since you started it, so let's start again. Please send your command again (for example /checkin).",
 	Sorry:           "Sorry, something went wrong on my side. Please try again in a moment. If you feel unwell or unsafe, call 911 or your clinic.",
+
+	Ping:          "Hi, it's been a little while since your dose. How are you doing? Just tap one of the buttons below.",
+	PingAgain:     "Just checking in again – how are you doing? Please tap a button below so I know you're alright. If I don't hear from you, I'll let your care team know.",
+	PingOKLabel:   "I'm OK",
+	PingHelpLabel: "I need help",
+	PingThanks:    "Thanks for letting me know. Keep resting where you are, and keep your sitter close. I'll check in again a bit later.",
+	PingLate:      "Thank you – I'm glad to hear from you. I had already let your care team know I hadn't heard back, so they may still get in touch to check on you.",
+	PingAlready:   "Thanks – I already have your answer. If anything changes, call 911 in an emergency, or message your care team.",
+	PingHelped:    "I'm here with you. Please ask your sitter to stay right beside you.",
+	PingReask:     "Sorry, I didn't catch that. Please tap I'm OK or I need help below, so I know how you're doing.",
+	NoResponse: "I haven't heard back from you since your dose, so I've let your care team know – they will contact you soon. " +
+		"When you see this, please tap one of the buttons above. If you need help right now, call 911.",
+	Reminder:    "Hi! Today is your dose day. When you're ready, send /checkin and we'll go through your safety check first.",
+	ScheduleSet: "Your care team has set your dose day: {day} at {time} ({tz} time). I'll send you a reminder then.",
+	ScheduleOff: "Your care team has removed your regular dose day, so I won't send dose-day reminders for now.",
 }
 
 // withDefaults fills every empty field from DefaultMessages.

@@ -107,6 +107,9 @@ type DoseSchedule struct {
 	Run string `json:"run"`
 	// Next is when the next reminder is due.
 	Next time.Time `json:"next"`
+	// Checked is the last dose day (its local midnight) checked for a
+	// missed check-in, so that check runs once per day.
+	Checked time.Time `json:"checked,omitzero"`
 }
 
 // Input is one patient action for the engine: typed text, or a button press.

@@ -29,7 +29,7 @@ var (
 )
 
 // reserved ids would clash with terminal states or the dose pseudo-item.
-var reserved = map[string]bool{StateCleared: true, StateCompleted: true, StateHeld: true, GotoEnd: true, DoseItem: true, OutcomeCancelled: true}
+var reserved = map[string]bool{StateCleared: true, StateCompleted: true, StateHeld: true, GotoEnd: true, DoseItem: true, PingItem: true, OutcomeCancelled: true}
 
 type checker struct {
 	p  *Protocol
