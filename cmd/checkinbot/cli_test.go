@@ -89,3 +89,24 @@ func TestUsageErrors(t *testing.T) {
 		t.Errorf("missing file: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// TestReadmeProtocolExample keeps the README honest: its complete protocol
+// example must pass `protocol check`.
+func TestReadmeProtocolExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "```yaml\n")
+	if !ok {
+		t.Fatal("README has no yaml example")
+	}
+	example, _, _ := strings.Cut(rest, "```")
+	path := filepath.Join(t.TempDir(), "example.yaml")
+	if err := os.WriteFile(path, []byte(example), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCLI(t, nil, "", "protocol", "check", path); code != 0 {
+		t.Fatalf("the README's example does not check:\n%s%s", out, errOut)
+	}
+}
