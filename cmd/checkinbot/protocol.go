@@ -13,7 +13,7 @@ const protocolUsage = `usage:
   checkinbot protocol check FILE   report every problem in a protocol file, with file:line
   checkinbot protocol show FILE    print each flow as a Mermaid state diagram
   checkinbot protocol default      print the built-in protocol, to copy and adapt
-FILE may be - for the built-in protocol.`
+FILE may be - for the built-in protocol`
 
 // errInvalidProtocol reports that `protocol check` found problems (already
 // printed), so the command exits non-zero without repeating them.
