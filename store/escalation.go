@@ -13,10 +13,12 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Escalation states.
+// Escalation states: open (unacknowledged), then acknowledged, then
+// resolved with a clinician's note (resolving an open one acknowledges it).
 const (
-	EscalationOpen  = "open"
-	EscalationAcked = "acked"
+	EscalationOpen     = "open"
+	EscalationAcked    = "acked"
+	EscalationResolved = "resolved"
 )
 
 // OutboxEntry is one escalation waiting to be dispatched to clinicians.
@@ -43,11 +45,18 @@ type EscalationRecord struct {
 	Answer   string
 	Reason   string
 	At       time.Time
-	State    string // EscalationOpen or EscalationAcked
+	State    string // EscalationOpen, EscalationAcked or EscalationResolved
 
 	AckedBy     int64
 	AckedByName string
 	AckedAt     time.Time
+	// Repages counts the re-pages sent while it was unacknowledged.
+	Repages int
+
+	ResolvedBy     int64
+	ResolvedByName string
+	ResolvedAt     time.Time
+	Note           string // the resolving clinician's note
 	// Messages are the copies sent to clinicians, so an acknowledgement can
 	// edit each of them.
 	Messages []MessageRef
@@ -168,9 +177,12 @@ func escalationRecord(h map[string]string, msgs []string) EscalationRecord {
 		Flow: h["flow"], Item: h["item"], Question: h["question"], Answer: h["answer"],
 		Reason: h["reason"], At: parseTime(h["at"]), State: h["state"],
 		AckedByName: h["acked_by_name"], AckedAt: parseTime(h["acked_at"]),
+		ResolvedByName: h["resolved_by_name"], ResolvedAt: parseTime(h["resolved_at"]), Note: h["note"],
 	}
 	r.ChatID, _ = strconv.ParseInt(h["chat"], 10, 64)
 	r.AckedBy, _ = strconv.ParseInt(h["acked_by"], 10, 64)
+	r.ResolvedBy, _ = strconv.ParseInt(h["resolved_by"], 10, 64)
+	r.Repages, _ = strconv.Atoi(h["repages"])
 	for _, m := range msgs {
 		c, mid, ok := strings.Cut(m, ":")
 		if !ok {
@@ -218,18 +230,23 @@ func (s *Store) Acknowledge(ctx context.Context, id string, clinicianID int64, n
 	if len(res) != 3 {
 		return EscalationRecord{}, false, fmt.Errorf("store.Acknowledge: %w", errRedisFailed)
 	}
-	flat, _ := res[1].([]any)
+	return scriptRecord(res[1], res[2]), res[0] == int64(1), nil
+}
+
+// scriptRecord decodes an escalation a script returned as HGETALL and LRANGE.
+func scriptRecord(hash, list any) EscalationRecord {
+	flat, _ := hash.([]any)
 	h := make(map[string]string, len(flat)/2)
 	for i := 0; i+1 < len(flat); i += 2 {
 		h[fmt.Sprint(flat[i])] = fmt.Sprint(flat[i+1])
 	}
 	var msgs []string
-	if l, ok := res[2].([]any); ok {
+	if l, ok := list.([]any); ok {
 		for _, m := range l {
 			msgs = append(msgs, fmt.Sprint(m))
 		}
 	}
-	return escalationRecord(h, msgs), res[0] == int64(1), nil
+	return escalationRecord(h, msgs)
 }
 
 // OpenEscalations returns the ids of unacknowledged escalations, oldest first.
@@ -289,4 +306,98 @@ func (s *Store) AuditLog(ctx context.Context, n int) ([]AuditEntry, error) {
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// MaxNote bounds a resolution note, in bytes.
+const MaxNote = 2000
+
+// Resolve records that a clinician resolved escalation id, with a short
+// note; an unacknowledged escalation is acknowledged by the same clinician
+// at the same time (wasOpen reports that). Only the first resolution
+// counts: later ones return first == false and the record as resolved. It
+// returns ErrNotFound for an unknown id. The audit stream records who and
+// when, not the note.
+func (s *Store) Resolve(ctx context.Context, id string, clinicianID int64, name, note string, at time.Time) (rec EscalationRecord, first, wasOpen bool, err error) {
+	if len(note) > MaxNote {
+		return EscalationRecord{}, false, false, fmt.Errorf("store.Resolve: note is %d bytes, over %d", len(note), MaxNote)
+	}
+	keys := []string{escKey(id), escMsgsKey(id), keyEscOpen, keyEscUnres, keyAudit}
+	res, err := scriptResolve.Run(ctx, s.rdb, keys, id, clinicianID, name, note, fmtTime(at)).Slice()
+	if err != nil {
+		return EscalationRecord{}, false, false, fmt.Errorf("store.Resolve: %w", err)
+	}
+	if res[0] == int64(-1) {
+		return EscalationRecord{}, false, false, fmt.Errorf("store.Resolve %s: %w", id, ErrNotFound)
+	}
+	if len(res) != 4 {
+		return EscalationRecord{}, false, false, fmt.Errorf("store.Resolve: %w", errRedisFailed)
+	}
+	return scriptRecord(res[2], res[3]), res[0] == int64(1), res[1] == int64(1), nil
+}
+
+// RecordRepage counts a re-page of escalation id and audits it; it returns
+// the re-page's number (1 for the first).
+func (s *Store) RecordRepage(ctx context.Context, id string) (int, error) {
+	var n *redis.IntCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		n = p.HIncrBy(ctx, escKey(id), "repages", 1)
+		p.XAdd(ctx, &redis.XAddArgs{Stream: keyAudit, Values: []any{
+			"event", "escalation.repaged", "esc", id, "at", fmtTime(s.now())}})
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store.RecordRepage: %w", err)
+	}
+	return int(n.Val()), nil
+}
+
+// UnresolvedEscalations returns up to n escalations not yet resolved
+// (unacknowledged or acknowledged), oldest first, and how many there are in
+// all.
+func (s *Store) UnresolvedEscalations(ctx context.Context, n int) ([]EscalationRecord, int64, error) {
+	ids, err := s.rdb.ZRange(ctx, keyEscUnres, 0, int64(n)-1).Result()
+	if err != nil {
+		return nil, 0, fmt.Errorf("store.UnresolvedEscalations: %w", err)
+	}
+	var total *redis.IntCmd
+	hashes := make([]*redis.MapStringStringCmd, len(ids))
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		total = p.ZCard(ctx, keyEscUnres)
+		for i, id := range ids {
+			hashes[i] = p.HGetAll(ctx, escKey(id))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("store.UnresolvedEscalations: %w", err)
+	}
+	out := make([]EscalationRecord, 0, len(ids))
+	for _, h := range hashes {
+		if len(h.Val()) > 0 {
+			out = append(out, escalationRecord(h.Val(), nil))
+		}
+	}
+	return out, total.Val(), nil
+}
+
+// SetPendingNote remembers, for ttl, that the clinician's next message in
+// chatID is the resolution note of escalation id.
+func (s *Store) SetPendingNote(ctx context.Context, clinicianID, chatID int64, id string, ttl time.Duration) error {
+	if err := s.rdb.Set(ctx, noteKey(clinicianID, chatID), id, ttl).Err(); err != nil {
+		return fmt.Errorf("store.SetPendingNote: %w", err)
+	}
+	return nil
+}
+
+// TakePendingNote returns and forgets the escalation whose note the
+// clinician is typing in chatID; "" when there is none.
+func (s *Store) TakePendingNote(ctx context.Context, clinicianID, chatID int64) (string, error) {
+	id, err := s.rdb.GetDel(ctx, noteKey(clinicianID, chatID)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store.TakePendingNote: %w", err)
+	}
+	return id, nil
 }

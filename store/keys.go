@@ -19,6 +19,8 @@ import (
 //	ck:{g}:esc:<id>         hash: one escalation (see EscalationRecord)
 //	ck:{g}:esc:<id>:msgs    list of "<chat>:<message>" copies sent to clinicians
 //	ck:{g}:esc:open         zset of unacknowledged escalation ids, score = raised at (unix ms)
+//	ck:{g}:esc:unresolved   zset of unresolved escalation ids (open or acknowledged), score = raised at (unix ms)
+//	ck:{g}:note:<user>:<chat> string: the escalation whose resolution note the clinician is typing, with a TTL
 //	ck:{g}:audit            stream of audit events (ids and who/what/when only, no content)
 //	ck:{g}:invite:<sha256>  hash: an invite, keyed by the SHA-256 of its code, with the invite's TTL
 //	ck:{g}:labels           hash: patient label -> chat id
@@ -32,6 +34,7 @@ const (
 	keyEscSeq    = "ck:{g}:esc:seq"
 	keyEscPrefix = "ck:{g}:esc:"
 	keyEscOpen   = "ck:{g}:esc:open"
+	keyEscUnres  = "ck:{g}:esc:unresolved"
 	keyAudit     = "ck:{g}:audit"
 	keyLabels    = "ck:{g}:labels"
 	keyPatients  = "ck:{g}:patients"
@@ -55,6 +58,10 @@ func keysFor(chatID int64) chatKeys {
 func escKey(id string) string     { return keyEscPrefix + id }
 func escMsgsKey(id string) string { return keyEscPrefix + id + ":msgs" }
 func leaseKey(name string) string { return "ck:{g}:lease:" + name }
+
+func noteKey(clinicianID, chatID int64) string {
+	return "ck:{g}:note:" + strconv.FormatInt(clinicianID, 10) + ":" + strconv.FormatInt(chatID, 10)
+}
 
 // inviteKey names an invite by the hash of its code, so a copy of the
 // database does not hold usable codes.

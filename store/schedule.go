@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/checkinbot/checkinbot/flows"
+	"github.com/redis/go-redis/v9"
 )
 
 // ScheduledJob is a timed job of one chat, as claimed from the schedule.
@@ -88,12 +89,61 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, n int) ([]Scheduled
 	return out, nil
 }
 
-// DoneJob removes a job claimed by ClaimDue from the claimed set.
-func (s *Store) DoneJob(ctx context.Context, j ScheduledJob) error {
-	if err := s.rdb.ZRem(ctx, keyClaimed, j.member).Err(); err != nil {
+// DoneJob removes a job claimed by ClaimDue from the claimed set and, in the
+// same transaction, schedules next for the same chat: a job that repeats
+// (a re-page) can neither be lost nor doubled by a crash in between.
+func (s *Store) DoneJob(ctx context.Context, j ScheduledJob, next ...flows.Job) error {
+	members := make([]redis.Z, 0, len(next))
+	for _, n := range next {
+		m, err := jobMember(j.ChatID, n)
+		if err != nil {
+			return fmt.Errorf("store.DoneJob: %w", err)
+		}
+		members = append(members, redisZ(n.Due, m))
+	}
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZRem(ctx, keyClaimed, j.member)
+		if len(members) > 0 {
+			p.ZAdd(ctx, keySchedule, members...)
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("store.DoneJob: %w", err)
 	}
 	return nil
+}
+
+// PendingJobs counts the jobs waiting in the schedule and those claimed by
+// a runner and not yet done, for health checks and tests.
+func (s *Store) PendingJobs(ctx context.Context) (scheduled, claimed int64, err error) {
+	var sc, cl *redis.IntCmd
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		sc = p.ZCard(ctx, keySchedule)
+		cl = p.ZCard(ctx, keyClaimed)
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("store.PendingJobs: %w", err)
+	}
+	return sc.Val(), cl.Val(), nil
+}
+
+// repageMember is the schedule entry of an escalation's first re-page, split
+// around its id, which only the commit script allocates; due is 0 for a
+// level that is never re-paged.
+func repageMember(chatID int64, level flows.Level, at time.Time) (due int64, before, after string, err error) {
+	every := flows.RepageAfter(level)
+	if every <= 0 {
+		return 0, "", "", nil
+	}
+	const hole = "@@id@@"
+	m, err := jobMember(chatID, flows.Job{Kind: flows.JobRepage, Due: at.Add(every), Run: hole})
+	if err != nil {
+		return 0, "", "", err
+	}
+	before, after, _ = strings.Cut(m, hole)
+	return at.Add(every).UnixMilli(), before, after, nil
 }
 
 // RequeueExpiredClaims moves claimed jobs whose lease ended by now back to

@@ -96,7 +96,7 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitResult, error) {
 		return CommitResult{}, fmt.Errorf("store.Commit: encode session: %w", err)
 	}
 	now := s.now()
-	args := make([]any, 0, 16+len(c.Answers)+10*len(c.Escalations)+2*len(c.Jobs))
+	args := make([]any, 0, 16+len(c.Answers)+13*len(c.Escalations)+2*len(c.Jobs))
 	args = append(args, c.Version, c.UpdateID, sess, keyEscPrefix, fmtTime(now), len(c.Answers))
 	for _, a := range c.Answers {
 		js, err := json.Marshal(a)
@@ -119,6 +119,11 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitResult, error) {
 		}
 		args = append(args, string(e.Level), e.Patient, e.ChatID, e.Flow, e.Item,
 			e.Question, e.Answer, e.Reason, fmtTime(at), at.UnixMilli())
+		repage, before, after, err := repageMember(c.ChatID, e.Level, at)
+		if err != nil {
+			return CommitResult{}, fmt.Errorf("store.Commit: %w", err)
+		}
+		args = append(args, repage, before, after)
 	}
 	args = append(args, len(c.Jobs))
 	for _, j := range c.Jobs {
@@ -128,7 +133,7 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitResult, error) {
 		}
 		args = append(args, j.Due.UnixMilli(), m)
 	}
-	keys := []string{k.session, k.answers, k.checkins, keyOutbox, keyEscSeq, keySchedule, keyEscOpen, keyAudit}
+	keys := []string{k.session, k.answers, k.checkins, keyOutbox, keyEscSeq, keySchedule, keyEscOpen, keyAudit, keyEscUnres}
 	res, err := scriptCommit.Run(ctx, s.rdb, keys, args...).Slice()
 	if err != nil {
 		return CommitResult{}, fmt.Errorf("store.Commit: %w", err)

@@ -50,11 +50,12 @@ var (
 	scriptCommit  = mustScript("commit")
 	scriptRedeem  = mustScript("redeem")
 	scriptAck     = mustScript("ack")
+	scriptResolve = mustScript("resolve")
 	scriptClaim   = mustScript("claim")
 	scriptAcquire = mustScript("lease_acquire")
 	scriptRenew   = mustScript("lease_renew")
 	scriptRelease = mustScript("lease_release")
-	allScripts    = []*redis.Script{scriptCommit, scriptRedeem, scriptAck, scriptClaim, scriptAcquire, scriptRenew, scriptRelease}
+	allScripts    = []*redis.Script{scriptCommit, scriptRedeem, scriptAck, scriptResolve, scriptClaim, scriptAcquire, scriptRenew, scriptRelease}
 )
 
 var errRedisFailed = errors.New("store: unexpected reply from Redis")

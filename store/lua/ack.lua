@@ -1,5 +1,5 @@
 -- Acknowledge an escalation; only the first acknowledgement counts
--- (store.Acknowledge).
+-- (store.Acknowledge), and a resolved escalation stays resolved.
 -- KEYS: 1 escalation hash, 2 its message list, 3 open escalations zset,
 --       4 audit stream.
 -- ARGV: 1 escalation id, 2 clinician id, 3 clinician name, 4 at (RFC 3339).
@@ -8,7 +8,7 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   return {-1}
 end
 local first = 0
-if redis.call('HGET', KEYS[1], 'state') ~= 'acked' then
+if redis.call('HGET', KEYS[1], 'state') == 'open' then
   redis.call('HSET', KEYS[1], 'state', 'acked', 'acked_by', ARGV[2],
     'acked_by_name', ARGV[3], 'acked_at', ARGV[4])
   redis.call('ZREM', KEYS[3], ARGV[1])

@@ -1,13 +1,16 @@
 -- Commit one handled update atomically (store.Commit).
 -- KEYS: 1 session hash, 2 answers list, 3 check-ins list, 4 outbox stream,
 --       5 escalation id counter, 6 schedule zset, 7 open escalations zset,
---       8 audit stream.
+--       8 audit stream, 9 unresolved escalations zset.
 -- ARGV: 1 expected version, 2 update id (0 = none), 3 session JSON,
 --       4 escalation key prefix, 5 now (RFC 3339),
 --       6 n answers, then n answer JSONs,
 --       completion JSON ("" = none),
---       n escalations, then per escalation 10 values: level, patient, chat,
+--       n escalations, then per escalation 13 values: level, patient, chat,
 --         flow, item, question, answer, reason, at (RFC 3339), at (unix ms),
+--         re-page due (unix ms, 0 = never), re-page member before and after
+--         the escalation id (the first re-page is scheduled with the
+--         escalation, so it cannot be lost),
 --       n jobs, then per job: score (due unix ms), member.
 -- Returns {1, new version, escalation ids...}, {0, stored version} on a
 -- version conflict, {-1, highest update id} for an update already committed.
@@ -45,19 +48,23 @@ i = i + 1
 local out = {1, newv}
 n = tonumber(ARGV[i])
 for j = 1, n do
-  local b = i + (j - 1) * 10
+  local b = i + (j - 1) * 13
   local id = tostring(redis.call('INCR', KEYS[5]))
   redis.call('HSET', ARGV[4] .. id,
     'id', id, 'level', ARGV[b + 1], 'patient', ARGV[b + 2], 'chat', ARGV[b + 3],
     'flow', ARGV[b + 4], 'item', ARGV[b + 5], 'question', ARGV[b + 6],
     'answer', ARGV[b + 7], 'reason', ARGV[b + 8], 'at', ARGV[b + 9], 'state', 'open')
   redis.call('ZADD', KEYS[7], ARGV[b + 10], id)
+  redis.call('ZADD', KEYS[9], ARGV[b + 10], id)
+  if tonumber(ARGV[b + 11]) > 0 then
+    redis.call('ZADD', KEYS[6], ARGV[b + 11], ARGV[b + 12] .. id .. ARGV[b + 13])
+  end
   redis.call('XADD', KEYS[4], '*', 'esc', id)
   redis.call('XADD', KEYS[8], '*', 'event', 'escalation.raised', 'esc', id,
     'level', ARGV[b + 1], 'chat', ARGV[b + 3], 'at', ARGV[5])
   out[#out + 1] = id
 end
-i = i + n * 10 + 1
+i = i + n * 13 + 1
 
 n = tonumber(ARGV[i])
 for j = 1, n do
