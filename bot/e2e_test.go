@@ -183,7 +183,8 @@ func TestSelfHarmEscalatesUrgentWithCrisisResources(t *testing.T) {
 
 	// The crisis resources come with the reply to that very answer.
 	h.expect(patient.ID, "988", "911", "+1 555 010 0199", "care team")
-	esc := h.expect(clinician.ID, "URGENT", "P-0042")
+	esc := h.expect(clinician.ID, "URGENT", "P-0042", "Flow: safety check before your dose",
+		"Question: Thoughts of being better off dead", "Answer: Yes", "Raised: ")
 	if buttonData(esc, "Acknowledge") == "" {
 		t.Fatalf("escalation has no Acknowledge button: %+v", esc)
 	}

@@ -75,7 +75,7 @@ func (b *Bot) dispatch(ctx context.Context, e store.OutboxEntry) error {
 		if sent[chatID] {
 			continue
 		}
-		msg := tgbotapi.NewMessage(chatID, escalationText(rec))
+		msg := tgbotapi.NewMessage(chatID, b.escalationText(rec))
 		msg.ReplyMarkup = tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 			tgbotapi.NewInlineKeyboardButtonData("Acknowledge", ackData(rec.ID))))
 		m, err := b.send.send(ctx, msg)
@@ -116,10 +116,14 @@ var levelMarks = map[flows.Level]string{flows.Urgent: "🔴", flows.High: "🟠"
 
 // escalationText is what clinicians read: the minimum necessary, the patient
 // named only by the clinic's label.
-func escalationText(rec store.EscalationRecord) string {
+func (b *Bot) escalationText(rec store.EscalationRecord) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "%s %s escalation · patient %s\n", levelMarks[rec.Level], rec.Level, rec.Patient)
-	fmt.Fprintf(&sb, "Flow: %s\n", rec.Flow)
+	flow := rec.Flow
+	if f := b.protocol.Flow(rec.Flow); f != nil && f.Title != "" {
+		flow = f.Title
+	}
+	fmt.Fprintf(&sb, "Flow: %s\n", flow)
 	if rec.Question != "" {
 		fmt.Fprintf(&sb, "Question: %s\n", rec.Question)
 	}
@@ -159,7 +163,7 @@ func (b *Bot) handleAcknowledge(ctx context.Context, q *tgbotapi.CallbackQuery, 
 		refs = append(refs, store.MessageRef{ChatID: q.Message.Chat.ID, MessageID: q.Message.MessageID})
 	}
 	for _, ref := range refs {
-		edit := tgbotapi.NewEditMessageText(ref.ChatID, ref.MessageID, escalationText(rec))
+		edit := tgbotapi.NewEditMessageText(ref.ChatID, ref.MessageID, b.escalationText(rec))
 		edit.ReplyMarkup = noKeyboard()
 		if err := b.send.request(ctx, edit); err != nil {
 			b.log.Warn("could not mark an escalation copy acknowledged", "escalation", id, "error", err.Error())

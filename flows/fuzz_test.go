@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"math"
 	"os"
 	"testing"
 	"time"
@@ -119,6 +120,18 @@ func FuzzStep(f *testing.F) {
 		}
 		if out.Session.Flow != "" && out.Session.Prompt == nil {
 			t.Fatalf("in a flow without a prompt after %+v", in)
+		}
+	})
+}
+
+func FuzzParseNumber(f *testing.F) {
+	for _, s := range []string{"7", "7,5", " 24 ", "-1", "25", "NaN", "Inf", "1e400", "0x10", "", "seven"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		x, ok := ParseNumber(text, 0, 24)
+		if ok && (math.IsNaN(x) || x < 0 || x > 24) {
+			t.Fatalf("ParseNumber(%q) accepted %v outside [0, 24]", text, x)
 		}
 	})
 }

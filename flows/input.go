@@ -52,8 +52,8 @@ func (p *Protocol) read(it *Item, in Input) (reading, string) {
 		}
 		return reading{value: v.String(), display: "BP " + strconv.Itoa(v.Systolic) + "/" + strconv.Itoa(v.Diastolic) + ", pulse " + strconv.Itoa(v.Pulse), vitals: &v}, ""
 	case AnswerNumber:
-		x, err := strconv.ParseFloat(strings.Replace(text, ",", ".", 1), 64)
-		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) || x < *it.Min || x > *it.Max {
+		x, ok := ParseNumber(text, *it.Min, *it.Max)
+		if !ok {
 			return reading{}, p.numberReask(*it.Min, *it.Max)
 		}
 		s := strconv.FormatFloat(x, 'f', -1, 64)
@@ -71,6 +71,16 @@ func (p *Protocol) read(it *Item, in Input) (reading, string) {
 		return reading{value: text, display: text}, ""
 	}
 	return reading{}, m.Sorry
+}
+
+// ParseNumber reads a typed number answer within [lo, hi]. A decimal comma
+// is accepted ("7,5"); NaN, infinities and anything out of range are not.
+func ParseNumber(text string, lo, hi float64) (float64, bool) {
+	x, err := strconv.ParseFloat(strings.Replace(strings.TrimSpace(text), ",", ".", 1), 64)
+	if err != nil || math.IsNaN(x) || math.IsInf(x, 0) || x < lo || x > hi {
+		return 0, false
+	}
+	return x, true
 }
 
 // readButton reads a button's value (or typed text standing in for one).

@@ -44,3 +44,14 @@ func TestVitalLimitsWithin(t *testing.T) {
 		}
 	}
 }
+
+func TestParseNumber(t *testing.T) {
+	for text, want := range map[string]bool{
+		"7": true, "7,5": true, "7.5": true, " 24 ": true, "0": true,
+		"-1": false, "24.01": false, "NaN": false, "Inf": false, "": false, "seven": false, "1,2,3": false,
+	} {
+		if _, ok := ParseNumber(text, 0, 24); ok != want {
+			t.Errorf("ParseNumber(%q) ok = %v, want %v", text, ok, want)
+		}
+	}
+}
