@@ -37,13 +37,25 @@ type Server struct {
 	lastUpdateID int
 	pollGen      int // identifies the newest getUpdates request
 	polling      int // getUpdates requests waiting for an update
-	webhookURL   string
 	calls        []Call
 	failures     map[string][]Failure // by canonical method name, "" for any
 	queries      map[string]*callbackQuery
 	answers      []CallbackAnswer
 	lastQueryID  int64
 	commands     map[string][]BotCommand // by scope and language
+
+	// webhook delivery, see webhook.go
+	webhook          *webhook // nil while the bot uses getUpdates
+	allowedUpdates   []string // as last set by setWebhook; empty for Telegram's default
+	lastErrorDate    int64
+	lastErrorMessage string
+	inflight         map[string]int // update_id of the request in flight, by ordering key
+	deliveries       []Delivery
+	dispatching      bool           // the dispatcher goroutine has started
+	wg               sync.WaitGroup // the dispatcher and the requests in flight
+	hookRetry        time.Duration
+	hookTimeout      time.Duration
+	hookClient       *http.Client
 }
 
 // Option configures a Server.
@@ -70,6 +82,11 @@ func NewServer(opts ...Option) *Server {
 		failures: map[string][]Failure{},
 		queries:  map[string]*callbackQuery{},
 		commands: map[string][]BotCommand{},
+		inflight: map[string]int{},
+
+		hookRetry:   defaultWebhookRetry,
+		hookTimeout: defaultWebhookTimeout,
+		hookClient:  newHookClient(),
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -81,18 +98,22 @@ func NewServer(opts ...Option) *Server {
 	return s
 }
 
-// Close wakes every waiting request and waiter and shuts the server down.
+// Close wakes every waiting request and waiter, aborts webhook delivery,
+// waits for its goroutines to end and shuts the server down.
 func (s *Server) Close() {
 	s.mu.Lock()
-	select {
-	case <-s.closing:
+	if s.closedLocked() {
 		s.mu.Unlock()
 		return
-	default:
 	}
 	close(s.closing)
+	if s.webhook != nil {
+		s.webhook.cancel()
+	}
 	s.notifyLocked()
 	s.mu.Unlock()
+	s.wg.Wait()
+	s.hookClient.CloseIdleConnections()
 	s.srv.Close()
 }
 
@@ -364,29 +385,6 @@ func (s *Server) getMe(*params) (any, *apiError) {
 		"id": s.bot.ID, "is_bot": true, "first_name": s.bot.FirstName, "username": s.bot.Username,
 		"can_join_groups": true, "can_read_all_group_messages": false, "supports_inline_queries": false,
 	}, nil
-}
-
-// setWebhook records the webhook URL; getUpdates then answers 409 as Telegram
-// does. Updates are not delivered to the webhook.
-func (s *Server) setWebhook(p *params) (any, *apiError) {
-	s.webhookURL = p.get("url")
-	if p.bool("drop_pending_updates") {
-		s.updates = nil
-	}
-	return true, nil
-}
-
-// deleteWebhook clears the webhook and optionally drops pending updates.
-func (s *Server) deleteWebhook(p *params) (any, *apiError) {
-	s.webhookURL = ""
-	if p.bool("drop_pending_updates") {
-		s.updates = nil
-	}
-	return true, nil
-}
-
-func (s *Server) getWebhookInfo(*params) (any, *apiError) {
-	return map[string]any{"url": s.webhookURL, "has_custom_certificate": false, "pending_update_count": len(s.updates)}, nil
 }
 
 // BotCommand is one command of the bot's menu, as set by setMyCommands.

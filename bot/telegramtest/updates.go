@@ -9,14 +9,26 @@ import (
 	"time"
 )
 
-// update is one queued update: its id and its JSON as getUpdates returns it.
+// update is one queued update: its id and its JSON as getUpdates returns it,
+// with what webhook delivery needs.
 type update struct {
-	id  int
-	raw json.RawMessage
+	id       int
+	raw      json.RawMessage
+	kind     string // e.g. "message", "callback_query"
+	chatID   int64  // the chat it belongs to, 0 if none
+	key      string // updates with the same key are delivered one at a time
+	attempts int    // webhook deliveries started
+	retryAt  time.Time
 }
 
-// Pending returns how many queued updates the bot has not yet confirmed with
-// a getUpdates offset.
+func newUpdate(id int, raw json.RawMessage) update {
+	u := update{id: id, raw: raw}
+	u.kind, u.chatID, u.key = updateRouting(id, raw)
+	return u
+}
+
+// Pending returns how many queued updates the bot has not yet confirmed, with
+// a getUpdates offset or a 2xx answer to their webhook delivery.
 func (s *Server) Pending() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -135,7 +147,7 @@ func (s *Server) Queue(raw string) (int, error) {
 	var id int
 	if json.Unmarshal(obj["update_id"], &id) == nil {
 		s.lastUpdateID = max(s.lastUpdateID, id)
-		s.updates = append(s.updates, update{id: id, raw: json.RawMessage(raw)})
+		s.updates = append(s.updates, newUpdate(id, json.RawMessage(raw)))
 		s.notifyLocked()
 		return id, nil
 	}
@@ -154,7 +166,7 @@ func (s *Server) queueLocked(u map[string]any) int {
 	if err != nil {
 		panic("telegramtest: encoding update: " + err.Error())
 	}
-	s.updates = append(s.updates, update{id: s.lastUpdateID, raw: raw})
+	s.updates = append(s.updates, newUpdate(s.lastUpdateID, raw))
 	s.notifyLocked()
 	return s.lastUpdateID
 }
@@ -193,7 +205,7 @@ func (s *Server) getUpdates(ctx context.Context, p *params) (any, *apiError) {
 	defer timer.Stop()
 
 	s.mu.Lock()
-	if s.webhookURL != "" {
+	if s.webhook != nil {
 		s.mu.Unlock()
 		return nil, errWebhookActive
 	}
