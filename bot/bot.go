@@ -31,6 +31,13 @@ type Config struct {
 	Clinicians []int64
 	// EscalationChat receives escalations; 0 sends them to each clinician.
 	EscalationChat int64
+	// OncallIDs are the Telegram user ids of the clinicians on call: every
+	// re-page of an unacknowledged URGENT or HIGH escalation goes to them
+	// as well, and they may acknowledge and resolve like Clinicians.
+	OncallIDs []int64
+	// JobTick is how often the instance looks for due timed jobs when none
+	// were due; 0 means every second. Tests with a fake clock set it low.
+	JobTick time.Duration
 	// Workers bounds how many chats are handled at once.
 	Workers int
 	// InviteTTL is how long an enrolment link stays valid.
@@ -58,6 +65,8 @@ type Bot struct {
 	versions   *protocolVersions
 	clinicians map[int64]bool
 	escChat    int64
+	oncall     []int64
+	jobTick    time.Duration
 	workers    int
 	inviteTTL  time.Duration
 	consumer   string
@@ -65,6 +74,7 @@ type Bot struct {
 	prompts  *promptMessages
 	polling  bool // this instance holds the poller lease (pollLoop only)
 	inflight sync.WaitGroup
+	jobs     sync.WaitGroup // the timed-job worker
 
 	// delivery is held while an escalation is being delivered; stopped,
 	// set by Run on its way out, makes the dispatcher deliver nothing more.
@@ -86,6 +96,8 @@ func New(api *tgbotapi.BotAPI, st *store.Store, cfg Config) (*Bot, error) {
 		versions:   &protocolVersions{current: cfg.Protocol, earlier: map[string]*flows.Protocol{}},
 		clinicians: map[int64]bool{},
 		escChat:    cfg.EscalationChat,
+		oncall:     cfg.OncallIDs,
+		jobTick:    cfg.JobTick,
 		workers:    cfg.Workers,
 		inviteTTL:  cfg.InviteTTL,
 		consumer:   cfg.Consumer,
@@ -109,6 +121,12 @@ func New(api *tgbotapi.BotAPI, st *store.Store, cfg Config) (*Bot, error) {
 	for _, id := range cfg.Clinicians {
 		b.clinicians[id] = true
 	}
+	for _, id := range cfg.OncallIDs {
+		b.clinicians[id] = true
+	}
+	if b.jobTick <= 0 {
+		b.jobTick = time.Second
+	}
 	if cfg.SendRate <= 0 {
 		cfg.SendRate = defaultSendRate
 	}
@@ -119,9 +137,10 @@ func New(api *tgbotapi.BotAPI, st *store.Store, cfg Config) (*Bot, error) {
 // Username is the bot's Telegram username, as used in invite links.
 func (b *Bot) Username() string { return b.api.Self.UserName }
 
-// Run polls for updates and dispatches escalations until ctx is cancelled,
-// then waits for the updates in hand to finish. Cancel the context passed to
-// Connect together with ctx so that a long poll in progress ends at once.
+// Run polls for updates, dispatches escalations and runs due timed jobs
+// until ctx is cancelled, then waits for the updates and job in hand to
+// finish. Cancel the context passed to Connect together with ctx so that a
+// long poll in progress ends at once.
 func (b *Bot) Run(ctx context.Context) error {
 	if err := b.versions.record(ctx, b.store); err != nil {
 		return err
@@ -132,7 +151,13 @@ func (b *Bot) Run(ctx context.Context) error {
 	// acknowledged only after delivery and is otherwise reclaimed. Only a
 	// delivery in progress is waited for.
 	go b.dispatchLoop(ctx)
+	b.jobs.Add(1)
+	go func() {
+		defer b.jobs.Done()
+		b.jobLoop(ctx)
+	}()
 	err := b.pollLoop(ctx)
+	b.jobs.Wait() // a job in hand finishes; the rest stay in Redis
 	b.delivery.Lock()
 	b.stopped = true
 	b.delivery.Unlock()

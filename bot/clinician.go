@@ -13,7 +13,7 @@ import (
 // (so staff can enrol themselves to try the flows).
 func isClinicianCommand(cmd, args string) bool {
 	switch cmd {
-	case "enroll", "help":
+	case "enroll", "help", "schedule", "open", "resolve":
 		return true
 	case "start":
 		return args == "" // with an invite code, a clinician is trying the patient side
@@ -23,8 +23,15 @@ func isClinicianCommand(cmd, args string) bool {
 
 func (b *Bot) handleClinician(ctx context.Context, m *tgbotapi.Message, cmd, args string) error {
 	chatID := m.Chat.ID
-	if cmd == "enroll" {
+	switch cmd {
+	case "enroll":
 		return b.enroll(ctx, m, args)
+	case "schedule":
+		return b.schedule(ctx, m, args)
+	case "open":
+		return b.listOpen(ctx, m)
+	case "resolve":
+		return b.resolveCommand(ctx, m, args)
 	}
 	return b.reply(ctx, chatID, textClinicianHelp)
 }

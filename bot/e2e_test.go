@@ -215,7 +215,9 @@ func TestAcknowledgeOnlyByClinicians(t *testing.T) {
 
 	h.press(clinician, group, "Acknowledge", "URGENT")
 	h.tg.ExpectMessage(t, group, wait, func(m telegramtest.Message) bool {
-		return m.ID == esc.ID && strings.Contains(m.Text, "Acknowledged by Dana") && len(m.Buttons) == 0
+		// Acknowledged: only [Resolve] is left.
+		return m.ID == esc.ID && strings.Contains(m.Text, "Acknowledged by Dana") &&
+			buttonData(m, "Acknowledge") == "" && buttonData(m, "Resolve") != ""
 	})
 	h.expect(patient.ID, "care team has seen your message")
 	if rec := h.escalation(esc); rec.AckedBy != clinician.ID || rec.AckedAt.IsZero() {

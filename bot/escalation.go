@@ -76,8 +76,7 @@ func (b *Bot) dispatch(ctx context.Context, e store.OutboxEntry) error {
 			continue
 		}
 		msg := tgbotapi.NewMessage(chatID, b.escalationText(rec))
-		msg.ReplyMarkup = tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-			tgbotapi.NewInlineKeyboardButtonData("Acknowledge", ackData(rec.ID))))
+		msg.ReplyMarkup = escalationKeyboard(rec)
 		m, err := b.send.send(ctx, msg)
 		if isUnreachable(err) {
 			b.log.Warn("clinician chat unreachable (has the clinician started the bot?)",
@@ -122,6 +121,8 @@ func (b *Bot) escalationText(rec store.EscalationRecord) string {
 	flow := rec.Flow
 	if f := b.protocol.Flow(rec.Flow); f != nil && f.Title != "" {
 		flow = f.Title
+	} else if rec.Flow == flows.FlowTimeline {
+		flow = "session timeline"
 	}
 	fmt.Fprintf(&sb, "Flow: %s\n", flow)
 	if rec.Question != "" {
@@ -136,6 +137,9 @@ func (b *Bot) escalationText(rec store.EscalationRecord) string {
 	fmt.Fprintf(&sb, "Raised: %s", clock(rec.At))
 	if !rec.AckedAt.IsZero() {
 		fmt.Fprintf(&sb, "\n\n✅ Acknowledged by %s at %s", rec.AckedByName, clock(rec.AckedAt))
+	}
+	if !rec.ResolvedAt.IsZero() {
+		fmt.Fprintf(&sb, "\n☑️ Resolved by %s at %s: %s", rec.ResolvedByName, clock(rec.ResolvedAt), rec.Note)
 	}
 	return truncate(sb.String(), maxMessageLen)
 }
@@ -162,13 +166,7 @@ func (b *Bot) handleAcknowledge(ctx context.Context, q *tgbotapi.CallbackQuery, 
 	if q.Message != nil && q.Message.Chat != nil && !hasRef(refs, q.Message.Chat.ID, q.Message.MessageID) {
 		refs = append(refs, store.MessageRef{ChatID: q.Message.Chat.ID, MessageID: q.Message.MessageID})
 	}
-	for _, ref := range refs {
-		edit := tgbotapi.NewEditMessageText(ref.ChatID, ref.MessageID, b.escalationText(rec))
-		edit.ReplyMarkup = noKeyboard()
-		if err := b.send.request(ctx, edit); err != nil {
-			b.log.Warn("could not mark an escalation copy acknowledged", "escalation", id, "error", err.Error())
-		}
-	}
+	b.showEscalation(ctx, rec, refs)
 	if first {
 		b.log.Info("escalation acknowledged", "escalation", id, "clinician", q.From.ID)
 		if err := b.reply(ctx, rec.ChatID, textAckToPatient); err != nil {

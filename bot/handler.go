@@ -34,6 +34,12 @@ func (b *Bot) handleMessage(ctx context.Context, updateID int, m *tgbotapi.Messa
 		return nil
 	}
 	cmd, args := command(m)
+	if b.clinicians[m.From.ID] && (cmd == "" || cmd == "cancel") {
+		// A resolution note the clinician was asked for (or /cancel of it).
+		if handled, err := b.takeNote(ctx, m, cmd); handled || err != nil {
+			return err
+		}
+	}
 	if b.clinicians[m.From.ID] && isClinicianCommand(cmd, args) {
 		return b.handleClinician(ctx, m, cmd, args)
 	}
@@ -51,6 +57,9 @@ func (b *Bot) handleCallback(ctx context.Context, updateID int, q *tgbotapi.Call
 	}
 	if id, ok := parseAckData(q.Data); ok {
 		return b.handleAcknowledge(ctx, q, id)
+	}
+	if id, ok := parseEscData(q.Data, resolvePrefix); ok {
+		return b.handleResolveButton(ctx, q, id)
 	}
 	press, ok := flows.DecodeAnswer(q.Data)
 	if !ok || q.Message == nil || q.Message.Chat == nil || !q.Message.Chat.IsPrivate() {

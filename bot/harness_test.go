@@ -34,6 +34,8 @@ type harness struct {
 	st       *store.Store
 	proto    func() *flows.Protocol
 	opts     []option
+	// storeOpts adjust each bot instance's store connection (e.g. ClaimTTL).
+	storeOpts []func(*store.Store)
 
 	mu     sync.Mutex
 	cancel context.CancelFunc
@@ -104,6 +106,12 @@ func (h *harness) startBot() {
 	}
 	for _, o := range h.opts {
 		o(&cfg)
+	}
+	if cfg.Now != nil {
+		st.Now = cfg.Now // one clock for the instance
+	}
+	for _, o := range h.storeOpts {
+		o(st)
 	}
 	b, err := bot.New(api, st, cfg)
 	if err != nil {

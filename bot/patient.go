@@ -192,6 +192,11 @@ func (b *Bot) settlePrompt(ctx context.Context, snap store.Snapshot, out flows.O
 	if msgID == 0 {
 		return
 	}
+	if q == nil && out.Accepted == nil && isPing(snap.Session.Prompt) && !hasPing(out.Replies) {
+		// An unanswered "how are you doing?" keeps its buttons when a
+		// check-in starts meanwhile: it is still the patient's to answer.
+		return
+	}
 	var edit tgbotapi.Chattable
 	switch {
 	case out.Accepted != nil && text != "":
@@ -205,6 +210,30 @@ func (b *Bot) settlePrompt(ctx context.Context, snap store.Snapshot, out flows.O
 		// Cosmetic: a stale button is refused by the engine anyway.
 		b.log.Warn("could not settle answered prompt", "chat", chatRef(snap.ChatID), "error", err.Error())
 	}
+}
+
+// isPing reports whether r is the timeline's ping, by its buttons.
+func isPing(r *flows.Reply) bool {
+	if r == nil {
+		return false
+	}
+	for _, row := range r.Buttons {
+		for _, btn := range row {
+			if p, ok := flows.DecodeAnswer(btn.Data); ok && p.Item == flows.PingItem {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hasPing(replies []flows.Reply) bool {
+	for i := range replies {
+		if isPing(&replies[i]) {
+			return true
+		}
+	}
+	return false
 }
 
 func hasButtons(replies []flows.Reply) bool {

@@ -28,8 +28,15 @@ const (
 	textClinicianHelp = "Clinician commands:\n" +
 		"/enroll <label> – create a one-time invite link for a patient (label: the clinic's " +
 		"pseudonymous id, e.g. P-0042)\n" +
+		"/schedule <label> <day> <HH:MM> <time zone> – set the patient's weekly dose day, e.g. " +
+		"/schedule P-0042 sat 10:00 America/Chicago (the patient is reminded then, and you are told if " +
+		"the day passes without a check-in); /schedule <label> off removes it\n" +
+		"/open – escalations not yet resolved, oldest first\n" +
+		"/resolve <number> <note> – resolve an escalation with a short note\n" +
 		"/help – this message\n\n" +
-		"Escalations arrive here with an [Acknowledge] button."
+		"Escalations arrive here with [Acknowledge] and [Resolve] buttons. URGENT ones are sent " +
+		"again every 5 minutes and HIGH ones every 30 minutes, to the on-call list too, until " +
+		"someone acknowledges them. [Resolve] asks for a short note: your next message in the chat."
 
 	textEnrollUsage = "Usage: /enroll <label>\nThe label is your clinic's pseudonymous patient id: " +
 		"1–32 letters, digits, '-', '_' or '.', no names please (e.g. /enroll P-0042)."
@@ -37,4 +44,25 @@ const (
 	textOnlyClinicians = "Only the care team can acknowledge escalations."
 
 	textAckToPatient = "A member of your care team has seen your message and will be in touch."
+
+	// The escalation ladder (ladder.go).
+	textAskNote = "%s, please type a short note on how escalation #%s (patient %s) was resolved. " +
+		"Your next message in this chat is saved as the note; send /cancel to leave it unresolved."
+	textNoteCancelled   = "Okay, escalation #%s stays unresolved."
+	textNoteInvalid     = "Please type the note as a text message of at most %d characters."
+	textResolved        = "Escalation #%s is resolved; your note is saved."
+	textAlreadyResolved = "Escalation #%s was already resolved by %s at %s."
+	textNoEscalation    = "There is no escalation #%s."
+	textResolveUsage    = "Usage: /resolve <number> <note>, e.g. /resolve 12 Called the patient, all well.\n" +
+		"The number is the escalation's (see /open). Without a note I'll ask for one."
+	textNoOpen     = "No escalations are waiting: every one is resolved."
+	textOpenFooter = "Use the buttons on an escalation's message, or /resolve <number> <note>."
+
+	// Dose schedules (schedule.go).
+	textScheduleUsage = "Usage: /schedule <label> <day> <HH:MM> <time zone>\n" +
+		"e.g. /schedule P-0042 sat 10:00 America/Chicago\n" +
+		"The day is mon, tue, wed, thu, fri, sat or sun; the time is 24-hour; the time zone is an " +
+		"IANA name such as America/New_York, Europe/London or UTC.\n" +
+		"/schedule <label> off removes the schedule."
+	textNoPatient = "No patient is enrolled as %s."
 )

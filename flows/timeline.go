@@ -200,11 +200,17 @@ func (p *Protocol) doseJobs(s *Session, run string, now time.Time) []Job {
 }
 
 // startInstruments starts the weekly series of every instrument flow that
-// has none yet: first due at the next FollowUpAt (the protocol's morning
-// check-in time) in the patient's time zone, one after the other.
+// has none yet, one after the other, at FollowUpAt (the protocol's morning
+// check-in time) in the patient's time zone: the morning after the dose day
+// when a schedule is set, so they never get in the way of a pre-dose check,
+// else the next morning (after a dose: with the follow-up).
 func (p *Protocol) startInstruments(s *Session, now time.Time) []Job {
 	loc := s.Location(now.Location())
-	start := nextAt(now, loc, p.Timeline.FollowUpAt.Hour, p.Timeline.FollowUpAt.Minute)
+	fu := p.Timeline.FollowUpAt
+	start := nextAt(now, loc, fu.Hour, fu.Minute)
+	if sch := s.Schedule; sch != nil {
+		start = nextWeekly(now, loc, (sch.Weekday+1)%7, fu.Hour, fu.Minute)
+	}
 	var jobs []Job
 	next := maps.Clone(s.Instruments)
 	i := 0

@@ -440,7 +440,10 @@ func TestDoseDayReminderAndMissedDay(t *testing.T) {
 	if want := time.Date(2025, 3, 8, 16, 0, 0, 0, time.UTC); !rem.Due.Equal(want) {
 		t.Fatalf("first reminder %v, want %v (10:00 CST)", rem.Due, want)
 	}
-	x.job(JobInstrument, FlowPHQ9) // the schedule starts the weekly instruments
+	// The schedule starts the weekly instruments, the morning after the dose day.
+	if phq := x.job(JobInstrument, FlowPHQ9); !phq.Due.Equal(time.Date(2025, 3, 9, 10, 0, 0, 0, chicago)) {
+		t.Fatalf("first PHQ-9 at %v", phq.Due.In(chicago))
+	}
 
 	out = x.run(rem)
 	if !strings.Contains(allText(out), "Today is your dose day") {

@@ -19,6 +19,12 @@ func TestRepageScheduledWithEscalation(t *testing.T) {
 		if sc, cl, err := s.PendingJobs(ctx); err != nil || sc != 2 || cl != 0 {
 			t.Fatalf("pending jobs %d %d %v, want 2 re-pages", sc, cl, err)
 		}
+		if js, err := s.ScheduledJobs(ctx, 31); err != nil || len(js) != 2 || js[0].Run != ids[0] || js[1].Run != ids[1] {
+			t.Fatalf("scheduled for chat 31: %+v %v", js, err)
+		}
+		if js, _ := s.ScheduledJobs(ctx, 3); len(js) != 0 {
+			t.Fatalf("scheduled for chat 3: %+v", js)
+		}
 		if got, _ := s.ClaimDue(ctx, t0.Add(5*time.Minute-time.Millisecond), 10); len(got) != 0 {
 			t.Fatalf("re-page before 5 min: %+v", got)
 		}

@@ -129,6 +129,29 @@ func (s *Store) PendingJobs(ctx context.Context) (scheduled, claimed int64, err 
 	return sc.Val(), cl.Val(), nil
 }
 
+// ScheduledJobs returns the jobs scheduled for chatID, in due order (not
+// those claimed by a runner). It reads the whole schedule: it is for
+// diagnostics and tests, not for the per-update path.
+func (s *Store) ScheduledJobs(ctx context.Context, chatID int64) ([]flows.Job, error) {
+	members, err := s.rdb.ZRange(ctx, keySchedule, 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store.ScheduledJobs: %w", err)
+	}
+	prefix := strconv.FormatInt(chatID, 10) + "|"
+	var out []flows.Job
+	for _, m := range members {
+		if !strings.HasPrefix(m, prefix) {
+			continue
+		}
+		j, err := parseMember(m)
+		if err != nil {
+			return out, fmt.Errorf("store.ScheduledJobs: %w", err)
+		}
+		out = append(out, j.Job)
+	}
+	return out, nil
+}
+
 // repageMember is the schedule entry of an escalation's first re-page, split
 // around its id, which only the commit script allocates; due is 0 for a
 // level that is never re-paged.

@@ -1,0 +1,401 @@
+package bot_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/checkinbot/checkinbot/bot"
+	"github.com/checkinbot/checkinbot/bot/telegramtest"
+	"github.com/checkinbot/checkinbot/flows"
+)
+
+// The session timeline end to end: the bot and its store run on a fake
+// clock, the worker looks for due jobs every few milliseconds, and a test
+// moves the clock to make hours pass at once. Nothing sleeps: a test waits
+// for the bot's messages in the emulator, or for the schedule to settle.
+
+// fakeClock is a clock a test moves by hand.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock(t time.Time) *fakeClock { return &fakeClock{now: t} }
+
+// Now returns the clock's time.
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Set moves the clock to t.
+func (c *fakeClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// withClock runs the bot (and its store) on c, with a fast worker tick.
+func withClock(c *fakeClock) option {
+	return func(cfg *bot.Config) {
+		cfg.Now = c.Now
+		cfg.JobTick = 2 * time.Millisecond
+	}
+}
+
+// withOncall puts users on the on-call list.
+func withOncall(ids ...int64) option {
+	return func(cfg *bot.Config) { cfg.OncallIDs = ids }
+}
+
+// oncall is the clinician on call in the ladder tests.
+var oncall = telegramtest.User{ID: 600, FirstName: "Lee"}
+
+// openChat has u write to the bot, so the bot may write to u.
+func (h *harness) openChat(u telegramtest.User) {
+	h.t.Helper()
+	h.say(u, "/help")
+	h.expect(u.ID, "Clinician commands")
+}
+
+// takeDose clears the pre-dose check and records the dose.
+func (h *harness) takeDose() {
+	h.t.Helper()
+	h.say(patient, "/checkin")
+	h.answerPreDoseUntil("")
+	h.press(patient, patient.ID, "I've taken my dose", "clear to take")
+	h.expect(patient.ID, "noted the time")
+}
+
+// pressNew presses label on the next new message in u's private chat that
+// offers it and contains every part.
+func (h *harness) pressNew(u telegramtest.User, label string, parts ...string) {
+	h.t.Helper()
+	m := h.expectButtons(u.ID, label, parts...)
+	if _, err := h.tg.PressButton(u, u.ID, m.ID, buttonData(m, label)); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// jobs returns the jobs scheduled for chat.
+func (h *harness) jobs(chat int64) []flows.Job {
+	h.t.Helper()
+	js, err := h.st.ScheduledJobs(context.Background(), chat)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return js
+}
+
+// job returns chat's scheduled job of kind (and flow, for instruments).
+func (h *harness) job(chat int64, kind string, flow ...string) flows.Job {
+	h.t.Helper()
+	for _, j := range h.jobs(chat) {
+		if j.Kind == kind && (len(flow) == 0 || j.Flow == flow[0]) {
+			return j
+		}
+	}
+	h.t.Fatalf("no %s job scheduled for chat %d: %+v", kind, chat, h.jobs(chat))
+	return flows.Job{}
+}
+
+// settle waits until every job of chat due by now has run: none is left in
+// the schedule, and no job is claimed and still running.
+func (h *harness) settle(clock *fakeClock, chat int64) {
+	h.t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		_, claimed, err := h.st.PendingJobs(context.Background())
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		due := slices.ContainsFunc(h.jobs(chat), func(j flows.Job) bool { return !j.Due.After(clock.Now()) })
+		if claimed == 0 && !due {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("jobs still due or running at %v: claimed %d, scheduled %+v", clock.Now(), claimed, h.jobs(chat))
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// none fails if any message in chat contains every part.
+func (h *harness) none(chat int64, parts ...string) {
+	h.t.Helper()
+	for _, m := range h.tg.Messages(chat) {
+		if containsAll(m.Text, parts...) {
+			h.t.Fatalf("unexpected message in chat %d: %q", chat, m.Text)
+		}
+	}
+}
+
+// count counts the messages in chat that contain every part.
+func (h *harness) count(chat int64, parts ...string) int {
+	n := 0
+	for _, m := range h.tg.Messages(chat) {
+		if containsAll(m.Text, parts...) {
+			n++
+		}
+	}
+	return n
+}
+
+// answerPostSession answers the post-session check-in unremarkably.
+func (h *harness) answerPostSession() {
+	h.t.Helper()
+	for _, a := range []struct{ q, label string }{
+		{"mood now", "About the same"}, {"nausea", "None"}, {"dizziness", "None"}, {"Any headache", "None"},
+		{"detached", "Not at all"}, {"chest pain", "No"}, {"ending your life", "No"}, {"sitter still", "Yes"},
+		{"write a few lines", "Skip"},
+	} {
+		h.pressNew(patient, a.label, a.q)
+	}
+	h.expect(patient.ID, "Thank you for checking in")
+}
+
+func TestTimelinePingRetryNoResponse(t *testing.T) {
+	clock := newFakeClock(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC))
+	h := newHarness(t, withClock(clock))
+	h.enroll(patient, "P-0042")
+	h.openChat(clinician)
+	h.takeDose()
+
+	clock.Advance(59 * time.Minute)
+	h.settle(clock, patient.ID)
+	h.none(patient.ID, "How are you doing")
+	clock.Advance(time.Minute)
+	h.expectButtons(patient.ID, "I'm OK", "How are you doing")
+
+	clock.Advance(30 * time.Minute)
+	h.expectButtons(patient.ID, "I need help", "checking in again")
+	clock.Advance(15 * time.Minute)
+	h.expect(patient.ID, "let your care team know")
+	h.expect(clinician.ID, "HIGH", "P-0042", "No response after dose")
+
+	// HIGH is re-paged 30 minutes later; acknowledged, the ladder stops.
+	clock.Advance(30 * time.Minute)
+	h.expect(clinician.ID, "Re-page 1", "HIGH", "No response after dose")
+	h.press(clinician, clinician.ID, "Acknowledge", "Re-page 1")
+	h.expect(patient.ID, "care team has seen")
+	clock.Advance(30 * time.Minute)
+	h.settle(clock, patient.ID)
+	h.none(clinician.ID, "Re-page 2")
+
+	// A late "I'm OK" is thanked, and the patient hears the team may still call.
+	h.press(patient, patient.ID, "I'm OK", "checking in again")
+	h.expect(patient.ID, "may still get in touch")
+}
+
+func TestTimelineAnsweredPingIsNotRepeated(t *testing.T) {
+	clock := newFakeClock(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC))
+	h := newHarness(t, withClock(clock))
+	h.enroll(patient, "P-0042")
+	h.openChat(clinician)
+	h.takeDose()
+	clock.Advance(time.Hour)
+	h.pressNew(patient, "I'm OK", "How are you doing")
+	h.expect(patient.ID, "Thanks for letting me know")
+
+	// The post-session check-in starts by itself at +2 h; jobs run in due
+	// order, so had the retry or the no-response job done anything, it
+	// would show before it.
+	clock.Advance(time.Hour)
+	h.expect(patient.ID, "winding down")
+	h.none(patient.ID, "checking in again")
+	h.none(clinician.ID, "No response")
+	h.answerPostSession()
+
+	// The next-day follow-up comes at 10:00 (UTC: no time zone set).
+	fu := h.job(patient.ID, flows.JobFollowUp)
+	if want := time.Date(2025, 6, 8, 10, 0, 0, 0, time.UTC); !fu.Due.Equal(want) {
+		t.Fatalf("follow-up due %v, want %v", fu.Due, want)
+	}
+	clock.Set(fu.Due)
+	h.expect(patient.ID, "Good morning")
+}
+
+func TestTimelinePostSessionAlreadyDone(t *testing.T) {
+	clock := newFakeClock(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC))
+	h := newHarness(t, withClock(clock))
+	h.enroll(patient, "P-0042")
+	h.takeDose()
+	clock.Advance(70 * time.Minute)
+	h.pressNew(patient, "I'm OK", "How are you doing")
+	h.say(patient, "/after") // the session ended early
+	h.answerPostSession()
+	clock.Advance(time.Hour)
+	h.settle(clock, patient.ID)
+	if n := h.count(patient.ID, "winding down"); n != 1 {
+		t.Fatalf("post-session check-in started %d times, want once", n)
+	}
+}
+
+func TestTimelineINeedHelpIsUrgentAndRepagedUntilAcknowledged(t *testing.T) {
+	clock := newFakeClock(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC))
+	h := newHarness(t, withClock(clock), withOncall(oncall.ID))
+	h.enroll(patient, "P-0042")
+	h.openChat(clinician)
+	h.openChat(oncall)
+	h.takeDose()
+	clock.Advance(time.Hour)
+	h.pressNew(patient, "I need help", "How are you doing")
+	h.expect(patient.ID, "988", "911", "+1 555 010 0199", "care team has been alerted")
+	first := h.expect(clinician.ID, "URGENT", "P-0042", "I need help")
+
+	// Re-paged every 5 minutes, to the on-call list as well.
+	clock.Advance(5 * time.Minute)
+	h.expect(clinician.ID, "Re-page 1", "URGENT", "P-0042")
+	h.expect(oncall.ID, "Re-page 1", "URGENT", "P-0042")
+	clock.Advance(5 * time.Minute)
+	h.expect(clinician.ID, "Re-page 2")
+	h.press(oncall, oncall.ID, "Acknowledge", "Re-page 2")
+
+	// Every copy shows who acknowledged, and offers only [Resolve] now.
+	h.tg.ExpectMessage(t, clinician.ID, wait, func(m telegramtest.Message) bool {
+		return m.ID == first.ID && strings.Contains(m.Text, "Acknowledged by Lee") &&
+			buttonData(m, "Acknowledge") == "" && buttonData(m, "Resolve") != ""
+	})
+	h.expect(patient.ID, "care team has seen")
+	clock.Advance(5 * time.Minute)
+	h.settle(clock, patient.ID)
+	h.none(clinician.ID, "Re-page 3")
+	h.none(oncall.ID, "Re-page 3")
+	if rec := h.escalation(first); rec.Repages != 2 || rec.AckedBy != oncall.ID {
+		t.Fatalf("escalation %+v", rec)
+	}
+}
+
+func TestTimelineDoseDayLocalTimeAcrossDST(t *testing.T) {
+	chicago, err := time.LoadLocation("America/Chicago")
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := func(month time.Month, day, hour, minute int) time.Time {
+		return time.Date(2025, month, day, hour, minute, 0, 0, chicago)
+	}
+	clock := newFakeClock(local(3, 5, 12, 0)) // Wed 5 Mar, CST
+	h := newHarness(t, withClock(clock))
+	h.enroll(patient, "P-0042")
+	h.openChat(clinician)
+
+	h.say(clinician, "/schedule P-0042 sat 10:00 America/Chicago")
+	h.expect(clinician.ID, "Dose day for P-0042: Saturdays at 10:00", "Sat 8 Mar 10:00 CST")
+	h.expect(patient.ID, "Saturdays at 10:00 (America/Chicago time)")
+
+	// The reminder comes at 10:00 on Saturday, not before.
+	clock.Set(local(3, 8, 9, 59))
+	h.settle(clock, patient.ID)
+	h.none(patient.ID, "Today is your dose day")
+	clock.Set(local(3, 8, 10, 0))
+	h.expect(patient.ID, "Today is your dose day")
+
+	// No check-in that Saturday: at midnight the clinician hears of it.
+	clock.Set(local(3, 9, 0, 0))
+	h.expect(clinician.ID, "ROUTINE", "P-0042", "No pre-dose check-in", "Sat 8 Mar")
+
+	// Clocks went forward at 2:00 on Sunday 9 March; the weekly
+	// instruments come at 10:00 local all the same, PHQ-9 then GAD-7.
+	phq := h.job(patient.ID, flows.JobInstrument, flows.FlowPHQ9)
+	if want := local(3, 9, 10, 0); !phq.Due.Equal(want) || phq.Due.UTC().Hour() != 15 {
+		t.Fatalf("PHQ-9 due %v, want %v", phq.Due.In(chicago), want)
+	}
+	clock.Set(phq.Due)
+	h.expect(patient.ID, "weekly mood questionnaire")
+	for _, q := range phq9Items {
+		h.answer(q, "Not at all")
+	}
+	h.answer("how difficult", "Not difficult at all")
+	h.expect(patient.ID, "Thank you for filling this in")
+	clock.Advance(time.Minute)
+	h.expect(patient.ID, "weekly anxiety questionnaire")
+	for _, q := range gad7Items {
+		h.answer(q, "Not at all")
+	}
+	h.expect(patient.ID, "Thank you for filling this in")
+	if next := h.job(patient.ID, flows.JobInstrument, flows.FlowPHQ9); !next.Due.Equal(local(3, 16, 10, 0)) {
+		t.Fatalf("next PHQ-9 due %v", next.Due.In(chicago))
+	}
+
+	// The next reminder is at 10:00 CDT, 15:00 UTC where last week's was at 16:00.
+	rem := h.job(patient.ID, flows.JobReminder)
+	if want := time.Date(2025, 3, 15, 15, 0, 0, 0, time.UTC); !rem.Due.Equal(want) {
+		t.Fatalf("second reminder due %v, want %v", rem.Due.UTC(), want)
+	}
+	clock.Set(rem.Due)
+	h.expect(patient.ID, "Today is your dose day")
+	h.takeDose()
+	// The next-day follow-up is at 10:00 local too.
+	if fu := h.job(patient.ID, flows.JobFollowUp); !fu.Due.Equal(local(3, 16, 10, 0)) {
+		t.Fatalf("follow-up due %v", fu.Due.In(chicago))
+	}
+	// Checked in: no missed-day escalation at midnight.
+	clock.Set(local(3, 16, 0, 0))
+	h.settle(clock, patient.ID)
+	if n := h.count(clinician.ID, "No pre-dose check-in"); n != 1 {
+		t.Fatalf("%d missed-day escalations, want 1 (for 8 March only)", n)
+	}
+}
+
+func TestTimelineFallBack(t *testing.T) {
+	chicago, _ := time.LoadLocation("America/Chicago")
+	clock := newFakeClock(time.Date(2025, 11, 1, 10, 0, 0, 0, chicago)) // Sat 1 Nov, CDT
+	h := newHarness(t, withClock(clock))
+	h.enroll(patient, "P-0042")
+	h.openChat(clinician)
+	h.say(clinician, "/schedule P-0042 saturday 9:30 America/Chicago")
+	h.expect(clinician.ID, "Saturdays at 09:30", "Sat 8 Nov 09:30 CST")
+	h.takeDose()
+	// Clocks go back at 2:00 on Sunday 2 November: 10:00 CST is 16:00 UTC.
+	fu := h.job(patient.ID, flows.JobFollowUp)
+	if want := time.Date(2025, 11, 2, 16, 0, 0, 0, time.UTC); !fu.Due.Equal(want) {
+		t.Fatalf("follow-up due %v, want %v", fu.Due.UTC(), want)
+	}
+	clock.Set(fu.Due.Add(-time.Minute))
+	h.pressNew(patient, "I'm OK", "How are you doing")
+	h.answerPostSession()
+	h.settle(clock, patient.ID)
+	h.none(patient.ID, "Good morning")
+	clock.Set(fu.Due)
+	h.expect(patient.ID, "Good morning")
+}
+
+func TestScheduleCommandValidation(t *testing.T) {
+	h := newHarness(t)
+	h.enroll(patient, "P-0042")
+	h.openChat(clinician)
+	for _, c := range []struct{ args, want string }{
+		{"", "patient's label"},
+		{"Jane Doe sat 10:00 America/Chicago", "give a day, a time and a time zone"},
+		{"P-0042 10:00 sat America/Chicago", `"10:00" is not a day`},
+		{"P-0042 sat", "give a day, a time and a time zone"},
+		{"P-0042 someday 10:00 America/Chicago", `"someday" is not a day`},
+		{"P-0042 sat 25:00 America/Chicago", "24-hour time"},
+		{"P-0042 sat 10am America/Chicago", "24-hour time"},
+		{"P-0042 sat 10:00 Mars/Olympus", "not a time zone"},
+		{"P-0042 sat 10:00 Local", "not a time zone"},
+	} {
+		h.say(clinician, strings.TrimSpace("/schedule "+c.args))
+		h.expect(clinician.ID, c.want, "Usage: /schedule")
+	}
+	h.say(clinician, "/schedule P-0404 sat 10:00 UTC")
+	h.expect(clinician.ID, "No patient is enrolled as P-0404")
+	h.say(clinician, "/schedule P-0042 SUN 18:30 Europe/London")
+	h.expect(clinician.ID, "Sundays at 18:30 (Europe/London)")
+	h.expect(patient.ID, "Sundays at 18:30")
+	h.say(clinician, "/schedule P-0042 off")
+	h.expect(clinician.ID, "removed")
+	h.expect(patient.ID, "won't send dose-day reminders")
+}
