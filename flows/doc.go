@@ -25,4 +25,11 @@
 // Parse reports every problem with file:line; Default returns the embedded
 // protocol. The engine (Start, Step, Cancel, Resume) is a pure function of
 // the session, the input and the clock, and always returns a reply.
+//
+// The session timeline (timeline.go) is pure too: taking a dose, and a
+// clinician's SetSchedule, return timed Jobs; RunJob decides what a due job
+// does (the ping and its retry, the no-response escalation, the post-session
+// check-in, the next-day follow-up, the weekly instruments, dose-day
+// reminders and the missed-day check), and a job the session no longer wants
+// does nothing. Local times are computed in the patient's time zone.
 package flows

@@ -508,5 +508,9 @@ func Status(s Session) string {
 		}
 		lines = append(lines, line)
 	}
+	if sch := s.Schedule; sch != nil {
+		lines = append(lines, fmt.Sprintf("Your dose day is %s at %02d:%02d (%s time); I'll remind you then.",
+			sch.Weekday, sch.Hour, sch.Minute, s.TimeZone))
+	}
 	return strings.Join(lines, "\n")
 }

@@ -171,6 +171,24 @@ func (s *Session) markDone(outcome string, now time.Time) {
 	s.Done = done
 }
 
+// isCheck reports whether flowID is a pre-dose style check (the default
+// protocol's is "predose"; a clinic's may have another id).
+func (p *Protocol) isCheck(flowID string) bool {
+	f := p.Flow(flowID)
+	return f != nil && f.Kind == KindCheck
+}
+
+// checkedInSince reports whether the patient finished a pre-dose check
+// (cleared or held) after t.
+func (p *Protocol) checkedInSince(s Session, t time.Time) bool {
+	for id := range s.Done {
+		if p.isCheck(id) && s.doneSince(id, t) {
+			return true
+		}
+	}
+	return false
+}
+
 // busy reports whether the patient is in the middle of a run they have been
 // answering recently (or that has just started).
 func (s Session) busy(now time.Time) bool {
@@ -234,10 +252,11 @@ func (p *Protocol) startInstruments(s *Session, now time.Time) []Job {
 }
 
 // RunJob decides what a due timed job does. A job the session no longer
-// wants (stale, or already run) returns the session unchanged and no
-// replies. The error is non-nil only for a job this engine cannot run (an
-// unknown kind, a flow the protocol lacks), and then the Outcome is the
-// same no-op: a job never sends a patient an apology out of the blue.
+// wants (stale, already run, or for a check-in the clinic's protocol does
+// not have) returns the session unchanged and no replies. The error is
+// non-nil only for a job this engine cannot run (an unknown kind), and then
+// the Outcome is the same no-op: a job never sends a patient an apology out
+// of the blue.
 func (p *Protocol) RunJob(s Session, job Job, now time.Time) (Outcome, error) {
 	switch job.Kind {
 	case JobPing:
@@ -275,7 +294,7 @@ func (p *Protocol) RunJob(s Session, job Job, now time.Time) (Outcome, error) {
 // it (Start says so). mark records on the dose that the step ran.
 func (p *Protocol) startByJob(s Session, job Job, flowID string, now time.Time, mark func(*Dose)) (Outcome, error) {
 	if p.Flow(flowID) == nil {
-		return Outcome{Session: s}, fmt.Errorf("flows: protocol %s has no flow %q for job %s", p.Version, flowID, job.Kind)
+		return Outcome{Session: s}, nil // the clinic's protocol has no such check-in
 	}
 	if s.Flow == flowID {
 		return Outcome{Session: s}, nil // the patient is already doing it
@@ -311,7 +330,7 @@ func (p *Protocol) instrument(s Session, job Job, now time.Time) (Outcome, error
 		return Outcome{Session: s}, nil
 	}
 	if p.Flow(job.Flow) == nil {
-		return Outcome{Session: s}, fmt.Errorf("flows: protocol %s has no instrument flow %q", p.Version, job.Flow)
+		return Outcome{Session: s}, nil // the clinic dropped the instrument: the series ends
 	}
 	if s.Flow != job.Flow && s.busy(now) {
 		return p.putOff(s, job, now), nil
@@ -509,7 +528,7 @@ func (p *Protocol) reminder(s Session, job Job, now time.Time) Outcome {
 		{Kind: JobReminder, Due: next.Next, Run: sch.Run},
 		{Kind: JobMissedDose, Due: dayEnd, Run: sch.Run, First: dayStart},
 	}}
-	if now.Before(dayEnd) && s.Flow != FlowPreDose && !s.doneSince(FlowPreDose, dayStart) {
+	if now.Before(dayEnd) && !p.isCheck(s.Flow) && !p.checkedInSince(s, dayStart) {
 		out.Replies = append([]Reply{{Text: p.Messages.Reminder}}, p.reshow(s)...)
 	}
 	return out
@@ -528,7 +547,7 @@ func (p *Protocol) missedDose(s Session, job Job, now time.Time) Outcome {
 	next := *sch
 	next.Checked = day
 	s.Schedule = &next
-	if s.doneSince(FlowPreDose, day) {
+	if p.checkedInSince(s, day) {
 		return Outcome{Session: s}
 	}
 	loc := s.Location(now.Location())

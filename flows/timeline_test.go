@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -436,6 +437,9 @@ func TestDoseDayReminderAndMissedDay(t *testing.T) {
 	if !strings.Contains(allText(out), "Saturdays at 10:00 (America/Chicago time)") || x.s.TimeZone != "America/Chicago" {
 		t.Fatalf("set = %+v", out)
 	}
+	if st := Status(x.s); !strings.Contains(st, "Your dose day is Saturday at 10:00 (America/Chicago time)") {
+		t.Errorf("status: %q", st)
+	}
 	rem := x.job(JobReminder)
 	if want := time.Date(2025, 3, 8, 16, 0, 0, 0, time.UTC); !rem.Due.Equal(want) {
 		t.Fatalf("first reminder %v, want %v (10:00 CST)", rem.Due, want)
@@ -544,5 +548,53 @@ func TestRunJobUnknownKinds(t *testing.T) {
 	}
 	if RepageAfter(Urgent) != 5*time.Minute || RepageAfter(High) != 30*time.Minute || RepageAfter(Routine) != 0 {
 		t.Error("re-page intervals differ from CLINICAL.md")
+	}
+}
+
+// TestTimelineOnAClinicProtocol runs the timeline on a protocol whose check
+// is not called "predose" and that has no post-session check-in and no
+// instruments: its own check counts as the dose day's check-in, and jobs for
+// check-ins it does not have do nothing, quietly.
+func TestTimelineOnAClinicProtocol(t *testing.T) {
+	data, err := os.ReadFile("../testdata/protocols/alt.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Parse("alt.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2025, 3, 5, 15, 0, 0, 0, time.UTC)
+	out, err := p.SetSchedule(Session{}, &DoseSchedule{Weekday: time.Saturday, Hour: 10}, "UTC", now)
+	if err != nil || len(out.Jobs) != 1 || out.Jobs[0].Kind != JobReminder {
+		t.Fatalf("set: %+v %v", out.Jobs, err)
+	}
+	rem := out.Jobs[0]
+	if out, _ = p.RunJob(out.Session, rem, rem.Due); len(out.Replies) != 1 {
+		t.Fatalf("reminder: %+v", out)
+	}
+	var missed Job
+	for _, j := range out.Jobs {
+		if j.Kind == JobMissedDose {
+			missed = j
+		}
+	}
+	out, _ = p.Start(out.Session, "precheck", rem.Due.Add(time.Minute))
+	out, _ = p.Step(out.Session, Input{Text: "no"}, rem.Due.Add(2*time.Minute)) // no companion: held
+	if out.Completion == nil || out.Completion.Outcome != OutcomeHeld {
+		t.Fatalf("not held: %+v", out.Completion)
+	}
+	if o, err := p.RunJob(out.Session, missed, missed.Due); err != nil || len(o.Escalations) != 0 {
+		t.Fatalf("checked in with the clinic's own check, yet: %+v %v", o.Escalations, err)
+	}
+	s := out.Session
+	s.Dose = &Dose{Run: "d", ClearedAt: now, TakenAt: now}
+	for _, kind := range []string{JobPostSession, JobFollowUp} {
+		if o, err := p.RunJob(s, Job{Kind: kind, Due: now, Run: "d"}, now); err != nil || !reflect.DeepEqual(o, Outcome{Session: s}) {
+			t.Errorf("%s on a protocol without it: %+v %v", kind, o, err)
+		}
+	}
+	if o, err := p.RunJob(s, Job{Kind: JobPing, Due: now, Run: "d"}, now); err != nil || len(o.Replies) != 1 {
+		t.Errorf("ping: %+v %v", o, err)
 	}
 }
