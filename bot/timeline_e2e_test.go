@@ -47,11 +47,13 @@ func (c *fakeClock) Set(t time.Time) {
 	c.now = t
 }
 
-// withClock runs the bot (and its store) on c, with a fast worker tick.
+// withClock runs the bot (and its store) on c, with a fast worker tick and
+// no cap on sends (the emulator is not Telegram): hours pass in milliseconds.
 func withClock(c *fakeClock) option {
 	return func(cfg *bot.Config) {
 		cfg.Now = c.Now
 		cfg.JobTick = 2 * time.Millisecond
+		cfg.SendRate = 1e6
 	}
 }
 
