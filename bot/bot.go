@@ -16,6 +16,7 @@ import (
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/checkinbot/checkinbot/flows"
 	"github.com/checkinbot/checkinbot/store"
@@ -50,8 +51,15 @@ type Config struct {
 	// SendRate caps Telegram calls per second across all chats; 0 means 25,
 	// under Telegram's limit of about 30 messages a second.
 	SendRate float64
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// WebhookURL, when set, switches intake from long polling to a webhook:
+	// Telegram posts updates to this public https URL, which must reach
+	// WebhookHandler(WebhookSecret). Every instance can serve it.
+	WebhookURL    string
+	WebhookSecret string
+	// Metrics receives the bot's Prometheus metrics; nil keeps them private.
+	Metrics prometheus.Registerer
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Bot handles Telegram updates for patients and clinicians.
@@ -71,10 +79,13 @@ type Bot struct {
 	inviteTTL  time.Duration
 	consumer   string
 
-	prompts  *promptMessages
-	polling  bool // this instance holds the poller lease (pollLoop only)
-	inflight sync.WaitGroup
-	jobs     sync.WaitGroup // the timed-job worker
+	prompts       *promptMessages
+	polling       bool           // this instance holds the poller lease (pollLoop only)
+	jobs          sync.WaitGroup // the timed-job worker
+	webhookURL    string
+	webhookSecret string
+	chatLocks     chatLocks // webhook mode: one update of a chat at a time
+	metrics       *metrics
 
 	// delivery is held while an escalation is being delivered; stopped,
 	// set by Run on its way out, makes the dispatcher deliver nothing more.
@@ -88,20 +99,23 @@ func New(api *tgbotapi.BotAPI, st *store.Store, cfg Config) (*Bot, error) {
 		return nil, errors.New("bot: no protocol")
 	}
 	b := &Bot{
-		api:        api,
-		store:      st,
-		log:        cfg.Logger,
-		now:        cfg.Now,
-		protocol:   cfg.Protocol,
-		versions:   &protocolVersions{current: cfg.Protocol, earlier: map[string]*flows.Protocol{}},
-		clinicians: map[int64]bool{},
-		escChat:    cfg.EscalationChat,
-		oncall:     cfg.OncallIDs,
-		jobTick:    cfg.JobTick,
-		workers:    cfg.Workers,
-		inviteTTL:  cfg.InviteTTL,
-		consumer:   cfg.Consumer,
-		prompts:    newPromptMessages(),
+		api:           api,
+		store:         st,
+		log:           cfg.Logger,
+		now:           cfg.Now,
+		protocol:      cfg.Protocol,
+		versions:      &protocolVersions{current: cfg.Protocol, earlier: map[string]*flows.Protocol{}},
+		clinicians:    map[int64]bool{},
+		escChat:       cfg.EscalationChat,
+		oncall:        cfg.OncallIDs,
+		jobTick:       cfg.JobTick,
+		workers:       cfg.Workers,
+		inviteTTL:     cfg.InviteTTL,
+		consumer:      cfg.Consumer,
+		webhookURL:    cfg.WebhookURL,
+		webhookSecret: cfg.WebhookSecret,
+		metrics:       newMetrics(cfg.Metrics),
+		prompts:       newPromptMessages(),
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -131,6 +145,7 @@ func New(api *tgbotapi.BotAPI, st *store.Store, cfg Config) (*Bot, error) {
 		cfg.SendRate = defaultSendRate
 	}
 	b.send = newSender(api, b.log, cfg.SendRate)
+	b.send.calls = b.metrics.telegram
 	return b, nil
 }
 
@@ -156,7 +171,12 @@ func (b *Bot) Run(ctx context.Context) error {
 		defer b.jobs.Done()
 		b.jobLoop(ctx)
 	}()
-	err := b.pollLoop(ctx)
+	var err error
+	if b.webhookURL != "" {
+		err = b.serveWebhook(ctx)
+	} else {
+		err = b.pollLoop(ctx)
+	}
 	b.jobs.Wait() // a job in hand finishes; the rest stay in Redis
 	b.delivery.Lock()
 	b.stopped = true

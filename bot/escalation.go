@@ -95,6 +95,7 @@ func (b *Bot) dispatch(ctx context.Context, e store.OutboxEntry) error {
 		return errors.New("no clinician chat accepted the escalation")
 	}
 	b.log.Info("escalation delivered", "escalation", rec.ID, "level", string(rec.Level), "copies", len(sent))
+	b.metrics.escalations.WithLabelValues(string(rec.Level), "delivered").Inc()
 	return b.store.AckOutbox(ctx, e.StreamID)
 }
 
@@ -169,6 +170,7 @@ func (b *Bot) handleAcknowledge(ctx context.Context, q *tgbotapi.CallbackQuery, 
 	b.showEscalation(ctx, rec, refs)
 	if first {
 		b.log.Info("escalation acknowledged", "escalation", id, "clinician", q.From.ID)
+		b.metrics.escalations.WithLabelValues(string(rec.Level), "acknowledged").Inc()
 		if err := b.reply(ctx, rec.ChatID, textAckToPatient); err != nil {
 			b.log.Warn("could not tell the patient about the acknowledgement", "escalation", id, "error", err.Error())
 		}

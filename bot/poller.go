@@ -24,6 +24,11 @@ func (b *Bot) pollLoop(ctx context.Context) error {
 	offset := 0
 	backoff := time.Second
 	defer b.releasePollLease()
+	// getUpdates is refused while a webhook is set (say, by an earlier
+	// deployment in webhook mode); remove it, keeping waiting updates.
+	if err := b.deleteWebhook(ctx); err != nil && ctx.Err() == nil {
+		b.log.Warn("deleteWebhook failed", "error", err.Error())
+	}
 	for {
 		if ctx.Err() != nil {
 			b.confirm(offset)
@@ -140,18 +145,21 @@ func (b *Bot) handleBatch(updates []tgbotapi.Update) {
 // It gives up after a bound: holding every other chat hostage to one update
 // would be worse; the patient has already been told to try again.
 func (b *Bot) handleWithRetry(u tgbotapi.Update) {
-	b.inflight.Add(1)
-	defer b.inflight.Done()
+	kind := updateKind(u.Message != nil, u.CallbackQuery != nil)
+	start := time.Now()
 	delay := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), handleTimeout)
 		err := b.HandleUpdate(ctx, u)
 		cancel()
 		if err == nil {
+			b.metrics.updates.WithLabelValues(kind, "ok").Inc()
+			b.metrics.handleTime.Observe(time.Since(start).Seconds())
 			return
 		}
 		if attempt >= handleAttempts || errors.Is(err, errPermanent) {
 			b.log.Error("update not handled", "update_id", u.UpdateID, "attempts", attempt, "error", err.Error())
+			b.metrics.updates.WithLabelValues(kind, "failed").Inc()
 			b.apologise(u)
 			return
 		}

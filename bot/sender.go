@@ -3,12 +3,14 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 )
 
@@ -17,6 +19,7 @@ import (
 // error with backoff. A 4xx other than 429 is final (retrying cannot help).
 type sender struct {
 	api      *tgbotapi.BotAPI
+	calls    *prometheus.CounterVec // by method and result
 	limiter  *rate.Limiter
 	log      *slog.Logger
 	attempts int
@@ -65,12 +68,20 @@ func (s *sender) retry(ctx context.Context, method string, call func() error) er
 		}
 		err = call()
 		if err == nil || isNotModified(err) {
+			s.count(method, "ok")
 			return nil
 		}
 		delay, retryable := retryDelay(err, wait)
-		if !retryable || attempt == s.attempts {
+		if !retryable {
+			s.count(method, "failed")
+			// Retrying the whole update cannot mend a refused request.
+			return fmt.Errorf("%w: %w", errPermanent, err)
+		}
+		if attempt == s.attempts {
+			s.count(method, "failed")
 			break
 		}
+		s.count(method, "retried")
 		s.log.Warn("telegram call failed, retrying", "method", method, "attempt", attempt,
 			"delay", delay, "error", err.Error())
 		select {
@@ -81,6 +92,13 @@ func (s *sender) retry(ctx context.Context, method string, call func() error) er
 		wait *= 2
 	}
 	return err
+}
+
+// count records a call's result in the metrics.
+func (s *sender) count(method, result string) {
+	if s.calls != nil {
+		s.calls.WithLabelValues(method, result).Inc()
+	}
 }
 
 // retryDelay says whether err is worth another try and after how long.

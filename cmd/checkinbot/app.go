@@ -2,10 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/checkinbot/checkinbot/bot"
 	"github.com/checkinbot/checkinbot/flows"
@@ -32,22 +40,80 @@ func runBot(ctx context.Context, getenv func(string) string, logOut io.Writer) e
 	if err != nil {
 		return fmt.Errorf("telegram (TELEGRAM_BOT_TOKEN, TELEGRAM_API_ENDPOINT): %w", err)
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: "checkinbot", Name: "redis_round_trips_total",
+			Help: "Round trips to Redis (a command or a pipeline is one).",
+		}, func() float64 { return float64(st.RoundTrips()) }))
 	b, err := bot.New(api, st, bot.Config{
 		Protocol:       proto,
 		Clinicians:     cfg.Clinicians,
 		EscalationChat: cfg.EscalationChat,
+		OncallIDs:      cfg.OncallIDs,
 		Workers:        cfg.Workers,
 		InviteTTL:      cfg.InviteTTL,
 		Consumer:       cfg.InstanceName,
+		WebhookURL:     cfg.WebhookURL,
+		WebhookSecret:  cfg.WebhookSecret,
+		Metrics:        reg,
 		Logger:         log,
 	})
 	if err != nil {
 		return err
 	}
-	log.Info("checkinbot running", "bot", b.Username(), "protocol", proto.Version, "clinicians", len(cfg.Clinicians))
+	var srv *http.Server
+	if cfg.ListenAddr != "" {
+		if srv, err = serveHTTP(cfg, b, st, reg, log); err != nil {
+			return err
+		}
+	}
+	mode := "long polling"
+	if cfg.WebhookURL != "" {
+		mode = "webhook"
+	}
+	log.Info("checkinbot running", "bot", b.Username(), "protocol", proto.Version,
+		"clinicians", len(cfg.Clinicians), "mode", mode, "instance", cfg.InstanceName)
 	err = b.Run(ctx)
+	if srv != nil {
+		// Finish the webhook requests in hand: Telegram redelivers the rest.
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}
 	log.Info("checkinbot stopped")
 	return err
+}
+
+// serveHTTP starts the HTTP listener: /healthz (Redis answers), /metrics
+// (Prometheus) and, in webhook mode, the webhook at WEBHOOK_URL's path.
+func serveHTTP(cfg Config, b *bot.Bot, st *store.Store, reg *prometheus.Registry, log *slog.Logger) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := st.Ping(ctx); err != nil {
+			http.Error(w, "redis unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if cfg.WebhookURL != "" {
+		mux.Handle(cfg.webhookPath(), b.WebhookHandler(cfg.WebhookSecret))
+	}
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return nil, &configError{"LISTEN_ADDR", "cannot be listened on: " + err.Error()}
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server stopped", "error", err.Error())
+		}
+	}()
+	log.Info("http listening", "addr", ln.Addr().String())
+	return srv, nil
 }
 
 // loadProtocol reads the clinic's protocol file, or the built-in default

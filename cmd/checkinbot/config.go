@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"regexp"
@@ -21,8 +22,12 @@ type Config struct {
 	Oncall         string
 	ProtocolFile   string
 	InstanceName   string
-	Workers        int
-	InviteTTL      time.Duration
+	// ListenAddr serves /healthz, /metrics and, in webhook mode, the webhook.
+	ListenAddr    string
+	WebhookURL    string
+	WebhookSecret string
+	Workers       int
+	InviteTTL     time.Duration
 }
 
 // configError names the variable at fault and never echoes its value, which
@@ -55,8 +60,12 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		Oncall:       strings.TrimSpace(getenv("CLINIC_ONCALL")),
 		ProtocolFile: strings.TrimSpace(getenv("PROTOCOL_FILE")),
 		InstanceName: strings.TrimSpace(getenv("INSTANCE_NAME")),
-		Workers:      16,
-		InviteTTL:    7 * 24 * time.Hour,
+		ListenAddr:   strings.TrimSpace(getenv("LISTEN_ADDR")),
+		WebhookURL:   strings.TrimSpace(getenv("WEBHOOK_URL")),
+		// The secret is compared, never trimmed into something else.
+		WebhookSecret: getenv("WEBHOOK_SECRET"),
+		Workers:       16,
+		InviteTTL:     7 * 24 * time.Hour,
 	}
 	switch {
 	case c.Token == "":
@@ -98,6 +107,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return c, &configError{"CLINIC_ONCALL", "is not set: the clinic's on-call phone number, shown to patients in crisis messages"}
 	case !phonePattern.MatchString(c.Oncall):
 		return c, &configError{"CLINIC_ONCALL", "is malformed: expected a phone number such as +1 555 010 0199"}
+	}
+	if err := c.checkWebhook(); err != nil {
+		return c, err
 	}
 	if c.InstanceName == "" {
 		c.InstanceName, _ = os.Hostname()
@@ -150,4 +162,47 @@ func parseIDs(v string) ([]int64, error) {
 		ids = append(ids, id)
 	}
 	return ids, nil
+}
+
+// secretPattern is what Telegram accepts as a webhook secret token.
+var secretPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{16,256}$`)
+
+// checkWebhook validates the webhook settings: an https URL, a strong
+// secret, and an address to listen on (default :8080).
+func (c *Config) checkWebhook() error {
+	if c.ListenAddr != "" {
+		if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
+			return &configError{"LISTEN_ADDR", "is malformed: expected host:port or :port, e.g. :8080"}
+		}
+	}
+	if c.WebhookURL == "" {
+		if c.WebhookSecret != "" {
+			return &configError{"WEBHOOK_SECRET", "is set but WEBHOOK_URL is not: set both for webhook mode, or neither for long polling"}
+		}
+		return nil
+	}
+	u, err := url.Parse(c.WebhookURL)
+	// Telegram posts only to https; plain http is allowed on the loopback
+	// interface, for a self-hosted Bot API server on the same machine.
+	loopback := u != nil && u.Scheme == "http" && (u.Hostname() == "127.0.0.1" || u.Hostname() == "localhost" || u.Hostname() == "::1")
+	if err != nil || (u.Scheme != "https" && !loopback) || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return &configError{"WEBHOOK_URL", "is malformed: expected the public https URL Telegram posts updates to, e.g. https://bot.clinic.example/telegram"}
+	}
+	if !secretPattern.MatchString(c.WebhookSecret) {
+		return &configError{"WEBHOOK_SECRET", "must be 16–256 letters, digits, '_' or '-' in webhook mode (e.g. from: openssl rand -hex 32)"}
+	}
+	if c.ListenAddr == "" {
+		c.ListenAddr = ":8080"
+	}
+	return nil
+}
+
+// webhookPath is the path the webhook handler is served on: the path of
+// WEBHOOK_URL, as a reverse proxy in front passes it through.
+func (c *Config) webhookPath() string {
+	u, err := url.Parse(c.WebhookURL)
+	if err != nil || u.Path == "" {
+		return "/"
+	}
+	return u.Path
 }

@@ -52,6 +52,9 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"WORKERS", "0"},
 		{"INVITE_TTL", "forever"},
 		{"INSTANCE_NAME", "two words SECRETVALUE"},
+		{"LISTEN_ADDR", "SECRETVALUE"},
+		{"WEBHOOK_URL", "http://bot.example/SECRETVALUE"},
+		{"WEBHOOK_SECRET", "SECRETVALUE0123456789"}, // without WEBHOOK_URL
 		{"PROTOCOL_FILE", "/no/such/SECRETVALUE.yaml"},
 	}
 	for _, c := range cases {
@@ -84,5 +87,22 @@ func TestTokenNeverPrinted(t *testing.T) {
 	}
 	if strings.Contains(out+errOut, env["TELEGRAM_BOT_TOKEN"]) || strings.Contains(out+errOut, "AAEhBOweik") {
 		t.Fatalf("the token appears in the output: %q", out+errOut)
+	}
+}
+
+func TestWebhookConfig(t *testing.T) {
+	env := validEnv()
+	env["WEBHOOK_URL"] = "https://bot.clinic.example/telegram/hook"
+	env["WEBHOOK_SECRET"] = "short"
+	if _, err := loadConfig(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "WEBHOOK_SECRET") {
+		t.Fatalf("weak secret: %v", err)
+	}
+	env["WEBHOOK_SECRET"] = strings.Repeat("ab12", 8)
+	cfg, err := loadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ListenAddr != ":8080" || cfg.webhookPath() != "/telegram/hook" {
+		t.Fatalf("listen %q path %q", cfg.ListenAddr, cfg.webhookPath())
 	}
 }

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -165,4 +168,68 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestWebhookProcess runs the program in webhook mode: Telegram (the
+// emulator) posts updates to it; /healthz and /metrics answer on the same
+// listener.
+func TestWebhookProcess(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	tg := telegramtest.NewServer()
+	defer tg.Close()
+	env := map[string]string{
+		"TELEGRAM_BOT_TOKEN":    tg.Token(),
+		"TELEGRAM_API_ENDPOINT": tg.Endpoint(),
+		"REDIS_URL":             redistest.Start(t),
+		"CLINICIAN_IDS":         "500",
+		"CLINIC_ONCALL":         "+1 555 010 0199",
+		"LISTEN_ADDR":           addr,
+		"WEBHOOK_URL":           "http://" + addr + "/telegram",
+		"WEBHOOK_SECRET":        "0123456789abcdef0123456789abcdef",
+	}
+	p := startProcess(t, env, "run")
+	get := func(path string) (int, string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			resp, err := http.Get("http://" + addr + path)
+			if err == nil {
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				return resp.StatusCode, string(body)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET %s: %v; stderr:\n%s", path, err, p.stderr)
+			}
+			time.Sleep(20 * time.Millisecond) // the process is still starting
+		}
+	}
+	if code, body := get("/healthz"); code != http.StatusOK || !strings.Contains(body, "ok") {
+		t.Fatalf("/healthz: %d %q", code, body)
+	}
+	clinician := telegramtest.User{ID: 500, FirstName: "Dana"}
+	tg.SendText(clinician, "/enroll P-0042")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := tg.WaitMessage(ctx, clinician.ID, func(m telegramtest.Message) bool {
+		return strings.Contains(m.Text, "?start=")
+	}); err != nil {
+		t.Fatalf("%v\nstderr:\n%s", err, p.stderr)
+	}
+	if code, body := get("/metrics"); code != http.StatusOK ||
+		!strings.Contains(body, `checkinbot_updates_total{kind="message",result="ok"} 1`) ||
+		!strings.Contains(body, "checkinbot_redis_round_trips_total") {
+		t.Fatalf("/metrics: %d\n%s", code, body)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.wait(t); err != nil {
+		t.Fatalf("exit: %v; stderr:\n%s", err, p.stderr)
+	}
 }
