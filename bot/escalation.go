@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,15 +68,35 @@ func (b *Bot) dispatch(ctx context.Context, e store.OutboxEntry) error {
 	if err != nil {
 		return err
 	}
-	sent := map[int64]bool{}
-	for _, ref := range rec.Messages {
-		sent[ref.ChatID] = true
-	}
+	// A delivery cut short earlier sent some copies already; not again.
+	var todo []int64
 	for _, chatID := range b.escalationRecipients() {
-		if sent[chatID] {
-			continue
+		if !slices.ContainsFunc(rec.Messages, func(r store.MessageRef) bool { return r.ChatID == chatID }) {
+			todo = append(todo, chatID)
 		}
-		msg := tgbotapi.NewMessage(chatID, b.escalationText(rec))
+	}
+	n, err := b.sendCopies(ctx, rec, todo, "")
+	if err != nil {
+		return err
+	}
+	copies := n + len(rec.Messages)
+	if copies == 0 {
+		return errors.New("no clinician chat accepted the escalation")
+	}
+	b.log.Info("escalation delivered", "escalation", rec.ID, "level", string(rec.Level), "copies", copies)
+	b.metrics.escalations.WithLabelValues(string(rec.Level), "delivered").Inc()
+	return b.store.AckOutbox(ctx, e.StreamID)
+}
+
+// sendCopies sends the escalation, headed by head, to each chat as a new
+// message with the buttons that apply, and records every copy so that an
+// acknowledgement can update it. A chat the bot cannot write to is skipped;
+// any other failure stops, for the caller to try again. It returns how many
+// chats accepted a copy.
+func (b *Bot) sendCopies(ctx context.Context, rec store.EscalationRecord, chats []int64, head string) (int, error) {
+	sent := 0
+	for _, chatID := range chats {
+		msg := tgbotapi.NewMessage(chatID, truncate(head+b.escalationText(rec), maxMessageLen))
 		msg.ReplyMarkup = escalationKeyboard(rec)
 		m, err := b.send.send(ctx, msg)
 		if isUnreachable(err) {
@@ -84,19 +105,14 @@ func (b *Bot) dispatch(ctx context.Context, e store.OutboxEntry) error {
 			continue
 		}
 		if err != nil {
-			return err
+			return sent, err
 		}
 		if err := b.store.AddEscalationMessage(ctx, rec.ID, store.MessageRef{ChatID: chatID, MessageID: m.MessageID}); err != nil {
-			return err
+			return sent, err
 		}
-		sent[chatID] = true
+		sent++
 	}
-	if len(sent) == 0 {
-		return errors.New("no clinician chat accepted the escalation")
-	}
-	b.log.Info("escalation delivered", "escalation", rec.ID, "level", string(rec.Level), "copies", len(sent))
-	b.metrics.escalations.WithLabelValues(string(rec.Level), "delivered").Inc()
-	return b.store.AckOutbox(ctx, e.StreamID)
+	return sent, nil
 }
 
 // escalationRecipients are the chats an escalation goes to.

@@ -55,7 +55,7 @@ func (b *Bot) handleCallback(ctx context.Context, updateID int, q *tgbotapi.Call
 	if q.From == nil {
 		return nil
 	}
-	if id, ok := parseAckData(q.Data); ok {
+	if id, ok := parseEscData(q.Data, ackPrefix); ok {
 		return b.handleAcknowledge(ctx, q, id)
 	}
 	if id, ok := parseEscData(q.Data, resolvePrefix); ok {
@@ -99,18 +99,3 @@ func command(m *tgbotapi.Message) (cmd, args string) {
 const ackPrefix = "k:"
 
 func ackData(escalationID string) string { return ackPrefix + escalationID }
-
-// parseAckData decodes [Acknowledge] callback data; ids are short and
-// alphanumeric, anything else is refused.
-func parseAckData(data string) (string, bool) {
-	id, ok := strings.CutPrefix(data, ackPrefix)
-	if !ok || id == "" || len(id) > 40 {
-		return "", false
-	}
-	for _, r := range id {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-') {
-			return "", false
-		}
-	}
-	return id, true
-}

@@ -122,23 +122,9 @@ func (b *Bot) repage(ctx context.Context, job flows.Job) ([]flows.Job, error) {
 	}
 	now := b.now()
 	head := fmt.Sprintf("🔁 Re-page %d: still not acknowledged, raised %s ago\n\n", n, since(now.Sub(rec.At)))
-	sent := 0
-	for _, chatID := range b.repageRecipients() {
-		msg := tgbotapi.NewMessage(chatID, truncate(head+b.escalationText(rec), maxMessageLen))
-		msg.ReplyMarkup = escalationKeyboard(rec)
-		m, err := b.send.send(ctx, msg)
-		if isUnreachable(err) {
-			b.log.Warn("clinician chat unreachable for a re-page (has the clinician started the bot?)",
-				"escalation", rec.ID, "chat", chatRef(chatID))
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if err := b.store.AddEscalationMessage(ctx, rec.ID, store.MessageRef{ChatID: chatID, MessageID: m.MessageID}); err != nil {
-			return nil, err
-		}
-		sent++
+	sent, err := b.sendCopies(ctx, rec, b.repageRecipients(), head)
+	if err != nil {
+		return nil, err
 	}
 	if sent == 0 {
 		return nil, errors.New("no clinician chat accepted the re-page")
