@@ -118,7 +118,13 @@ func (b *Bot) apply(ctx context.Context, snap store.Snapshot, updateID int, deci
 		}
 		out, err := decide(p, snap.Session, b.now())
 		if err != nil {
-			return snap, out, 0, fmt.Errorf("%w: engine: %v", errPermanent, err)
+			// The engine's outcome stays safe to commit and send even with
+			// an internal fault (e.g. a score it could not compute); only
+			// an outcome with nothing to say is a failure.
+			if len(out.Replies) == 0 {
+				return snap, out, 0, fmt.Errorf("%w: engine: %v", errPermanent, err)
+			}
+			b.log.Error("engine fault; its safe outcome is used", "chat", chatRef(snap.ChatID), "error", err.Error())
 		}
 		res, err := b.store.Commit(ctx, b.commitOf(snap, updateID, out))
 		if errors.Is(err, store.ErrDuplicate) {
