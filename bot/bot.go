@@ -5,10 +5,12 @@ package bot
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"os"
 	"strconv"
@@ -201,8 +203,10 @@ func instanceName() string {
 
 // chatRef is a short, stable pseudonym of a chat id for logs: enough to
 // follow one conversation through the log, without the Telegram id itself.
-func chatRef(chatID int64) string {
-	h := fnv.New32a()
-	h.Write([]byte(strconv.FormatInt(chatID, 10)))
-	return fmt.Sprintf("%08x", h.Sum32())
+// It is keyed with the bot token, so it is the same on every instance and
+// after restarts, yet cannot be reversed by trying every possible id.
+func (b *Bot) chatRef(chatID int64) string {
+	mac := hmac.New(sha256.New, []byte(b.api.Token))
+	mac.Write([]byte(strconv.FormatInt(chatID, 10)))
+	return hex.EncodeToString(mac.Sum(nil)[:6])
 }

@@ -101,7 +101,7 @@ func (b *Bot) sendCopies(ctx context.Context, rec store.EscalationRecord, chats 
 		m, err := b.send.send(ctx, msg)
 		if isUnreachable(err) {
 			b.log.Warn("clinician chat unreachable (has the clinician started the bot?)",
-				"escalation", rec.ID, "chat", chatRef(chatID))
+				"escalation", rec.ID, "chat", b.chatRef(chatID))
 			continue
 		}
 		if err != nil {

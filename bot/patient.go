@@ -124,7 +124,7 @@ func (b *Bot) apply(ctx context.Context, snap store.Snapshot, updateID int, deci
 			if len(out.Replies) == 0 {
 				return snap, out, 0, fmt.Errorf("%w: engine: %v", errPermanent, err)
 			}
-			b.log.Error("engine fault; its safe outcome is used", "chat", chatRef(snap.ChatID), "error", err.Error())
+			b.log.Error("engine fault; its safe outcome is used", "chat", b.chatRef(snap.ChatID), "error", err.Error())
 		}
 		res, err := b.store.Commit(ctx, b.commitOf(snap, updateID, out))
 		if errors.Is(err, store.ErrDuplicate) {
@@ -214,7 +214,7 @@ func (b *Bot) settlePrompt(ctx context.Context, snap store.Snapshot, out flows.O
 	}
 	if err := b.send.request(ctx, edit); err != nil {
 		// Cosmetic: a stale button is refused by the engine anyway.
-		b.log.Warn("could not settle answered prompt", "chat", chatRef(snap.ChatID), "error", err.Error())
+		b.log.Warn("could not settle answered prompt", "chat", b.chatRef(snap.ChatID), "error", err.Error())
 	}
 }
 
@@ -282,7 +282,7 @@ func (b *Bot) handleUnenrolled(ctx context.Context, chatID int64, label, cmd, ar
 	if newLabel == label {
 		return b.reply(ctx, chatID, textConnected+"\n\n"+b.patientHelp())
 	}
-	b.log.Info("patient enrolled", "chat", chatRef(chatID))
+	b.log.Info("patient enrolled", "chat", b.chatRef(chatID))
 	return b.reply(ctx, chatID, textWelcome+"\n\n"+b.patientHelp())
 }
 

@@ -190,7 +190,7 @@ func (b *Bot) apologise(u tgbotapi.Update) {
 		_ = b.send.request(ctx, tgbotapi.NewCallback(u.CallbackQuery.ID, ""))
 	}
 	if _, err := b.send.send(ctx, tgbotapi.NewMessage(chatID, textTryAgain)); err != nil {
-		b.log.Error("could not tell the patient to try again", "chat", chatRef(chatID), "error", err.Error())
+		b.log.Error("could not tell the patient to try again", "chat", b.chatRef(chatID), "error", err.Error())
 	}
 }
 

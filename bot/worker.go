@@ -69,11 +69,11 @@ func (b *Bot) runJob(j store.ScheduledJob) {
 	}
 	if err != nil && !errors.Is(err, errPermanent) {
 		b.log.Error("timed job failed; it runs again when its claim expires",
-			"kind", j.Job.Kind, "chat", chatRef(j.ChatID), "error", err.Error())
+			"kind", j.Job.Kind, "chat", b.chatRef(j.ChatID), "error", err.Error())
 		return
 	}
 	if err != nil {
-		b.log.Error("timed job dropped", "kind", j.Job.Kind, "chat", chatRef(j.ChatID), "error", err.Error())
+		b.log.Error("timed job dropped", "kind", j.Job.Kind, "chat", b.chatRef(j.ChatID), "error", err.Error())
 	}
 	if err := b.store.DoneJob(ctx, j, next...); err != nil {
 		b.log.Error("could not mark a timed job done; it may run again", "kind", j.Job.Kind, "error", err.Error())
@@ -110,12 +110,12 @@ func (b *Bot) runChatJob(ctx context.Context, j store.ScheduledJob) error {
 	if err != nil {
 		return err
 	}
-	b.log.Info("timed job ran", "kind", j.Job.Kind, "chat", chatRef(j.ChatID),
+	b.log.Info("timed job ran", "kind", j.Job.Kind, "chat", b.chatRef(j.ChatID),
 		"replies", len(out.Replies), "escalations", len(out.Escalations))
 	if err := b.deliver(ctx, snap, version, out, nil); err != nil {
 		// Committed: running the job again would find it done. The
 		// patient's next message or /resume shows any question again.
-		b.log.Warn("a timed job's message was not delivered", "kind", j.Job.Kind, "chat", chatRef(j.ChatID), "error", err.Error())
+		b.log.Warn("a timed job's message was not delivered", "kind", j.Job.Kind, "chat", b.chatRef(j.ChatID), "error", err.Error())
 	}
 	return nil
 }
