@@ -6,6 +6,8 @@ import (
 	"net/url"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/checkinbot/checkinbot/flows"
 )
 
 // isClinicianCommand reports the commands a clinician's message is about;
@@ -49,7 +51,7 @@ func (b *Bot) enroll(ctx context.Context, m *tgbotapi.Message, label string) err
 	link := fmt.Sprintf("https://t.me/%s?start=%s", url.PathEscape(b.Username()), code)
 	text := fmt.Sprintf("Invite for %s (single use, valid for %s):\n%s\n\n"+
 		"Send it to the patient privately. Opening it links their Telegram account to %s.",
-		label, humanDuration(b.inviteTTL), link, label)
+		label, flows.HumanDuration(b.inviteTTL), link, label)
 	return b.reply(ctx, m.Chat.ID, text)
 }
 

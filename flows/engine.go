@@ -414,7 +414,7 @@ func (p *Protocol) doseTaken(s Session, b ButtonPress, now time.Time) Outcome {
 		out.Accepted, out.Answers = &ans, []Answer{ans}
 		tl := p.Timeline
 		out.Jobs = p.doseJobs(&s, d.Run, now)
-		out.Replies = []Reply{{Text: fill(m.DoseTaken, "ping", humanDuration(tl.PingAfterDose.D()), "post_session", humanDuration(tl.PostSession.D()))}}
+		out.Replies = []Reply{{Text: fill(m.DoseTaken, "ping", HumanDuration(tl.PingAfterDose.D()), "post_session", HumanDuration(tl.PostSession.D()))}}
 	}
 	if s.Flow != "" {
 		// A check-in is in progress: show its question again so it is not lost.
@@ -426,18 +426,32 @@ func (p *Protocol) doseTaken(s Session, b ButtonPress, now time.Time) Outcome {
 	return out
 }
 
-// humanDuration renders 60m as "an hour", 2h as "2 hours", 45m as "45 minutes".
-func humanDuration(d time.Duration) string {
+// HumanDuration writes a duration the way people say it: "an hour",
+// "2 hours", "1.5 hours", "45 minutes", "7 days", "20 seconds".
+func HumanDuration(d time.Duration) string {
+	const day = 24 * time.Hour
 	switch {
+	case d < time.Minute:
+		return plural(int(d.Round(time.Second)/time.Second), "second")
+	case d >= day && d%day == 0:
+		return plural(int(d/day), "day")
 	case d == time.Hour:
 		return "an hour"
 	case d%time.Hour == 0:
-		return strconv.Itoa(int(d/time.Hour)) + " hours"
+		return plural(int(d/time.Hour), "hour")
 	case d%(30*time.Minute) == 0 && d > time.Hour:
 		return strconv.FormatFloat(d.Hours(), 'f', 1, 64) + " hours"
 	default:
-		return strconv.Itoa(int(d.Round(time.Minute)/time.Minute)) + " minutes"
+		return plural(int(d.Round(time.Minute)/time.Minute), "minute")
 	}
+}
+
+// plural writes "1 minute", "2 minutes".
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
 }
 
 // Cancel stops the run in progress (Completion cancelled); when idle it just

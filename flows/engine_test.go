@@ -595,3 +595,15 @@ func TestStepIsPure(t *testing.T) {
 		t.Fatal("Step mutated its input session")
 	}
 }
+
+func TestHumanDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		20 * time.Second: "20 seconds", time.Second: "1 second", time.Minute: "1 minute",
+		45 * time.Minute: "45 minutes", time.Hour: "an hour", 90 * time.Minute: "1.5 hours",
+		2 * time.Hour: "2 hours", 24 * time.Hour: "1 day", 7 * 24 * time.Hour: "7 days",
+	} {
+		if got := HumanDuration(d); got != want {
+			t.Errorf("HumanDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

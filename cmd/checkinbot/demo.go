@@ -30,9 +30,21 @@ const demoIntro = `checkinbot demo: the real bot, talking to an in-process Teleg
 and an embedded Redis. You are the patient; what the clinicians receive is
 shown too. Type an answer, a number to press a button ([1], [2], …), c1 to
 press a clinician's button, or a command such as /checkin, /after, /help.
+The session timeline runs in seconds here: after "I've taken my dose", the
+"how are you doing?" ping comes in 20 s (again 20 s later if unanswered,
+then the care team is told), and the post-session check-in starts at 60 s.
 Ctrl-D (end of input) quits.
 
 `
+
+// demoTimeline compresses the session timeline so a newcomer sees it run.
+func demoTimeline(t *flows.Timeline) {
+	t.PingAfterDose = flows.Duration(20 * time.Second)
+	t.PingRetry = flows.Duration(20 * time.Second)
+	t.NoResponse = flows.Duration(15 * time.Second)
+	t.PostSession = flows.Duration(60 * time.Second)
+	t.ClearanceValid = flows.Duration(10 * time.Minute)
+}
 
 // runDemo plays the patient side of the bot in the terminal.
 func runDemo(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
@@ -57,6 +69,7 @@ func runDemo(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	}
 	proto := flows.Default()
 	proto.SetOnCall("+1 555 010 0199 (demo)")
+	demoTimeline(&proto.Timeline)
 	b, err := bot.New(api, st, bot.Config{
 		Protocol:   proto,
 		Clinicians: []int64{demoClinician.ID},
@@ -73,12 +86,36 @@ func runDemo(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 
 	d := &demo{tg: tg, out: stdout, printed: map[int64]int{}}
 	fmt.Fprint(stdout, demoIntro)
+	// Messages the bot sends on its own (the timeline, re-pages) are shown
+	// as they come, not only after the patient's input.
+	var watchers sync.WaitGroup
+	for _, chatID := range []int64{demoClinician.ID, demoPatient.ID} {
+		watchers.Add(1)
+		go func() {
+			defer watchers.Done()
+			d.watch(ctx, chatID)
+		}()
+	}
 	if err := d.enrol(ctx); err != nil {
 		return err
 	}
 	d.interact(ctx, stdin)
 	cancel()
+	watchers.Wait()
 	return <-botDone
+}
+
+// watch prints the chat's new messages as they arrive, until ctx ends.
+func (d *demo) watch(ctx context.Context, chatID int64) {
+	for {
+		d.mu.Lock()
+		last := d.printed[chatID]
+		d.mu.Unlock()
+		if _, err := d.tg.WaitMessage(ctx, chatID, func(m telegramtest.Message) bool { return m.ID > last }); err != nil {
+			return
+		}
+		d.show(chatID)
+	}
 }
 
 // demo prints the two chats and turns typed lines into patient actions.
@@ -98,10 +135,9 @@ func (d *demo) enrol(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.show(demoClinician.ID)
 	_, after, _ := strings.Cut(invite.Text, "?start=")
 	d.tg.SendText(demoPatient, "/start "+strings.Fields(after)[0])
-	fmt.Fprintf(d.out, "you> /start <invite code>\n")
+	d.printf("you> /start <invite code>\n")
 	d.settle(ctx, 0)
 	return nil
 }
@@ -110,9 +146,9 @@ func (d *demo) enrol(ctx context.Context) error {
 func (d *demo) interact(ctx context.Context, stdin io.Reader) {
 	lines := bufio.NewScanner(stdin)
 	for ctx.Err() == nil {
-		fmt.Fprint(d.out, "you> ")
+		d.printf("\nyou> ")
 		if !lines.Scan() {
-			fmt.Fprintln(d.out)
+			d.printf("\n")
 			return
 		}
 		line := strings.TrimSpace(lines.Text())
@@ -121,7 +157,7 @@ func (d *demo) interact(ctx context.Context, stdin io.Reader) {
 		}
 		before := len(d.tg.CallbackAnswers())
 		if err := d.act(line); err != nil {
-			fmt.Fprintln(d.out, "  ("+err.Error()+")")
+			d.printf("  (%s)\n", err)
 			continue
 		}
 		d.settle(ctx, before)
@@ -154,7 +190,7 @@ func (d *demo) pressNth(u telegramtest.User, chatID int64, n int) error {
 		if n < 1 || n > len(buttons) {
 			return fmt.Errorf("there is no button %d", n)
 		}
-		fmt.Fprintf(d.out, "  (pressed %q)\n", buttons[n-1].Text)
+		d.printf("  (pressed %q)\n", buttons[n-1].Text)
 		_, err := d.tg.PressButton(u, chatID, msgs[i].ID, buttons[n-1].Data)
 		return err
 	}
@@ -162,8 +198,8 @@ func (d *demo) pressNth(u telegramtest.User, chatID int64, n int) error {
 }
 
 // settle waits until the bot has answered the last action (a new message or
-// a callback answer), lets a moment pass for follow-ups such as escalations,
-// and prints what arrived.
+// a callback answer) and lets a moment pass for follow-ups such as
+// escalations, so the next prompt comes after the bot's answer.
 func (d *demo) settle(ctx context.Context, answersBefore int) {
 	d.mu.Lock()
 	last := d.printed[demoPatient.ID]
@@ -176,6 +212,7 @@ func (d *demo) settle(ctx context.Context, answersBefore int) {
 	quiet, cancelQuiet := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancelQuiet()
 	<-quiet.Done()
+	// The watchers print; show catches anything they have not got to yet.
 	d.show(demoClinician.ID)
 	d.show(demoPatient.ID)
 }
@@ -198,7 +235,13 @@ func (d *demo) show(chatID int64) {
 			fmt.Fprintf(d.out, "  [%s%d] %s\n", prefix, i+1, b.Text)
 		}
 	}
-	fmt.Fprintln(d.out)
+}
+
+// printf writes to the terminal; the watchers write too, so it locks.
+func (d *demo) printf(format string, args ...any) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	fmt.Fprintf(d.out, format, args...)
 }
 
 func flat(rows [][]telegramtest.Button) []telegramtest.Button {
