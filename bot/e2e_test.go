@@ -275,3 +275,13 @@ func TestPostSessionRedFlag(t *testing.T) {
 	h.expect(patient.ID, "911")
 	h.expect(clinician.ID, "URGENT", "P-0042")
 }
+
+// TestClinicianTypingIsAnswered: a clinician's plain message or an unknown
+// command is answered with the clinician commands, not the stranger text.
+func TestClinicianTypingIsAnswered(t *testing.T) {
+	h := newHarness(t)
+	h.say(clinician, "hello?")
+	h.expect(clinician.ID, "Clinician commands")
+	h.say(clinician, "/checkin")
+	h.expect(clinician.ID, "Clinician commands")
+}

@@ -33,6 +33,10 @@ func (b *Bot) handlePatientMessage(ctx context.Context, updateID int, m *tgbotap
 	if snap.Seen {
 		return nil
 	}
+	if snap.Patient == "" && b.clinicians[m.From.ID] && !(cmd == "start" && args != "") {
+		// A clinician who is not also enrolled as a test patient.
+		return b.reply(ctx, chatID, textClinicianHelp)
+	}
 	if snap.Patient == "" || (cmd == "start" && args != "") {
 		return b.handleUnenrolled(ctx, chatID, snap.Patient, cmd, args)
 	}
