@@ -221,10 +221,16 @@ func TestWebhookProcess(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("%v\nstderr:\n%s", err, p.stderr)
 	}
-	if code, body := get("/metrics"); code != http.StatusOK ||
-		!strings.Contains(body, `checkinbot_updates_total{kind="message",result="ok"} 1`) ||
-		!strings.Contains(body, "checkinbot_redis_round_trips_total") {
-		t.Fatalf("/metrics: %d\n%s", code, body)
+	// The update is counted after its reply is sent: poll for it.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		code, body := get("/metrics")
+		ok := code == http.StatusOK && strings.Contains(body, "checkinbot_redis_round_trips_total")
+		if ok && strings.Contains(body, `checkinbot_updates_total{kind="message",result="ok"} 1`) {
+			break
+		}
+		if !ok || time.Now().After(deadline) {
+			t.Fatalf("/metrics: %d\n%s", code, body)
+		}
 	}
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
