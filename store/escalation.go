@@ -168,18 +168,39 @@ func (s *Store) Escalation(ctx context.Context, id string) (EscalationRecord, er
 	if len(h.Val()) == 0 {
 		return EscalationRecord{}, fmt.Errorf("store.Escalation %s: %w", id, ErrNotFound)
 	}
-	return escalationRecord(h.Val(), msgs.Val()), nil
+	r, err := s.escalationRecord(h.Val(), msgs.Val())
+	if err != nil {
+		return EscalationRecord{}, fmt.Errorf("store.Escalation: %w", err)
+	}
+	return r, nil
 }
 
-func escalationRecord(h map[string]string, msgs []string) EscalationRecord {
+// escalationRecord decodes an escalation hash and its message list,
+// opening the sealed free-text fields.
+func (s *Store) escalationRecord(h map[string]string, msgs []string) (EscalationRecord, error) {
 	r := EscalationRecord{
 		ID: h["id"], Level: flows.Level(h["level"]), Patient: h["patient"],
-		Flow: h["flow"], Item: h["item"], Question: h["question"], Answer: h["answer"],
-		Reason: h["reason"], At: parseTime(h["at"]), State: h["state"],
+		Flow: h["flow"], Item: h["item"], At: parseTime(h["at"]), State: h["state"],
 		AckedByName: h["acked_by_name"], AckedAt: parseTime(h["acked_at"]),
-		ResolvedByName: h["resolved_by_name"], ResolvedAt: parseTime(h["resolved_at"]), Note: h["note"],
+		ResolvedByName: h["resolved_by_name"], ResolvedAt: parseTime(h["resolved_at"]),
 	}
 	r.ChatID, _ = strconv.ParseInt(h["chat"], 10, 64)
+	for _, f := range []struct {
+		name string
+		dst  *string
+		ad   string
+	}{
+		{"question", &r.Question, escFieldAD(r.ChatID, "question")},
+		{"answer", &r.Answer, escFieldAD(r.ChatID, "answer")},
+		{"reason", &r.Reason, escFieldAD(r.ChatID, "reason")},
+		{"note", &r.Note, escNoteAD(r.ID)},
+	} {
+		v, err := s.openValue(h[f.name], f.ad, "the "+f.name+" of escalation "+r.ID)
+		if err != nil {
+			return EscalationRecord{}, err
+		}
+		*f.dst = string(v)
+	}
 	r.AckedBy, _ = strconv.ParseInt(h["acked_by"], 10, 64)
 	r.ResolvedBy, _ = strconv.ParseInt(h["resolved_by"], 10, 64)
 	r.Repages, _ = strconv.Atoi(h["repages"])
@@ -194,7 +215,7 @@ func escalationRecord(h map[string]string, msgs []string) EscalationRecord {
 			r.Messages = append(r.Messages, MessageRef{ChatID: chat, MessageID: msg})
 		}
 	}
-	return r
+	return r, nil
 }
 
 // AddEscalationMessage records a copy of escalation id sent to a clinician,
@@ -230,11 +251,15 @@ func (s *Store) Acknowledge(ctx context.Context, id string, clinicianID int64, n
 	if len(res) != 3 {
 		return EscalationRecord{}, false, fmt.Errorf("store.Acknowledge: %w", errRedisFailed)
 	}
-	return scriptRecord(res[1], res[2]), res[0] == int64(1), nil
+	r, err := s.scriptRecord(res[1], res[2])
+	if err != nil {
+		return EscalationRecord{}, false, fmt.Errorf("store.Acknowledge: %w", err)
+	}
+	return r, res[0] == int64(1), nil
 }
 
 // scriptRecord decodes an escalation a script returned as HGETALL and LRANGE.
-func scriptRecord(hash, list any) EscalationRecord {
+func (s *Store) scriptRecord(hash, list any) (EscalationRecord, error) {
 	flat, _ := hash.([]any)
 	h := make(map[string]string, len(flat)/2)
 	for i := 0; i+1 < len(flat); i += 2 {
@@ -246,7 +271,7 @@ func scriptRecord(hash, list any) EscalationRecord {
 			msgs = append(msgs, fmt.Sprint(m))
 		}
 	}
-	return escalationRecord(h, msgs)
+	return s.escalationRecord(h, msgs)
 }
 
 // OpenEscalations returns the ids of unacknowledged escalations, oldest first.
@@ -322,7 +347,7 @@ func (s *Store) Resolve(ctx context.Context, id string, clinicianID int64, name,
 		return EscalationRecord{}, false, false, fmt.Errorf("store.Resolve: note is %d bytes, over %d", len(note), MaxNote)
 	}
 	keys := []string{escKey(id), escMsgsKey(id), keyEscOpen, keyEscUnres, keyAudit}
-	res, err := scriptResolve.Run(ctx, s.rdb, keys, id, clinicianID, name, note, fmtTime(at)).Slice()
+	res, err := scriptResolve.Run(ctx, s.rdb, keys, id, clinicianID, name, s.sealText(note, escNoteAD(id)), fmtTime(at)).Slice()
 	if err != nil {
 		return EscalationRecord{}, false, false, fmt.Errorf("store.Resolve: %w", err)
 	}
@@ -332,7 +357,11 @@ func (s *Store) Resolve(ctx context.Context, id string, clinicianID int64, name,
 	if len(res) != 4 {
 		return EscalationRecord{}, false, false, fmt.Errorf("store.Resolve: %w", errRedisFailed)
 	}
-	return scriptRecord(res[2], res[3]), res[0] == int64(1), res[1] == int64(1), nil
+	rec, err = s.scriptRecord(res[2], res[3])
+	if err != nil {
+		return EscalationRecord{}, false, false, fmt.Errorf("store.Resolve: %w", err)
+	}
+	return rec, res[0] == int64(1), res[1] == int64(1), nil
 }
 
 // RecordRepage counts a re-page of escalation id and audits it; it returns
@@ -374,7 +403,11 @@ func (s *Store) UnresolvedEscalations(ctx context.Context, n int) ([]EscalationR
 	out := make([]EscalationRecord, 0, len(ids))
 	for _, h := range hashes {
 		if len(h.Val()) > 0 {
-			out = append(out, escalationRecord(h.Val(), nil))
+			r, err := s.escalationRecord(h.Val(), nil)
+			if err != nil {
+				return nil, 0, fmt.Errorf("store.UnresolvedEscalations: %w", err)
+			}
+			out = append(out, r)
 		}
 	}
 	return out, total.Val(), nil

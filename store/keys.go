@@ -11,12 +11,12 @@ import (
 // natural owner carries the tag {g}, so the global scripts (enrolment,
 // acknowledgement, the schedule) touch one slot too.
 //
-//	ck:{c:<chat>}:session   hash: v (version), s (session JSON), u (highest committed update id)
-//	ck:{c:<chat>}:answers   list of flows.Answer JSON, oldest first
-//	ck:{c:<chat>}:checkins  list of flows.Completion JSON, oldest first
+//	ck:{c:<chat>}:session   hash: v (version), s (session JSON, sealed), u (highest committed update id)
+//	ck:{c:<chat>}:answers   list of "<unix ms>|<flows.Answer JSON, sealed>", oldest first
+//	ck:{c:<chat>}:checkins  list of "<unix ms>|<flows.Completion JSON, sealed>", oldest first
 //	ck:{g}:outbox           stream of escalations to dispatch (field esc = escalation id), group "dispatch"
 //	ck:{g}:esc:seq          counter allocating escalation ids
-//	ck:{g}:esc:<id>         hash: one escalation (see EscalationRecord)
+//	ck:{g}:esc:<id>         hash: one escalation (see EscalationRecord); question, answer, reason, note sealed
 //	ck:{g}:esc:<id>:msgs    list of "<chat>:<message>" copies sent to clinicians
 //	ck:{g}:esc:open         zset of unacknowledged escalation ids, score = raised at (unix ms)
 //	ck:{g}:esc:unresolved   zset of unresolved escalation ids (open or acknowledged), score = raised at (unix ms)
@@ -29,6 +29,12 @@ import (
 //	ck:{g}:claimed          zset of claimed jobs, same members, score = lease deadline (unix ms)
 //	ck:{g}:lease:<name>     string: the owner of a named lease, with a PX expiry
 //	ck:{g}:protocols        hash: protocol version -> protocol file (YAML)
+//	ck:{g}:history          zset of history list keys (answers, check-ins), score <= the list's oldest entry (unix ms), for Prune
+//	ck:{g}:history:indexed  string: set once the lists written before the history index existed were entered in it
+//
+// "Sealed" means encrypted when the store has a Cipher (see crypt.go), and
+// so are an escalation's question, answer, reason and note; entries and
+// sessions written before that are plain JSON and still read.
 const (
 	keyOutbox    = "ck:{g}:outbox"
 	keyEscSeq    = "ck:{g}:esc:seq"
@@ -41,6 +47,9 @@ const (
 	keySchedule  = "ck:{g}:schedule"
 	keyClaimed   = "ck:{g}:claimed"
 	keyProtocols = "ck:{g}:protocols"
+	keyHistory   = "ck:{g}:history"
+
+	keyHistoryIndexed = "ck:{g}:history:indexed"
 
 	outboxGroup = "dispatch"
 )
@@ -69,3 +78,13 @@ func inviteKey(code string) string {
 	sum := sha256.Sum256([]byte(code))
 	return "ck:{g}:invite:" + hex.EncodeToString(sum[:])
 }
+
+// escFieldAD is the additional data sealing a free-text field of an
+// escalation: the patient's chat and the field, as the id is allocated only
+// inside the commit script.
+func escFieldAD(chatID int64, field string) string {
+	return "ck:{c:" + strconv.FormatInt(chatID, 10) + "}:esc:" + field
+}
+
+// escNoteAD is the additional data sealing an escalation's resolution note.
+func escNoteAD(id string) string { return escKey(id) + ":note" }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/checkinbot/checkinbot/flows"
 	"github.com/redis/go-redis/v9"
@@ -73,8 +75,12 @@ func (s *Store) Load(ctx context.Context, chatID int64, updateID int) (Snapshot,
 			return Snapshot{}, fmt.Errorf("store.Load: bad version %q", v)
 		}
 	}
-	if js, ok := vals[1].(string); ok && js != "" {
-		if err := json.Unmarshal([]byte(js), &snap.Session); err != nil {
+	if v, ok := vals[1].(string); ok && v != "" {
+		js, err := s.openValue(v, k.session, fmt.Sprintf("the session of chat %d", chatID))
+		if err != nil {
+			return Snapshot{}, fmt.Errorf("store.Load: %w", err)
+		}
+		if err := json.Unmarshal(js, &snap.Session); err != nil {
 			return Snapshot{}, fmt.Errorf("store.Load: decode session: %w", err)
 		}
 	}
@@ -96,20 +102,23 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitResult, error) {
 		return CommitResult{}, fmt.Errorf("store.Commit: encode session: %w", err)
 	}
 	now := s.now()
-	args := make([]any, 0, 16+len(c.Answers)+13*len(c.Escalations)+2*len(c.Jobs))
-	args = append(args, c.Version, c.UpdateID, sess, keyEscPrefix, fmtTime(now), len(c.Answers))
+	args := make([]any, 0, 17+len(c.Answers)+13*len(c.Escalations)+2*len(c.Jobs))
+	args = append(args, c.Version, c.UpdateID, s.sealValue(sess, k.session), keyEscPrefix, fmtTime(now),
+		now.UnixMilli(), len(c.Answers))
 	for _, a := range c.Answers {
 		js, err := json.Marshal(a)
 		if err != nil {
 			return CommitResult{}, fmt.Errorf("store.Commit: encode answer: %w", err)
 		}
-		args = append(args, js)
+		args = append(args, historyEntry(now, s.sealValue(js, k.answers)))
 	}
-	comp := []byte{}
+	comp := ""
 	if c.Completion != nil {
-		if comp, err = json.Marshal(c.Completion); err != nil {
+		js, err := json.Marshal(c.Completion)
+		if err != nil {
 			return CommitResult{}, fmt.Errorf("store.Commit: encode completion: %w", err)
 		}
+		comp = historyEntry(now, s.sealValue(js, k.checkins))
 	}
 	args = append(args, comp, len(c.Escalations))
 	for _, e := range c.Escalations {
@@ -118,7 +127,10 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitResult, error) {
 			at = now
 		}
 		args = append(args, string(e.Level), e.Patient, e.ChatID, e.Flow, e.Item,
-			e.Question, e.Answer, e.Reason, fmtTime(at), at.UnixMilli())
+			s.sealText(e.Question, escFieldAD(e.ChatID, "question")),
+			s.sealText(e.Answer, escFieldAD(e.ChatID, "answer")),
+			s.sealText(e.Reason, escFieldAD(e.ChatID, "reason")),
+			fmtTime(at), at.UnixMilli())
 		repage, before, after, err := repageMember(c.ChatID, e.Level, at)
 		if err != nil {
 			return CommitResult{}, fmt.Errorf("store.Commit: %w", err)
@@ -133,7 +145,7 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitResult, error) {
 		}
 		args = append(args, j.Due.UnixMilli(), m)
 	}
-	keys := []string{k.session, k.answers, k.checkins, keyOutbox, keyEscSeq, keySchedule, keyEscOpen, keyAudit, keyEscUnres}
+	keys := []string{k.session, k.answers, k.checkins, keyOutbox, keyEscSeq, keySchedule, keyEscOpen, keyAudit, keyEscUnres, keyHistory}
 	res, err := scriptCommit.Run(ctx, s.rdb, keys, args...).Slice()
 	if err != nil {
 		return CommitResult{}, fmt.Errorf("store.Commit: %w", err)
@@ -158,16 +170,18 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitResult, error) {
 // CheckIns returns the chat's last n completed check-ins, oldest first
 // (all of them when n <= 0).
 func (s *Store) CheckIns(ctx context.Context, chatID int64, n int) ([]flows.Completion, error) {
-	return lastN[flows.Completion](ctx, s, keysFor(chatID).checkins, n, "store.CheckIns")
+	return lastN[flows.Completion](ctx, s, keysFor(chatID).checkins, n, "store.CheckIns", fmt.Sprintf("a check-in of chat %d", chatID))
 }
 
 // Answers returns the chat's last n recorded answers, oldest first (all of
 // them when n <= 0).
 func (s *Store) Answers(ctx context.Context, chatID int64, n int) ([]flows.Answer, error) {
-	return lastN[flows.Answer](ctx, s, keysFor(chatID).answers, n, "store.Answers")
+	return lastN[flows.Answer](ctx, s, keysFor(chatID).answers, n, "store.Answers", fmt.Sprintf("an answer of chat %d", chatID))
 }
 
-func lastN[T any](ctx context.Context, s *Store, key string, n int, op string) ([]T, error) {
+// lastN reads the last n entries of a history list; the list's key is the
+// entries' additional data.
+func lastN[T any](ctx context.Context, s *Store, key string, n int, op, what string) ([]T, error) {
 	start := int64(0)
 	if n > 0 {
 		start = -int64(n)
@@ -177,12 +191,47 @@ func lastN[T any](ctx context.Context, s *Store, key string, n int, op string) (
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	out := make([]T, 0, len(raw))
-	for _, js := range raw {
+	for _, e := range raw {
+		js, err := s.openValue(historyPayload(e), key, what)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
 		var v T
-		if err := json.Unmarshal([]byte(js), &v); err != nil {
+		if err := json.Unmarshal(js, &v); err != nil {
 			return nil, fmt.Errorf("%s: decode: %w", op, err)
 		}
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// historyEntry is an element of an answers or check-ins list: the commit
+// time in unix ms, "|", then the (sealed or plain) JSON. The time is in
+// the clear so that the prune script can tell what is past retention
+// without the keys; it says when, never what.
+func historyEntry(at time.Time, payload []byte) string {
+	return strconv.FormatInt(at.UnixMilli(), 10) + "|" + string(payload)
+}
+
+// historyPayload strips the time of a history entry; an entry written
+// before entries had one (plain JSON) is returned whole.
+func historyPayload(e string) string {
+	if _, p, ok := historyTime(e); ok {
+		return p
+	}
+	return e
+}
+
+// historyTime splits a history entry into its time (unix ms) and payload;
+// ok is false for an entry without a time.
+func historyTime(e string) (ms int64, payload string, ok bool) {
+	i := strings.IndexByte(e, '|')
+	if i <= 0 || i > 19 {
+		return 0, e, false
+	}
+	ms, err := strconv.ParseInt(e[:i], 10, 64)
+	if err != nil {
+		return 0, e, false
+	}
+	return ms, e[i+1:], true
 }

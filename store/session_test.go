@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -226,16 +227,25 @@ func TestRoundTrips(t *testing.T) {
 	})
 }
 
+// BenchmarkLoadCommit measures one update's storage cost; the "+key" runs
+// seal the session and the answer (DATA_KEYS set).
 func BenchmarkLoadCommit(b *testing.B) {
-	for _, name := range []string{"redis", "miniredis"} {
+	for _, name := range []string{"redis", "miniredis", "redis+key", "miniredis+key"} {
 		b.Run(name, func(b *testing.B) {
 			var url string
-			if name == "redis" {
+			if strings.HasPrefix(name, "redis") {
 				url = redistest.Start(b)
 			} else {
 				url, _ = redistest.StartMini(b)
 			}
 			s := mustOpen(b, url)
+			if strings.HasSuffix(name, "+key") {
+				c, err := store.NewCipher(testKey(1))
+				if err != nil {
+					b.Fatal(err)
+				}
+				s.Cipher = c
+			}
 			ctx := context.Background()
 			sess := sampleSession()
 			ans := sess.Answers

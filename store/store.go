@@ -31,6 +31,7 @@ var (
 const (
 	DefaultClaimTTL      = 2 * time.Minute
 	DefaultOutboxMinIdle = 30 * time.Second
+	DefaultRetention     = 365 * 24 * time.Hour
 )
 
 //go:embed lua/*.lua
@@ -55,7 +56,8 @@ var (
 	scriptAcquire = mustScript("lease_acquire")
 	scriptRenew   = mustScript("lease_renew")
 	scriptRelease = mustScript("lease_release")
-	allScripts    = []*redis.Script{scriptCommit, scriptRedeem, scriptAck, scriptResolve, scriptClaim, scriptAcquire, scriptRenew, scriptRelease}
+	scriptPrune   = mustScript("prune")
+	allScripts    = []*redis.Script{scriptCommit, scriptRedeem, scriptAck, scriptResolve, scriptClaim, scriptAcquire, scriptRenew, scriptRelease, scriptPrune}
 )
 
 var errRedisFailed = errors.New("store: unexpected reply from Redis")
@@ -72,6 +74,12 @@ type Store struct {
 	// OutboxMinIdle is how long an outbox entry may stay unacknowledged with
 	// one consumer before ReadOutbox hands it to another.
 	OutboxMinIdle time.Duration
+	// Cipher encrypts what patients said before it is stored (see
+	// crypt.go); nil stores plaintext. Set it before the Store is used.
+	Cipher *Cipher
+	// Retention is how long answers, check-ins and audit entries are kept
+	// (see Prune); 0 means DefaultRetention.
+	Retention time.Duration
 }
 
 // New wraps a connected client without doing any I/O.

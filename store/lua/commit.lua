@@ -1,13 +1,15 @@
 -- Commit one handled update atomically (store.Commit).
 -- KEYS: 1 session hash, 2 answers list, 3 check-ins list, 4 outbox stream,
 --       5 escalation id counter, 6 schedule zset, 7 open escalations zset,
---       8 audit stream, 9 unresolved escalations zset.
--- ARGV: 1 expected version, 2 update id (0 = none), 3 session JSON,
---       4 escalation key prefix, 5 now (RFC 3339),
---       6 n answers, then n answer JSONs,
---       completion JSON ("" = none),
+--       8 audit stream, 9 unresolved escalations zset, 10 history index zset.
+-- ARGV: 1 expected version, 2 update id (0 = none), 3 session (JSON,
+--       sealed or not: never parsed here), 4 escalation key prefix,
+--       5 now (RFC 3339), 6 now (unix ms),
+--       7 n answers, then n answer entries ("<ms>|<JSON, sealed or not>"),
+--       completion entry ("" = none),
 --       n escalations, then per escalation 13 values: level, patient, chat,
---         flow, item, question, answer, reason, at (RFC 3339), at (unix ms),
+--         flow, item, question, answer, reason (the last three sealed or
+--         not, stored as given), at (RFC 3339), at (unix ms),
 --         re-page due (unix ms, 0 = never), re-page member before and after
 --         the escalation id (the first re-page is scheduled with the
 --         escalation, so it cannot be lost),
@@ -34,14 +36,21 @@ else
   redis.call('HSET', KEYS[1], 'v', tostring(newv), 's', ARGV[3])
 end
 
-local i = 6
+-- The history index holds each history list with a score no later than its
+-- oldest entry (NX keeps an older score), so store.Prune finds what is past
+-- retention without scanning every chat.
+local i = 7
 local n = tonumber(ARGV[i])
 for j = 1, n do
   redis.call('RPUSH', KEYS[2], ARGV[i + j])
 end
+if n > 0 then
+  redis.call('ZADD', KEYS[10], 'NX', ARGV[6], KEYS[2])
+end
 i = i + n + 1
 if ARGV[i] ~= '' then
   redis.call('RPUSH', KEYS[3], ARGV[i])
+  redis.call('ZADD', KEYS[10], 'NX', ARGV[6], KEYS[3])
 end
 i = i + 1
 

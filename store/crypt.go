@@ -1,0 +1,192 @@
+package store
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Encryption at rest. What a patient said (the session, which holds the
+// current run's answers; each stored answer and check-in; the free text of
+// an escalation and its resolution note) is sealed with AES-256-GCM before
+// it leaves the process. A sealed value is
+//
+//	magic (4 bytes "\x00ck\x01") | key id (4 bytes) | nonce (12 bytes) | ciphertext and tag
+//
+// where the key id is the first 4 bytes of the SHA-256 of the key, so that
+// after a rotation the right key is picked without trying them all. The
+// additional data is the header plus what the value belongs to (e.g. the
+// chat id), so a blob copied to another chat or field does not open. A
+// value without the magic is plaintext, written before encryption was
+// enabled or by a store without keys, and is read as is.
+
+// ErrUndecryptable means a stored value could not be decrypted: no data
+// keys configured, the key it was sealed with is not among them, or the
+// value was altered.
+var ErrUndecryptable = errors.New("store: cannot decrypt a stored value")
+
+const (
+	sealMagic   = "\x00ck\x01"
+	keyIDLen    = 4
+	nonceLen    = 12
+	sealHeader  = len(sealMagic) + keyIDLen
+	sealMinimum = sealHeader + nonceLen + 16 // the GCM tag
+)
+
+// Cipher seals and opens stored values with a set of AES-256 keys: the
+// first key seals, every key opens (key rotation). It is safe for
+// concurrent use. Its methods and errors never reveal key material.
+type Cipher struct {
+	keys []dataKey
+}
+
+type dataKey struct {
+	id   [keyIDLen]byte
+	aead cipher.AEAD
+}
+
+// NewCipher makes a Cipher from 32-byte keys, the sealing key first.
+func NewCipher(keys ...[]byte) (*Cipher, error) {
+	if len(keys) == 0 {
+		return nil, errors.New("no keys")
+	}
+	c := &Cipher{}
+	for i, k := range keys {
+		if len(k) != 32 {
+			return nil, fmt.Errorf("key %d is %d bytes, want 32", i+1, len(k))
+		}
+		block, err := aes.NewCipher(k)
+		if err != nil {
+			return nil, fmt.Errorf("key %d: %w", i+1, err)
+		}
+		aead, err := cipher.NewGCM(block)
+		if err != nil {
+			return nil, fmt.Errorf("key %d: %w", i+1, err)
+		}
+		sum := sha256.Sum256(k)
+		dk := dataKey{aead: aead}
+		copy(dk.id[:], sum[:keyIDLen])
+		for j, other := range c.keys {
+			if other.id == dk.id {
+				return nil, fmt.Errorf("keys %d and %d are the same key", j+1, i+1)
+			}
+		}
+		c.keys = append(c.keys, dk)
+	}
+	return c, nil
+}
+
+// ParseDataKeys parses DATA_KEYS: comma-separated base64 (standard or URL
+// alphabet, padded or not) of 32-byte keys, the sealing key first. Its
+// errors name the entry at fault, never its value.
+func ParseDataKeys(v string) (*Cipher, error) {
+	var keys [][]byte
+	for i, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		k, ok := decodeKey(f)
+		if !ok {
+			return nil, fmt.Errorf("entry %d is not the base64 of a 32-byte key (make one with: openssl rand -base64 32)", i+1)
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("holds no key")
+	}
+	return NewCipher(keys...)
+}
+
+func decodeKey(s string) ([]byte, bool) {
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if k, err := enc.DecodeString(s); err == nil && len(k) == 32 {
+			return k, true
+		}
+	}
+	return nil, false
+}
+
+// KeyIDs returns the key ids in hex, the sealing key first, for logs: an
+// id names a key without revealing it.
+func (c *Cipher) KeyIDs() []string {
+	out := make([]string, len(c.keys))
+	for i, k := range c.keys {
+		out[i] = hex.EncodeToString(k.id[:])
+	}
+	return out
+}
+
+// seal encrypts plain for the context ad with the first key.
+func (c *Cipher) seal(plain []byte, ad string) []byte {
+	k := c.keys[0]
+	out := make([]byte, sealHeader+nonceLen, sealMinimum+len(plain))
+	copy(out, sealMagic)
+	copy(out[len(sealMagic):], k.id[:])
+	if _, err := rand.Read(out[sealHeader:]); err != nil {
+		panic("store: no randomness for a nonce: " + err.Error()) // crypto/rand never fails on supported platforms
+	}
+	return k.aead.Seal(out, out[sealHeader:], plain, additional(out[:sealHeader], ad))
+}
+
+func additional(header []byte, ad string) []byte {
+	return append(append(make([]byte, 0, len(header)+len(ad)), header...), ad...)
+}
+
+// sealed reports whether a stored value is encrypted.
+func sealed(v string) bool { return strings.HasPrefix(v, sealMagic) }
+
+// open decrypts a stored value sealed for ad; what names the value in
+// errors (e.g. "the session of chat 5").
+func (c *Cipher) open(v, ad, what string) ([]byte, error) {
+	if c == nil {
+		return nil, fmt.Errorf("%w: %s is encrypted but no DATA_KEYS are configured", ErrUndecryptable, what)
+	}
+	if len(v) < sealMinimum {
+		return nil, fmt.Errorf("%w: %s is truncated (altered: no key in DATA_KEYS can open it)", ErrUndecryptable, what)
+	}
+	var id [keyIDLen]byte
+	copy(id[:], v[len(sealMagic):sealHeader])
+	for _, k := range c.keys {
+		if k.id != id {
+			continue
+		}
+		b := []byte(v)
+		plain, err := k.aead.Open(nil, b[sealHeader:sealHeader+nonceLen], b[sealHeader+nonceLen:], additional(b[:sealHeader], ad))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s does not authenticate with data key %x of DATA_KEYS (altered, or copied from elsewhere)", ErrUndecryptable, what, id)
+		}
+		return plain, nil
+	}
+	return nil, fmt.Errorf("%w: %s was encrypted with data key %x, which is not in DATA_KEYS (keep retired keys after the first until nothing uses them)", ErrUndecryptable, what, id)
+}
+
+// sealValue encrypts plain when the store has keys, else stores it as is.
+func (s *Store) sealValue(plain []byte, ad string) []byte {
+	if s.Cipher == nil {
+		return plain
+	}
+	return s.Cipher.seal(plain, ad)
+}
+
+// sealText is sealValue for a text field; "" stays "".
+func (s *Store) sealText(plain, ad string) string {
+	if plain == "" {
+		return ""
+	}
+	return string(s.sealValue([]byte(plain), ad))
+}
+
+// openValue decrypts a sealed value and passes plaintext through.
+func (s *Store) openValue(v, ad, what string) ([]byte, error) {
+	if !sealed(v) {
+		return []byte(v), nil
+	}
+	return s.Cipher.open(v, ad, what)
+}
