@@ -36,6 +36,14 @@ func runBot(ctx context.Context, getenv func(string) string, logOut io.Writer) e
 		return fmt.Errorf("redis (REDIS_URL): %w", err)
 	}
 	defer st.Close()
+	st.Cipher, st.Retention = cfg.DataKeys, cfg.Retention
+	if cfg.DataKeys == nil {
+		// Not required, so that an existing deployment and a trial keep
+		// starting; the clinic's privacy rules ask for it in production.
+		log.Warn("DATA_KEYS is not set: patients' answers are stored in Redis unencrypted; set DATA_KEYS (e.g. openssl rand -base64 32) in production")
+	} else {
+		log.Info("answers encrypted at rest", "data_key", cfg.DataKeys.KeyIDs()[0], "decrypt_keys", len(cfg.DataKeys.KeyIDs()))
+	}
 	api, err := bot.Connect(ctx, cfg.Token, cfg.Endpoint)
 	if err != nil {
 		return fmt.Errorf("telegram (TELEGRAM_BOT_TOKEN, TELEGRAM_API_ENDPOINT): %w", err)
@@ -73,8 +81,17 @@ func runBot(ctx context.Context, getenv func(string) string, logOut io.Writer) e
 		mode = "webhook"
 	}
 	log.Info("checkinbot running", "bot", b.Username(), "protocol", proto.Version,
-		"clinicians", len(cfg.Clinicians), "mode", mode, "instance", cfg.InstanceName)
+		"clinicians", len(cfg.Clinicians), "mode", mode, "instance", cfg.InstanceName,
+		"retention", cfg.Retention.String())
+	pctx, stopPrune := context.WithCancel(ctx)
+	pruned := make(chan struct{})
+	go func() {
+		defer close(pruned)
+		runRetention(pctx, st, cfg.InstanceName, log)
+	}()
 	err = b.Run(ctx)
+	stopPrune()
+	<-pruned
 	if srv != nil {
 		// Finish the webhook requests in hand: Telegram redelivers the rest.
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -83,6 +100,56 @@ func runBot(ctx context.Context, getenv func(string) string, logOut io.Writer) e
 	}
 	log.Info("checkinbot stopped")
 	return err
+}
+
+// Retention runs hourly, in the instance holding the "retention" lease
+// (longer than the period, so the holder keeps it and another instance
+// takes over only when it is gone). A prune is idempotent, so a lease
+// that changes hands mid-prune costs only duplicate work.
+const (
+	retentionFirst = time.Minute
+	retentionEvery = time.Hour
+	retentionLease = 90 * time.Minute
+)
+
+// runRetention deletes what is past the retention period, periodically,
+// until ctx is cancelled; it releases the lease when it stops.
+func runRetention(ctx context.Context, st *store.Store, owner string, log *slog.Logger) {
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = st.ReleaseLease(rctx, "retention", owner)
+	}()
+	timer := time.NewTimer(retentionFirst)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		pruneOnce(ctx, st, owner, log)
+		timer.Reset(retentionEvery)
+	}
+}
+
+func pruneOnce(ctx context.Context, st *store.Store, owner string, log *slog.Logger) {
+	held, err := st.AcquireLease(ctx, "retention", owner, retentionLease)
+	if err != nil {
+		log.Warn("retention: lease", "error", err.Error())
+		return
+	}
+	if !held {
+		return // another instance prunes
+	}
+	res, err := st.Prune(ctx)
+	if err != nil {
+		log.Error("retention: prune failed", "error", err.Error())
+		return
+	}
+	if res != (store.PruneResult{}) {
+		log.Info("retention: deleted", "answers", res.Answers, "checkins", res.CheckIns, "audit", res.Audit)
+	}
 }
 
 // serveHTTP starts the HTTP listener: /healthz (Redis answers), /metrics

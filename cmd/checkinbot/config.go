@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/checkinbot/checkinbot/store"
 )
 
 // Config is the bot's configuration, read from the environment.
@@ -28,7 +30,16 @@ type Config struct {
 	WebhookSecret string
 	Workers       int
 	InviteTTL     time.Duration
+	// DataKeys encrypts patients' answers at rest; nil when DATA_KEYS is
+	// not set (plaintext, with a warning at start-up).
+	DataKeys *store.Cipher
+	// Retention is how long answers, check-ins and audit entries are kept.
+	Retention time.Duration
 }
+
+// minRetention is the shortest RETENTION accepted: shorter would delete a
+// check-in before the clinic has looked at the week it belongs to.
+const minRetention = 7 * 24 * time.Hour
 
 // configError names the variable at fault and never echoes its value, which
 // may be a secret.
@@ -66,6 +77,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		WebhookSecret: getenv("WEBHOOK_SECRET"),
 		Workers:       16,
 		InviteTTL:     7 * 24 * time.Hour,
+		Retention:     store.DefaultRetention,
 	}
 	switch {
 	case c.Token == "":
@@ -130,6 +142,20 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			return c, &configError{"INVITE_TTL", "is malformed: expected a duration from 1m to 2160h, e.g. 168h"}
 		}
 		c.InviteTTL = d
+	}
+	if v := strings.TrimSpace(getenv("DATA_KEYS")); v != "" {
+		keys, err := store.ParseDataKeys(v)
+		if err != nil {
+			return c, &configError{"DATA_KEYS", "is malformed: " + err.Error()}
+		}
+		c.DataKeys = keys
+	}
+	if v := strings.TrimSpace(getenv("RETENTION")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < minRetention {
+			return c, &configError{"RETENTION", "is malformed: expected a duration of at least 168h (7 days), e.g. 8760h for a year"}
+		}
+		c.Retention = d
 	}
 	return c, nil
 }

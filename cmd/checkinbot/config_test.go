@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/checkinbot/checkinbot/store/redistest"
 )
@@ -56,6 +58,10 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"WEBHOOK_URL", "http://bot.example/SECRETVALUE"},
 		{"WEBHOOK_SECRET", "SECRETVALUE0123456789"}, // without WEBHOOK_URL
 		{"PROTOCOL_FILE", "/no/such/SECRETVALUE.yaml"},
+		{"DATA_KEYS", "SECRETVALUE"},
+		{"DATA_KEYS", base64.StdEncoding.EncodeToString([]byte("SECRETVALUE-16-b"))}, // 16 bytes, not 32
+		{"RETENTION", "forever-SECRETVALUE"},
+		{"RETENTION", "24h"}, // under the 7-day minimum
 	}
 	for _, c := range cases {
 		env := validEnv()
@@ -104,5 +110,31 @@ func TestWebhookConfig(t *testing.T) {
 	}
 	if cfg.ListenAddr != ":8080" || cfg.webhookPath() != "/telegram/hook" {
 		t.Fatalf("listen %q path %q", cfg.ListenAddr, cfg.webhookPath())
+	}
+}
+
+func TestDataKeysAndRetentionConfig(t *testing.T) {
+	env := validEnv()
+	cfg, err := loadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DataKeys != nil || cfg.Retention != 365*24*time.Hour {
+		t.Fatalf("defaults: keys %v, retention %v", cfg.DataKeys, cfg.Retention)
+	}
+	newKey := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("n", 32)))
+	oldKey := base64.RawURLEncoding.EncodeToString([]byte(strings.Repeat("o", 32)))
+	env["DATA_KEYS"] = newKey + ", " + oldKey
+	env["RETENTION"] = "2160h"
+	if cfg, err = loadConfig(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DataKeys == nil || len(cfg.DataKeys.KeyIDs()) != 2 || cfg.Retention != 90*24*time.Hour {
+		t.Fatalf("keys %v, retention %v", cfg.DataKeys, cfg.Retention)
+	}
+	env["DATA_KEYS"] = newKey + "," + newKey
+	if _, err := loadConfig(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "DATA_KEYS") ||
+		strings.Contains(err.Error(), newKey) {
+		t.Fatalf("a key given twice: %v", err)
 	}
 }

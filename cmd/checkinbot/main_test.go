@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/checkinbot/checkinbot/bot/telegramtest"
+	"github.com/checkinbot/checkinbot/store"
 	"github.com/checkinbot/checkinbot/store/redistest"
 )
 
@@ -84,6 +86,7 @@ func TestKillAndRestartMidFlow(t *testing.T) {
 		"REDIS_URL":             redistest.Start(t),
 		"CLINICIAN_IDS":         "500",
 		"CLINIC_ONCALL":         "+1 555 010 0199",
+		"DATA_KEYS":             base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -147,8 +150,36 @@ func TestKillAndRestartMidFlow(t *testing.T) {
 			t.Errorf("the log contains %q:\n%s", secret, logs)
 		}
 	}
-	if !strings.Contains(logs, "checkinbot running") {
-		t.Errorf("no start-up line in the log:\n%s", logs)
+	if !strings.Contains(logs, "checkinbot running") || !strings.Contains(logs, "answers encrypted at rest") ||
+		strings.Contains(logs, "DATA_KEYS is not set") {
+		t.Errorf("no start-up lines for encryption in the log:\n%s", logs)
+	}
+	// With DATA_KEYS, what the patient typed is not in Redis in the clear.
+	st, err := store.Open(ctx, env["REDIS_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sealed := 0
+	for _, k := range redistest.Keys(t, env["REDIS_URL"]) {
+		var vals []string
+		switch {
+		case strings.HasSuffix(k, ":session"):
+			vals = []string{st.Client().HGet(ctx, k, "s").Val()}
+		case strings.HasSuffix(k, ":answers"), strings.HasSuffix(k, ":checkins"):
+			vals = st.Client().LRange(ctx, k, 0, -1).Val()
+		}
+		for _, v := range vals {
+			if strings.Contains(v, "128/82") {
+				t.Errorf("%s holds the patient's answer in the clear", k)
+			}
+			if strings.Contains(v, "\x00ck\x01") {
+				sealed++
+			}
+		}
+	}
+	if sealed == 0 {
+		t.Error("no sealed session or answer in Redis")
 	}
 }
 
@@ -231,6 +262,9 @@ func TestWebhookProcess(t *testing.T) {
 		if !ok || time.Now().After(deadline) {
 			t.Fatalf("/metrics: %d\n%s", code, body)
 		}
+	}
+	if !strings.Contains(p.stderr.String(), "DATA_KEYS is not set") {
+		t.Errorf("no warning that answers are stored unencrypted:\n%s", p.stderr)
 	}
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
