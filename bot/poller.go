@@ -7,6 +7,8 @@ import (
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/checkinbot/checkinbot/store"
 )
 
 // allowedUpdates are the only update kinds the bot asks Telegram for.
@@ -157,7 +159,9 @@ func (b *Bot) handleWithRetry(u tgbotapi.Update) {
 			b.metrics.handleTime.Observe(time.Since(start).Seconds())
 			return
 		}
-		if attempt >= handleAttempts || errors.Is(err, errPermanent) {
+		// Data that cannot be decrypted (a key missing from DATA_KEYS) will
+		// not decrypt on a retry either.
+		if attempt >= handleAttempts || errors.Is(err, errPermanent) || errors.Is(err, store.ErrUndecryptable) {
 			b.log.Error("update not handled", "update_id", u.UpdateID, "attempts", attempt, "error", err.Error())
 			b.metrics.updates.WithLabelValues(kind, "failed").Inc()
 			b.apologise(u)
