@@ -60,8 +60,12 @@ type Config struct {
 	WebhookSecret string
 	// Metrics receives the bot's Prometheus metrics; nil keeps them private.
 	Metrics prometheus.Registerer
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// TimeZone is the clinic's time zone: local times (the next-day
+	// follow-up at 10:00, dose-day reminders) of a patient without a zone of
+	// their own are in it. nil means the zone of Now's times (UTC).
+	TimeZone *time.Location
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Bot handles Telegram updates for patients and clinicians.
@@ -124,6 +128,11 @@ func New(api *tgbotapi.BotAPI, st *store.Store, cfg Config) (*Bot, error) {
 	}
 	if b.now == nil {
 		b.now = time.Now
+	}
+	if loc := cfg.TimeZone; loc != nil {
+		// The engine reads the default zone off the clock's times.
+		clock := b.now
+		b.now = func() time.Time { return clock().In(loc) }
 	}
 	if b.workers <= 0 {
 		b.workers = 16

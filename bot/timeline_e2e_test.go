@@ -401,3 +401,20 @@ func TestScheduleCommandValidation(t *testing.T) {
 	h.expect(clinician.ID, "removed")
 	h.expect(patient.ID, "won't send dose-day reminders")
 }
+
+// TestClinicTimeZone: a patient without a zone of their own gets the
+// next-day follow-up at 10:00 in the clinic's zone, not the server's.
+func TestClinicTimeZone(t *testing.T) {
+	chicago, err := time.LoadLocation("America/Chicago")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := newFakeClock(time.Date(2026, 11, 26, 20, 0, 0, 0, time.UTC)) // 14:00 in Chicago
+	h := newHarness(t, withClock(clock), func(c *bot.Config) { c.TimeZone = chicago })
+	h.enroll(patient, "P-0042")
+	h.takeDose()
+	due := h.job(patient.ID, flows.JobFollowUp).Due.In(chicago)
+	if want := time.Date(2026, 11, 27, 10, 0, 0, 0, chicago); !due.Equal(want) {
+		t.Fatalf("follow-up due %v, want %v (10:00 in the clinic's zone)", due, want)
+	}
+}

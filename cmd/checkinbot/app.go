@@ -62,6 +62,7 @@ func runBot(ctx context.Context, getenv func(string) string, logOut io.Writer) e
 		Workers:        cfg.Workers,
 		InviteTTL:      cfg.InviteTTL,
 		Consumer:       cfg.InstanceName,
+		TimeZone:       cfg.TimeZone,
 		WebhookURL:     cfg.WebhookURL,
 		WebhookSecret:  cfg.WebhookSecret,
 		Metrics:        reg,

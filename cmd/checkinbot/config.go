@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/checkinbot/checkinbot/flows"
 	"github.com/checkinbot/checkinbot/store"
 )
 
@@ -24,6 +25,7 @@ type Config struct {
 	Oncall         string
 	ProtocolFile   string
 	InstanceName   string
+	TimeZone       *time.Location
 	// ListenAddr serves /healthz, /metrics and, in webhook mode, the webhook.
 	ListenAddr    string
 	WebhookURL    string
@@ -119,6 +121,14 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return c, &configError{"CLINIC_ONCALL", "is not set: the clinic's on-call phone number, shown to patients in crisis messages"}
 	case !phonePattern.MatchString(c.Oncall):
 		return c, &configError{"CLINIC_ONCALL", "is malformed: expected a phone number such as +1 555 010 0199"}
+	}
+	c.TimeZone = time.UTC
+	if v := strings.TrimSpace(getenv("CLINIC_TIMEZONE")); v != "" {
+		loc, err := flows.LoadTimeZone(v)
+		if err != nil {
+			return c, &configError{"CLINIC_TIMEZONE", "is not a time zone: expected an IANA name such as America/Chicago or Europe/London"}
+		}
+		c.TimeZone = loc
 	}
 	if err := c.checkWebhook(); err != nil {
 		return c, err

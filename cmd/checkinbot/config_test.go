@@ -53,6 +53,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"ONCALL_IDS", "x-SECRETVALUE"},
 		{"WORKERS", "0"},
 		{"INVITE_TTL", "forever"},
+		{"CLINIC_TIMEZONE", "Mars/SECRETVALUE"},
 		{"INSTANCE_NAME", "two words SECRETVALUE"},
 		{"LISTEN_ADDR", "SECRETVALUE"},
 		{"WEBHOOK_URL", "http://bot.example/SECRETVALUE"},
