@@ -15,7 +15,7 @@ import (
 // (so staff can enrol themselves to try the flows).
 func isClinicianCommand(cmd, args string) bool {
 	switch cmd {
-	case "enroll", "help", "schedule", "open", "resolve":
+	case "enroll", "help", "schedule", "open", "resolve", "history":
 		return true
 	case "start":
 		return args == "" // with an invite code, a clinician is trying the patient side
@@ -34,6 +34,8 @@ func (b *Bot) handleClinician(ctx context.Context, m *tgbotapi.Message, cmd, arg
 		return b.listOpen(ctx, m)
 	case "resolve":
 		return b.resolveCommand(ctx, m, args)
+	case "history":
+		return b.history(ctx, m, args)
 	}
 	return b.reply(ctx, chatID, textClinicianHelp)
 }

@@ -285,3 +285,55 @@ func TestClinicianTypingIsAnswered(t *testing.T) {
 	h.say(clinician, "/checkin")
 	h.expect(clinician.ID, "Clinician commands")
 }
+
+// TestClinicianReviewsHistory: a clinician reads a patient's completed
+// check-ins with every answer, the journal included; only in a private
+// chat, and every view is audited.
+func TestClinicianReviewsHistory(t *testing.T) {
+	const group = -100700
+	h := newHarness(t)
+	h.enroll(patient, "P-0042")
+	h.say(clinician, "/help")
+	h.expect(clinician.ID, "Clinician commands")
+	h.say(patient, "/after")
+	h.answer("mood", "A bit better")
+	h.answer("nausea", "None")
+	h.answer("dizziness", "Mild")
+	h.answer("headache", "None")
+	h.answer("detached", "Moderately")
+	h.answer("chest pain", "No")
+	h.answer("hurting yourself", "No")
+	h.answer("sitter still", "Yes")
+	h.expect(patient.ID, "write a few lines")
+	h.say(patient, "Saw my grandmother's garden again.")
+	h.expect(patient.ID, "Thank you for checking in")
+
+	h.say(clinician, "/history P-0042")
+	m := h.expect(clinician.ID, "Check-ins of P-0042")
+	for _, want := range []string{"check-in after your session: completed", "Mood compared with before the session: A bit better",
+		"Dizziness: Mild", "Saw my grandmother's garden again."} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("history lacks %q:\n%s", want, m.Text)
+		}
+	}
+	log, err := h.st.AuditLog(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	viewed := 0
+	for _, e := range log {
+		if e.Event == "history.viewed" && e.Fields["by"] == "500" && e.Fields["patient"] == "P-0042" {
+			viewed++
+		}
+	}
+	if viewed != 1 {
+		t.Errorf("%d audit entries for the view, want 1: %+v", viewed, log)
+	}
+
+	h.say(clinician, "/history P-9999")
+	h.expect(clinician.ID, "No patient is enrolled as P-9999")
+	h.say(clinician, "/history P-0042 500")
+	h.expect(clinician.ID, "Usage: /history")
+	h.tg.SendGroupText(clinician, group, "/history P-0042")
+	h.expect(group, "only in a private chat")
+}
