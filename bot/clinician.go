@@ -2,12 +2,15 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/checkinbot/checkinbot/flows"
+	"github.com/checkinbot/checkinbot/store"
 )
 
 // isClinicianCommand reports the commands a clinician's message is about;
@@ -15,7 +18,7 @@ import (
 // (so staff can enrol themselves to try the flows).
 func isClinicianCommand(cmd, args string) bool {
 	switch cmd {
-	case "enroll", "help", "schedule", "open", "resolve", "history":
+	case "enroll", "unenroll", "help", "schedule", "open", "resolve", "history":
 		return true
 	case "start":
 		return args == "" // with an invite code, a clinician is trying the patient side
@@ -36,6 +39,8 @@ func (b *Bot) handleClinician(ctx context.Context, m *tgbotapi.Message, cmd, arg
 		return b.resolveCommand(ctx, m, args)
 	case "history":
 		return b.history(ctx, m, args)
+	case "unenroll":
+		return b.unenroll(ctx, m, args)
 	}
 	return b.reply(ctx, chatID, textClinicianHelp)
 }
@@ -69,4 +74,34 @@ func validLabel(label string) bool {
 		}
 	}
 	return true
+}
+
+const (
+	textUnenrollUsage = "Usage: /unenroll <label> confirm\n" +
+		"Disconnects the patient's Telegram account: the bot stops writing to them and forgets the " +
+		"check-in in progress. Their recorded check-ins stay (see /history) until the retention period ends."
+	textUnenrollToPatient = "Your clinic has ended this check-in service for you, so I won't send you " +
+		"more messages. If this is a mistake, please ask your clinic for a new invite link. " +
+		"If you need help now, call or text 988 (US), or call 911 in an emergency."
+)
+
+// unenroll disconnects a patient, after an explicit "confirm".
+func (b *Bot) unenroll(ctx context.Context, m *tgbotapi.Message, args string) error {
+	fields := strings.Fields(args)
+	if len(fields) != 2 || !validLabel(fields[0]) || fields[1] != "confirm" {
+		return b.reply(ctx, m.Chat.ID, textUnenrollUsage)
+	}
+	label := fields[0]
+	chatID, err := b.store.Unenroll(ctx, label, m.From.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return b.reply(ctx, m.Chat.ID, fmt.Sprintf(textNoPatient, label))
+	}
+	if err != nil {
+		return err
+	}
+	b.log.Info("patient unenrolled", "clinician", m.From.ID, "chat", b.chatRef(chatID))
+	if err := b.reply(ctx, chatID, textUnenrollToPatient); err != nil {
+		b.log.Warn("could not tell the patient about the unenrolment", "chat", b.chatRef(chatID), "error", err.Error())
+	}
+	return b.reply(ctx, m.Chat.ID, fmt.Sprintf("%s is unenrolled. Their recorded check-ins stay available with /history until the retention period ends; /enroll %s creates a new invite.", label, label))
 }

@@ -337,3 +337,28 @@ func TestClinicianReviewsHistory(t *testing.T) {
 	h.tg.SendGroupText(clinician, group, "/history P-0042")
 	h.expect(group, "only in a private chat")
 }
+
+// TestUnenrol: a clinician disconnects a patient (with an explicit confirm);
+// the patient is told, is a stranger from then on, and the records stay.
+func TestUnenrol(t *testing.T) {
+	h := newHarness(t)
+	h.enroll(patient, "P-0042")
+	h.say(patient, "/checkin")
+	h.expectButtons(patient.ID, "Yes", qSitter)
+
+	h.say(clinician, "/unenroll P-0042")
+	h.expect(clinician.ID, "Usage: /unenroll")
+	h.say(clinician, "/unenroll P-0042 confirm")
+	h.expect(clinician.ID, "P-0042 is unenrolled")
+	h.expect(patient.ID, "ended this check-in service")
+
+	h.answer(qSitter, "Yes") // an old button
+	h.expect(patient.ID, "invite link from your clinic")
+	h.say(patient, "/checkin")
+	h.expect(patient.ID, "invite link from your clinic")
+	h.say(clinician, "/unenroll P-0042 confirm")
+	h.expect(clinician.ID, "No patient is enrolled as P-0042")
+
+	// A new invite links the patient again.
+	h.enroll(patient, "P-0042")
+}

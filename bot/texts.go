@@ -32,6 +32,7 @@ const (
 		"/schedule P-0042 sat 10:00 America/Chicago (the patient is reminded then, and you are told if " +
 		"the day passes without a check-in); /schedule <label> off removes it\n" +
 		"/open – escalations not yet resolved, oldest first\n" +
+		"/unenroll <label> confirm – disconnect a patient (their records stay)\n" +
 		"/history <label> [n] – the patient's last n completed check-ins with their answers (private chat only)\n" +
 		"/resolve <number> <note> – resolve an escalation with a short note\n" +
 		"/help – this message\n\n" +

@@ -167,7 +167,7 @@ var commandPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 // reservedCommands are the bot's own commands, which no flow may take.
 var reservedCommands = map[string]bool{
 	"start": true, "help": true, "status": true, "resume": true, "cancel": true,
-	"enroll": true, "open": true, "schedule": true, "resolve": true, "history": true,
+	"enroll": true, "open": true, "schedule": true, "resolve": true, "history": true, "unenroll": true,
 }
 
 // command checks a flow's patient command: well formed, not one of the

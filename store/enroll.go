@@ -65,6 +65,28 @@ func (s *Store) RedeemInvite(ctx context.Context, code string, chatID int64) (st
 	return label, nil
 }
 
+// Unenroll unlinks label from its chat, deletes the chat's live session and
+// records who did it; the answers and check-ins already recorded stay until
+// the retention period ends. It returns the chat that was linked, or
+// ErrNotFound.
+func (s *Store) Unenroll(ctx context.Context, label string, clinicianID int64) (int64, error) {
+	for {
+		chatID, err := s.Patient(ctx, label)
+		if err != nil {
+			return 0, fmt.Errorf("store.Unenroll: %w", err)
+		}
+		keys := []string{keyLabels, keyPatients, keysFor(chatID).session, keyAudit}
+		done, err := scriptUnenroll.Run(ctx, s.rdb, keys, label, chatID, clinicianID, fmtTime(s.now())).Int()
+		if err != nil {
+			return 0, fmt.Errorf("store.Unenroll: %w", err)
+		}
+		if done == 1 {
+			return chatID, nil
+		}
+		// The label moved to another chat meanwhile: unlink that one.
+	}
+}
+
 // Patient returns the chat enrolled under label, or ErrNotFound.
 func (s *Store) Patient(ctx context.Context, label string) (int64, error) {
 	v, err := s.rdb.HGet(ctx, keyLabels, label).Int64()

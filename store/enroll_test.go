@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"testing"
 	"time"
@@ -110,5 +111,43 @@ func TestRelink(t *testing.T) {
 		}
 		_, err = s.Patient(ctx, "P-1")
 		isErr(t, err, store.ErrNotFound)
+	})
+}
+
+func TestUnenroll(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend, s *store.Store) {
+		ctx := context.Background()
+		code, err := s.CreateInvite(ctx, "P-002", 900, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RedeemInvite(ctx, code, 222); err != nil {
+			t.Fatal(err)
+		}
+		snap, _ := s.Load(ctx, 222, 0)
+		if _, err := s.Commit(ctx, store.Commit{ChatID: 222, Version: snap.Version, Session: sampleSession()}); err != nil {
+			t.Fatal(err)
+		}
+		chat, err := s.Unenroll(ctx, "P-002", 900)
+		if err != nil || chat != 222 {
+			t.Fatalf("Unenroll = %d, %v", chat, err)
+		}
+		snap, err = s.Load(ctx, 222, 0)
+		if err != nil || snap.Patient != "" || snap.Version != 0 || snap.Session.Flow != "" {
+			t.Fatalf("after unenrolling, the chat still has %+v (%v)", snap, err)
+		}
+		if _, err := s.Unenroll(ctx, "P-002", 900); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("second Unenroll: %v, want ErrNotFound", err)
+		}
+		if _, err := s.RedeemInvite(ctx, code, 222); !errors.Is(err, store.ErrInviteUsed) {
+			t.Fatalf("the used invite relinked the chat: %v", err)
+		}
+		log, err := s.AuditLog(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := log[len(log)-1]; e.Event != "patient.unenrolled" || e.Fields["by"] != "900" || e.Fields["label"] != "P-002" {
+			t.Fatalf("audit = %+v", e)
+		}
 	})
 }

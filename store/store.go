@@ -48,16 +48,17 @@ func mustScript(name string) *redis.Script {
 // The Lua scripts. Script.Run sends EVALSHA and falls back to EVAL when
 // Redis lost its script cache (a restart or failover).
 var (
-	scriptCommit  = mustScript("commit")
-	scriptRedeem  = mustScript("redeem")
-	scriptAck     = mustScript("ack")
-	scriptResolve = mustScript("resolve")
-	scriptClaim   = mustScript("claim")
-	scriptAcquire = mustScript("lease_acquire")
-	scriptRenew   = mustScript("lease_renew")
-	scriptRelease = mustScript("lease_release")
-	scriptPrune   = mustScript("prune")
-	allScripts    = []*redis.Script{scriptCommit, scriptRedeem, scriptAck, scriptResolve, scriptClaim, scriptAcquire, scriptRenew, scriptRelease, scriptPrune}
+	scriptCommit   = mustScript("commit")
+	scriptUnenroll = mustScript("unenroll")
+	scriptRedeem   = mustScript("redeem")
+	scriptAck      = mustScript("ack")
+	scriptResolve  = mustScript("resolve")
+	scriptClaim    = mustScript("claim")
+	scriptAcquire  = mustScript("lease_acquire")
+	scriptRenew    = mustScript("lease_renew")
+	scriptRelease  = mustScript("lease_release")
+	scriptPrune    = mustScript("prune")
+	allScripts     = []*redis.Script{scriptCommit, scriptUnenroll, scriptRedeem, scriptAck, scriptResolve, scriptClaim, scriptAcquire, scriptRenew, scriptRelease, scriptPrune}
 )
 
 var errRedisFailed = errors.New("store: unexpected reply from Redis")
