@@ -139,3 +139,20 @@ func TestDataKeysAndRetentionConfig(t *testing.T) {
 		t.Fatalf("a key given twice: %v", err)
 	}
 }
+
+// TestRefusesInvalidProtocol: the bot does not start on an invalid protocol
+// file, and says why in one screen.
+func TestRefusesInvalidProtocol(t *testing.T) {
+	env := validEnv()
+	env["PROTOCOL_FILE"] = "../../testdata/protocols/broken.yaml"
+	code, _, errOut := runCLI(t, env, "", "run")
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	if code == 0 || !strings.Contains(errOut, "will not start") || len(lines) > 40 {
+		t.Fatalf("exit %d, %d lines:\n%s", code, len(lines), errOut)
+	}
+	for _, want := range []string{"broken.yaml:3:", "broken.yaml:20: item \"sitter\" rule: goto \"nowhere\""} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("the refusal lacks %q:\n%s", want, errOut)
+		}
+	}
+}
