@@ -92,6 +92,7 @@ type Bot struct {
 	webhookSecret string
 	chatLocks     chatLocks // webhook mode: one update of a chat at a time
 	metrics       *metrics
+	quit          chan struct{} // closed when Run's context is done
 
 	// delivery is held while an escalation is being delivered; stopped,
 	// set by Run on its way out, makes the dispatcher deliver nothing more.
@@ -121,6 +122,7 @@ func New(api *tgbotapi.BotAPI, st *store.Store, cfg Config) (*Bot, error) {
 		webhookURL:    cfg.WebhookURL,
 		webhookSecret: cfg.WebhookSecret,
 		metrics:       newMetrics(cfg.Metrics),
+		quit:          make(chan struct{}),
 		prompts:       newPromptMessages(),
 	}
 	if b.log == nil {
@@ -171,6 +173,10 @@ func (b *Bot) Run(ctx context.Context) error {
 	if err := b.versions.record(ctx, b.store); err != nil {
 		return err
 	}
+	go func() {
+		<-ctx.Done()
+		close(b.quit)
+	}()
 	b.registerCommands(ctx)
 	// The dispatcher is not waited for: its outbox read blocks in Redis and
 	// cannot be interrupted, and abandoning it is safe, because an entry is

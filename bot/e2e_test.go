@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/checkinbot/checkinbot/bot/telegramtest"
 	"github.com/checkinbot/checkinbot/store/redistest"
@@ -361,4 +362,39 @@ func TestUnenrol(t *testing.T) {
 
 	// A new invite links the patient again.
 	h.enroll(patient, "P-0042")
+}
+
+// TestRedisOutageLosesNothing: while Redis does not answer, a patient's
+// self-harm answer is retried, not dropped, and the patient hears it is
+// delayed; the bot stopping meanwhile leaves it unconfirmed, and the next
+// start commits it, sends the crisis resources and pages the clinicians.
+func TestRedisOutageLosesNothing(t *testing.T) {
+	h := newHarness(t)
+	h.enroll(patient, "P-0042")
+	h.say(clinician, "/help")
+	h.expect(clinician.ID, "Clinician commands")
+	h.say(patient, "/checkin")
+	h.answerPreDoseUntil(qSelfHarm)
+	h.expectButtons(patient.ID, "Yes", qSelfHarm)
+	h.redisOptions = "?read_timeout=200ms&write_timeout=200ms"
+	h.stopBot()
+	h.startBot()
+
+	// CLIENT PAUSE makes the real server stop answering clients for 6 s:
+	// every attempt times out until then.
+	if err := h.st.Client().Do(context.Background(), "CLIENT", "PAUSE", 6000, "ALL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	h.answer(qSelfHarm, "Yes")
+	h.expect(patient.ID, "technical problem")
+	h.stopBot() // while the update is still failing
+	deadline := time.Now().Add(wait)
+	for h.st.Ping(context.Background()) != nil { // until Redis answers again
+		if time.Now().After(deadline) {
+			t.Fatal("Redis did not come back")
+		}
+	}
+	h.startBot()
+	h.expect(patient.ID, "988", "care team")
+	h.expect(clinician.ID, "URGENT", "P-0042")
 }

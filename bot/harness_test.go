@@ -36,6 +36,9 @@ type harness struct {
 	opts     []option
 	// storeOpts adjust each bot instance's store connection (e.g. ClaimTTL).
 	storeOpts []func(*store.Store)
+	// redisOptions are go-redis URL options for the bot's connection, e.g.
+	// "?read_timeout=300ms", taking effect at the next startBot.
+	redisOptions string
 
 	mu     sync.Mutex
 	cancel context.CancelFunc
@@ -95,11 +98,14 @@ func (h *harness) startBot() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), h.redisURL)
+	st, err := store.Open(context.Background(), h.redisURL+h.redisOptions)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	cfg := bot.Config{
+		// Like a restarted process under the same INSTANCE_NAME: a restart
+		// takes its poller lease back at once.
+		Consumer:   "harness",
 		Protocol:   h.proto(),
 		Clinicians: []int64{clinician.ID},
 		Logger:     slog.New(slog.NewTextHandler(testLogWriter{h.t}, nil)),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -57,7 +58,11 @@ func (b *Bot) pollLoop(ctx context.Context) error {
 		if len(updates) == 0 {
 			continue
 		}
-		b.handleBatch(updates)
+		if !b.handleBatch(ctx, updates) {
+			// Shutting down with updates not handled yet: leave them
+			// unconfirmed, so the next start (or instance) gets them again.
+			continue
+		}
 		offset = updates[len(updates)-1].UpdateID + 1
 	}
 }
@@ -114,10 +119,11 @@ func (b *Bot) confirm(offset int) {
 }
 
 // handleBatch handles one chat's updates in order and different chats in
-// parallel (at most b.workers at once), and returns when all are done.
-// Handling deliberately runs on its own context: a shutdown signal lets the
-// updates in hand finish instead of abandoning them half done.
-func (b *Bot) handleBatch(updates []tgbotapi.Update) {
+// parallel (at most b.workers at once), and reports whether every update is
+// settled. Each update is handled on its own context: a shutdown lets the
+// update in hand finish instead of abandoning it half done, and stops only
+// the retrying of updates that cannot be handled now.
+func (b *Bot) handleBatch(stop context.Context, updates []tgbotapi.Update) bool {
 	byChat := map[int64][]tgbotapi.Update{}
 	var order []int64
 	for _, u := range updates {
@@ -129,27 +135,37 @@ func (b *Bot) handleBatch(updates []tgbotapi.Update) {
 	}
 	sem := make(chan struct{}, b.workers)
 	var wg sync.WaitGroup
+	var unsettled atomic.Bool
 	for _, id := range order {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func(chatUpdates []tgbotapi.Update) {
 			defer func() { <-sem; wg.Done() }()
 			for _, u := range chatUpdates {
-				b.handleWithRetry(u)
+				if !b.handleWithRetry(stop, u) {
+					unsettled.Store(true)
+					return // the chat's later updates must wait their turn
+				}
 			}
 		}(byChat[id])
 	}
 	wg.Wait()
+	return !unsettled.Load()
 }
 
-// handleWithRetry handles one update, retrying while the failure is
-// transient (Redis unreachable, Telegram down) so that nothing is lost.
-// It gives up after a bound: holding every other chat hostage to one update
-// would be worse; the patient has already been told to try again.
-func (b *Bot) handleWithRetry(u tgbotapi.Update) {
+// handleWithRetry handles one update and reports whether it is settled:
+// handled, or failed for good with the patient told so. A failure that may
+// pass (Redis unreachable, Telegram down) is retried with backoff, because
+// the update may be a patient's self-harm answer that must not be lost; the
+// patient hears once that their message is delayed. Retrying stops when
+// stop is done (the update is then not settled: the caller leaves it
+// unconfirmed for a later start) or after retryLimit, so that one update
+// with an unforeseen lasting fault cannot hold every other chat up forever.
+func (b *Bot) handleWithRetry(stop context.Context, u tgbotapi.Update) bool {
 	kind := updateKind(u.Message != nil, u.CallbackQuery != nil)
 	start := time.Now()
 	delay := 100 * time.Millisecond
+	noticed := false
 	for attempt := 1; ; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), handleTimeout)
 		err := b.HandleUpdate(ctx, u)
@@ -157,33 +173,45 @@ func (b *Bot) handleWithRetry(u tgbotapi.Update) {
 		if err == nil {
 			b.metrics.updates.WithLabelValues(kind, "ok").Inc()
 			b.metrics.handleTime.Observe(time.Since(start).Seconds())
-			return
+			return true
 		}
 		// Data that cannot be decrypted (a key missing from DATA_KEYS) will
 		// not decrypt on a retry either.
-		if attempt >= handleAttempts || errors.Is(err, errPermanent) || errors.Is(err, store.ErrUndecryptable) {
+		if errors.Is(err, errPermanent) || errors.Is(err, store.ErrUndecryptable) || time.Since(start) > retryLimit {
 			b.log.Error("update not handled", "update_id", u.UpdateID, "attempts", attempt, "error", err.Error())
 			b.metrics.updates.WithLabelValues(kind, "failed").Inc()
-			b.apologise(u)
-			return
+			b.tell(u, textTryAgain)
+			return true
+		}
+		if !noticed && time.Since(start) > delayNotice {
+			b.tell(u, textDelayed)
+			noticed = true
 		}
 		b.log.Warn("update failed, retrying", "update_id", u.UpdateID, "attempt", attempt, "error", err.Error())
-		time.Sleep(delay)
-		delay = min(delay*2, 5*time.Second)
+		select {
+		case <-stop.Done():
+			return false
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 30*time.Second)
 	}
 }
 
 const (
-	handleTimeout  = 30 * time.Second
-	handleAttempts = 8
+	handleTimeout = 30 * time.Second
+	// delayNotice is how long an update may keep failing before the
+	// patient hears that their message is delayed.
+	delayNotice = 2 * time.Second
+	// retryLimit bounds the retrying of one update.
+	retryLimit = 15 * time.Minute
 )
 
 // errPermanent marks failures that retrying cannot mend.
 var errPermanent = errors.New("permanent failure")
 
-// apologise tells a patient whose update could not be handled to try again,
-// so that even a failure does not end in silence.
-func (b *Bot) apologise(u tgbotapi.Update) {
+// tell sends text to the chat of an update that is failing, so that even a
+// failure does not end in silence. Telegram may be what fails: best effort.
+func (b *Bot) tell(u tgbotapi.Update, text string) {
 	chatID := updateChatID(u)
 	if chatID == 0 {
 		return
@@ -193,8 +221,8 @@ func (b *Bot) apologise(u tgbotapi.Update) {
 	if u.CallbackQuery != nil {
 		_ = b.send.request(ctx, tgbotapi.NewCallback(u.CallbackQuery.ID, ""))
 	}
-	if _, err := b.send.send(ctx, tgbotapi.NewMessage(chatID, textTryAgain)); err != nil {
-		b.log.Error("could not tell the patient to try again", "chat", b.chatRef(chatID), "error", err.Error())
+	if _, err := b.send.send(ctx, tgbotapi.NewMessage(chatID, text)); err != nil {
+		b.log.Error("could not tell the chat about a failing update", "chat", b.chatRef(chatID), "error", err.Error())
 	}
 }
 

@@ -25,6 +25,9 @@ const (
 	textTryAgain = "Sorry, something went wrong on our side and your answer was not saved. " +
 		"Please try again in a minute. If you feel unsafe, call or text 988 (US) or call 911."
 
+	textDelayed = "Sorry, I'm having a technical problem and can't process your message right now. " +
+		"I'll come back to it as soon as it's fixed. If you feel unsafe, call or text 988 (US) or call 911."
+
 	textClinicianHelp = "Clinician commands:\n" +
 		"/enroll <label> – create a one-time invite link for a patient (label: the clinic's " +
 		"pseudonymous id, e.g. P-0042)\n" +

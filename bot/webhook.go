@@ -47,7 +47,21 @@ func (b *Bot) WebhookHandler(secret string) http.Handler {
 		}
 		unlock := b.chatLocks.lock(updateChatID(u))
 		defer unlock()
-		b.handleWithRetry(u)
+		// Stop retrying when Telegram gives up on the request or the bot
+		// stops; Telegram then delivers the update again later.
+		stop, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		go func() {
+			select {
+			case <-b.quit:
+				cancel()
+			case <-stop.Done():
+			}
+		}()
+		if !b.handleWithRetry(stop, u) {
+			http.Error(w, "not handled yet", http.StatusServiceUnavailable)
+			return
+		}
 		w.WriteHeader(http.StatusOK)
 	})
 }
