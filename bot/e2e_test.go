@@ -398,3 +398,15 @@ func TestRedisOutageLosesNothing(t *testing.T) {
 	h.expect(patient.ID, "988", "care team")
 	h.expect(clinician.ID, "URGENT", "P-0042")
 }
+
+// TestTypedCrisisMessage: a patient who types a crisis phrase outside any
+// question gets the crisis resources at once, and the clinicians are paged.
+func TestTypedCrisisMessage(t *testing.T) {
+	h := newHarness(t)
+	h.enroll(patient, "P-0042")
+	h.say(clinician, "/help")
+	h.expect(clinician.ID, "Clinician commands")
+	h.say(patient, "I don't think I can go on, I want to end my life")
+	h.expect(patient.ID, "worries me", "988", "911", "+1 555 010 0199", "care team has been alerted")
+	h.expect(clinician.ID, "URGENT", "P-0042", "a message typed outside any check-in", "I want to end my life")
+}

@@ -136,10 +136,13 @@ func (b *Bot) escalationText(rec store.EscalationRecord) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "%s %s escalation · patient %s\n", levelMarks[rec.Level], rec.Level, rec.Patient)
 	flow := rec.Flow
-	if f := b.protocol.Flow(rec.Flow); f != nil && f.Title != "" {
+	switch f := b.protocol.Flow(rec.Flow); {
+	case f != nil && f.Title != "":
 		flow = f.Title
-	} else if rec.Flow == flows.FlowTimeline {
-		flow = "session timeline"
+	case rec.Flow == flows.FlowMessage:
+		flow = "a message typed outside any check-in"
+	case rec.Flow == flows.FlowTimeline:
+		flow = "session timeline (after the dose)"
 	}
 	fmt.Fprintf(&sb, "Flow: %s\n", flow)
 	if rec.Question != "" {

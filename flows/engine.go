@@ -66,8 +66,17 @@ func (p *Protocol) Start(s Session, flowID string, now time.Time) (Outcome, erro
 
 // Step applies one patient input (typed text or a button) to the session.
 // The Outcome always has at least one Reply; a non-nil error is an internal
-// fault to log, and even then the Outcome is safe to commit and send.
+// fault to log, and even then the Outcome is safe to commit and send. Typed
+// text also goes through the crisis screen (crisis.go).
 func (p *Protocol) Step(s Session, in Input, now time.Time) (Outcome, error) {
+	out, err := p.step(s, in, now)
+	if in.Button == nil {
+		p.screen(&out, s, in.Text, now)
+	}
+	return out, err
+}
+
+func (p *Protocol) step(s Session, in Input, now time.Time) (Outcome, error) {
 	if in.Button != nil && in.Button.Item == DoseItem {
 		return p.doseTaken(s, *in.Button, now), nil
 	}

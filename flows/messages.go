@@ -25,6 +25,8 @@ type Messages struct {
 	EscalatedRoutine string `yaml:"escalated_routine"`
 	EscalatedHigh    string `yaml:"escalated_high"`
 	EscalatedUrgent  string `yaml:"escalated_urgent"`
+	// CrisisNoticed opens the reply to a typed message with a crisis phrase.
+	CrisisNoticed string `yaml:"crisis_noticed"`
 	// Held wraps a hold: {reason} and {next}.
 	Held       string `yaml:"held"`
 	Cleared    string `yaml:"cleared"`
@@ -82,6 +84,7 @@ var DefaultMessages = Messages{
 	EscalatedRoutine: "I've passed this on to your care team, and they will review it.",
 	EscalatedHigh:    "Your care team has been told and will contact you soon.",
 	EscalatedUrgent:  "Your care team has been alerted.",
+	CrisisNoticed:    "What you wrote worries me, and I want to make sure you're safe.",
 	Held:             "Please don't take your dose right now.\n\n{reason}\n\n{next}",
 	Cleared:          "Thank you – everything looks good. You're clear to take today's dose. Once you've taken it, tap the button below.",
 	DoseButton:       "I've taken my dose",

@@ -84,7 +84,11 @@ type Crisis struct {
 	// OnCall is the clinic's on-call phone number; cmd sets it from config
 	// with SetOnCall.
 	OnCall string `yaml:"oncall"`
-	m      meta
+	// Phrases in anything a patient types that raise an URGENT escalation
+	// and bring the crisis resources, whatever the question (see crisis.go).
+	// Left out: DefaultCrisisPhrases; an empty list turns the screen off.
+	Phrases []string `yaml:"phrases"`
+	m       meta
 }
 
 // FlowKind says how a flow ends and what its end means.

@@ -159,6 +159,14 @@ func (c *checker) crisis(cr *Crisis) {
 		c.add(cr.m.line, "crisis has no resources; list at least the 988 and 911 lines, which every URGENT reply shows")
 	}
 	c.text(cr.m.line, "the crisis message", crisisText(*cr))
+	if cr.Phrases == nil {
+		cr.Phrases = DefaultCrisisPhrases
+	}
+	for _, ph := range cr.Phrases {
+		if len([]rune(strings.TrimSpace(ph))) < 4 {
+			c.add(cr.m.line, "crisis phrase %q is too short to match safely; use 4 or more characters, e.g. \"kill myself\"", ph)
+		}
+	}
 }
 
 // commandPattern is what Telegram accepts as a bot command.

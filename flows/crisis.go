@@ -1,0 +1,69 @@
+package flows
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// The crisis screen: whatever a patient types, in any question or none, is
+// checked for phrases of self-harm or a medical emergency. A match brings
+// the crisis resources at once and raises an URGENT escalation with the
+// message, for a person to read. It errs on the side of caution: "I'm not
+// suicidal" matches too, and costs a clinician a glance; a missed "I want to
+// die" typed into a journal could cost far more.
+
+// DefaultCrisisPhrases apply when a protocol's crisis section lists none.
+var DefaultCrisisPhrases = []string{
+	"kill myself", "killing myself", "suicide", "suicidal", "end my life", "ending my life",
+	"take my own life", "want to die", "better off dead", "hurt myself", "hurting myself",
+	"harm myself", "self-harm", "self harm", "cut myself", "overdose", "no reason to live",
+	"can't breathe", "cannot breathe", "chest pain", "seizure",
+}
+
+// FlowMessage names, in an escalation, a message typed outside any question.
+const FlowMessage = "message"
+
+// maxQuoted bounds how much of a message an escalation quotes.
+const maxQuoted = 300
+
+// crisisPhrase returns the first crisis phrase text contains, or "".
+func (c Crisis) crisisPhrase(text string) string {
+	norm := strings.Join(strings.Fields(strings.ToLower(strings.ReplaceAll(text, "’", "'"))), " ")
+	for _, ph := range c.Phrases {
+		if ph = strings.ToLower(strings.TrimSpace(ph)); ph != "" && strings.Contains(norm, ph) {
+			return ph
+		}
+	}
+	return ""
+}
+
+// screen adds the crisis response to out when typed text matches a crisis
+// phrase and the step did not already escalate URGENT (with the resources).
+func (p *Protocol) screen(out *Outcome, before Session, text string, now time.Time) {
+	phrase := p.Crisis.crisisPhrase(text)
+	if phrase == "" {
+		return
+	}
+	for _, e := range out.Escalations {
+		if e.Level == Urgent {
+			return
+		}
+	}
+	flow, item := before.Flow, before.State
+	if flow == "" {
+		flow, item = FlowMessage, ""
+	}
+	quoted := text
+	if utf8.RuneCountInString(quoted) > maxQuoted {
+		quoted = string([]rune(quoted)[:maxQuoted]) + "…"
+	}
+	out.Escalations = append(out.Escalations, Escalation{
+		Level: Urgent, Flow: flow, Item: item,
+		Question: "Typed message", Answer: quoted,
+		Reason: "the message contains \"" + phrase + "\" (automatic phrase match: please read it)",
+		At:     now,
+	})
+	alert := Reply{Text: p.Messages.CrisisNoticed + "\n\n" + crisisText(p.Crisis) + "\n\n" + p.Messages.EscalatedUrgent}
+	out.Replies = append([]Reply{alert}, out.Replies...)
+}
