@@ -172,7 +172,8 @@ func (b *Bot) handleAcknowledge(ctx context.Context, q *tgbotapi.CallbackQuery, 
 	}
 	rec, first, err := b.store.Acknowledge(ctx, id, q.From.ID, displayName(q.From), b.now())
 	if errors.Is(err, store.ErrNotFound) {
-		return b.answerCallback(ctx, q, "This escalation no longer exists.")
+		b.answerCallback(ctx, q, "This escalation no longer exists.")
+		return nil
 	}
 	if err != nil {
 		return err
@@ -181,7 +182,7 @@ func (b *Bot) handleAcknowledge(ctx context.Context, q *tgbotapi.CallbackQuery, 
 	if !first {
 		notice = "Already acknowledged by " + rec.AckedByName + "."
 	}
-	_ = b.answerCallback(ctx, q, notice)
+	b.answerCallback(ctx, q, notice)
 	refs := rec.Messages
 	if q.Message != nil && q.Message.Chat != nil && !hasRef(refs, q.Message.Chat.ID, q.Message.MessageID) {
 		refs = append(refs, store.MessageRef{ChatID: q.Message.Chat.ID, MessageID: q.Message.MessageID})

@@ -63,7 +63,8 @@ func (b *Bot) handleCallback(ctx context.Context, updateID int, q *tgbotapi.Call
 	}
 	press, ok := flows.DecodeAnswer(q.Data)
 	if !ok || q.Message == nil || q.Message.Chat == nil || !q.Message.Chat.IsPrivate() {
-		return b.answerCallback(ctx, q, textStaleButton)
+		b.answerCallback(ctx, q, textStaleButton)
+		return nil
 	}
 	return b.handlePatientButton(ctx, updateID, q, press)
 }
@@ -71,11 +72,10 @@ func (b *Bot) handleCallback(ctx context.Context, updateID int, q *tgbotapi.Call
 // answerCallback stops the client's spinner, with an optional short notice.
 // Its failure never fails the update: after a restart the query may be too
 // old to answer, and the chat message that follows is what matters.
-func (b *Bot) answerCallback(ctx context.Context, q *tgbotapi.CallbackQuery, text string) error {
+func (b *Bot) answerCallback(ctx context.Context, q *tgbotapi.CallbackQuery, text string) {
 	if err := b.send.request(ctx, tgbotapi.NewCallback(q.ID, text)); err != nil {
 		b.log.Warn("answerCallbackQuery failed", "error", err.Error())
 	}
-	return nil
 }
 
 // command splits a message into its bot command (lower-case, without the

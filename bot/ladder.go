@@ -140,21 +140,23 @@ func (b *Bot) handleResolveButton(ctx context.Context, q *tgbotapi.CallbackQuery
 		return b.send.request(ctx, tgbotapi.NewCallbackWithAlert(q.ID, textOnlyClinicians))
 	}
 	if q.Message == nil || q.Message.Chat == nil {
-		return b.answerCallback(ctx, q, "")
+		b.answerCallback(ctx, q, "")
+		return nil
 	}
 	rec, err := b.store.Escalation(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return b.answerCallback(ctx, q, "This escalation no longer exists.")
+		b.answerCallback(ctx, q, "This escalation no longer exists.")
+		return nil
 	}
 	if err != nil {
 		return err
 	}
 	if rec.State == store.EscalationResolved {
-		_ = b.answerCallback(ctx, q, "Already resolved by "+rec.ResolvedByName+".")
+		b.answerCallback(ctx, q, "Already resolved by "+rec.ResolvedByName+".")
 		b.showEscalation(ctx, rec, []store.MessageRef{{ChatID: q.Message.Chat.ID, MessageID: q.Message.MessageID}})
 		return nil
 	}
-	_ = b.answerCallback(ctx, q, "")
+	b.answerCallback(ctx, q, "")
 	return b.askNote(ctx, q.Message.Chat.ID, q.From, rec)
 }
 

@@ -83,10 +83,11 @@ func (b *Bot) handlePatientButton(ctx context.Context, updateID int, q *tgbotapi
 		return err
 	}
 	if snap.Seen {
-		return b.answerCallback(ctx, q, "")
+		b.answerCallback(ctx, q, "")
+		return nil
 	}
 	if snap.Patient == "" {
-		_ = b.answerCallback(ctx, q, "")
+		b.answerCallback(ctx, q, "")
 		return b.reply(ctx, chatID, textStranger)
 	}
 	return b.applyAndDeliver(ctx, snap, updateID, q, func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
@@ -97,11 +98,14 @@ func (b *Bot) handlePatientButton(ctx context.Context, updateID int, q *tgbotapi
 // applyAndDeliver steps the engine, commits the outcome and sends it.
 func (b *Bot) applyAndDeliver(ctx context.Context, snap store.Snapshot, updateID int, q *tgbotapi.CallbackQuery, decide decision) error {
 	snap, out, version, err := b.apply(ctx, snap, updateID, decide)
-	if err != nil || snap.Seen {
-		if q != nil && err == nil {
-			return b.answerCallback(ctx, q, "")
-		}
+	if err != nil {
 		return err
+	}
+	if snap.Seen { // handled before (a redelivery): just stop the spinner
+		if q != nil {
+			b.answerCallback(ctx, q, "")
+		}
+		return nil
 	}
 	return b.deliver(ctx, snap, version, out, q)
 }
@@ -170,7 +174,7 @@ func (b *Bot) commitOf(snap store.Snapshot, updateID int, out flows.Outcome) sto
 func (b *Bot) deliver(ctx context.Context, snap store.Snapshot, version int64, out flows.Outcome, q *tgbotapi.CallbackQuery) error {
 	chatID := snap.ChatID
 	if q != nil {
-		_ = b.answerCallback(ctx, q, "")
+		b.answerCallback(ctx, q, "")
 	}
 	b.settlePrompt(ctx, snap, out, q)
 
