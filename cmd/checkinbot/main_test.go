@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/checkinbot/checkinbot/bot/telegramtest"
+	"github.com/checkinbot/checkinbot/flows"
 	"github.com/checkinbot/checkinbot/store"
 	"github.com/checkinbot/checkinbot/store/redistest"
 )
@@ -271,5 +274,133 @@ func TestWebhookProcess(t *testing.T) {
 	}
 	if err := p.wait(t); err != nil {
 		t.Fatalf("exit: %v; stderr:\n%s", err, p.stderr)
+	}
+}
+
+// TestTwoProcessesRunEachJobOnce runs two checkinbot processes on one Redis
+// and one bot token, with a protocol whose timeline runs in seconds: every
+// patient gets exactly one ping and one automatic post-session check-in,
+// whichever process claimed the job.
+func TestTwoProcessesRunEachJobOnce(t *testing.T) {
+	const patients = 4
+	fast := strings.NewReplacer(
+		`version: "default-1"`, `version: "fast-1"`,
+		"ping_after_dose: 60m", "ping_after_dose: 2s",
+		"post_session: 2h", "post_session: 4s",
+	).Replace(string(flows.DefaultYAML()))
+	protocolFile := filepath.Join(t.TempDir(), "fast.yaml")
+	if err := os.WriteFile(protocolFile, []byte(fast), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tg := telegramtest.NewServer()
+	defer tg.Close()
+	env := map[string]string{
+		"TELEGRAM_BOT_TOKEN":    tg.Token(),
+		"TELEGRAM_API_ENDPOINT": tg.Endpoint(),
+		"REDIS_URL":             redistest.Start(t),
+		"CLINICIAN_IDS":         "500",
+		"CLINIC_ONCALL":         "+1 555 010 0199",
+		"PROTOCOL_FILE":         protocolFile,
+	}
+	for _, name := range []string{"alpha", "beta"} {
+		env["INSTANCE_NAME"] = name
+		startProcess(t, env, "run")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	wait := func(chatID int64, match func(telegramtest.Message) bool) telegramtest.Message {
+		t.Helper()
+		m, err := tg.WaitMessage(ctx, chatID, match)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	has := func(part string) func(telegramtest.Message) bool {
+		return func(m telegramtest.Message) bool { return strings.Contains(m.Text, part) }
+	}
+	// press presses label on the message that asks question.
+	press := func(u telegramtest.User, label, question string) {
+		t.Helper()
+		var data string
+		m := wait(u.ID, func(m telegramtest.Message) bool {
+			if !strings.Contains(m.Text, question) {
+				return false
+			}
+			for _, row := range m.Buttons {
+				for _, b := range row {
+					if b.Text == label {
+						data = b.Data
+						return true
+					}
+				}
+			}
+			return false
+		})
+		if _, err := tg.PressButton(u, u.ID, m.ID, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	clinician := telegramtest.User{ID: 500, FirstName: "Dana"}
+	var users []telegramtest.User
+	for i := 0; i < patients; i++ {
+		u := telegramtest.User{ID: int64(3000 + i), FirstName: "P"}
+		users = append(users, u)
+		tg.SendText(clinician, fmt.Sprintf("/enroll F-%d", i))
+		invite := wait(clinician.ID, has(fmt.Sprintf("Invite for F-%d", i)))
+		_, code, _ := strings.Cut(invite.Text, "?start=")
+		tg.SendText(u, "/start "+strings.Fields(code)[0])
+		wait(u.ID, has("Welcome"))
+		tg.SendText(u, "/checkin")
+		press(u, "Yes", "sober adult")
+		press(u, "Yes", "stay off the road")
+		wait(u.ID, has("measure your blood pressure"))
+		tg.SendText(u, "120/80 70")
+		press(u, "No", "past 24 hours")
+		press(u, "No", "eaten anything")
+		press(u, "No", "changed with your health")
+		press(u, "No", "better off dead")
+		press(u, "Yes", "safe and comfortable")
+		press(u, "I've taken my dose", "clear to take")
+	}
+	for _, u := range users {
+		wait(u.ID, has("How are you doing"))
+		wait(u.ID, has("winding down"))
+	}
+	// A job sends before it is marked done: once no job is claimed, any
+	// duplicate would have arrived.
+	st, err := store.Open(ctx, env["REDIS_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for {
+		_, claimed, err := st.PendingJobs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if claimed == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d jobs stay claimed", claimed)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	for _, u := range users {
+		pings, starts := 0, 0
+		for _, m := range tg.Messages(u.ID) {
+			if strings.Contains(m.Text, "How are you doing") {
+				pings++
+			}
+			if strings.Contains(m.Text, "winding down") {
+				starts++
+			}
+		}
+		if pings != 1 || starts != 1 {
+			t.Errorf("patient %d: %d pings and %d post-session starts, want 1 each", u.ID, pings, starts)
+		}
 	}
 }
