@@ -274,6 +274,16 @@ func (s *Store) scriptRecord(hash, list any) (EscalationRecord, error) {
 	return s.escalationRecord(h, msgs)
 }
 
+// UnacknowledgedCount returns how many escalations await acknowledgement,
+// for monitoring.
+func (s *Store) UnacknowledgedCount(ctx context.Context) (int64, error) {
+	n, err := s.rdb.ZCard(ctx, keyEscOpen).Result()
+	if err != nil {
+		return 0, fmt.Errorf("store.UnacknowledgedCount: %w", err)
+	}
+	return n, nil
+}
+
 // OpenEscalations returns the ids of unacknowledged escalations, oldest first.
 func (s *Store) OpenEscalations(ctx context.Context) ([]string, error) {
 	ids, err := s.rdb.ZRange(ctx, keyEscOpen, 0, -1).Result()

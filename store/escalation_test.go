@@ -160,6 +160,9 @@ func TestAcknowledge(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		if n, err := s.UnacknowledgedCount(ctx); err != nil || n != 1 {
+			t.Errorf("unacknowledged before the ack: %d %v", n, err)
+		}
 		at := t0.Add(3 * time.Minute)
 		rec, first, err := s.Acknowledge(ctx, id, 600, "Dr Lee", at)
 		if err != nil {
@@ -178,6 +181,9 @@ func TestAcknowledge(t *testing.T) {
 		}
 		if open, _ := s.OpenEscalations(ctx); len(open) != 0 {
 			t.Errorf("still open: %v", open)
+		}
+		if n, err := s.UnacknowledgedCount(ctx); err != nil || n != 0 {
+			t.Errorf("unacknowledged after the ack: %d %v", n, err)
 		}
 		_, _, err = s.Acknowledge(ctx, "nope", 1, "x", at)
 		isErr(t, err, store.ErrNotFound)

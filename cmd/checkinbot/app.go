@@ -53,7 +53,19 @@ func runBot(ctx context.Context, getenv func(string) string, logOut io.Writer) e
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Namespace: "checkinbot", Name: "redis_round_trips_total",
 			Help: "Round trips to Redis (a command or a pipeline is one).",
-		}, func() float64 { return float64(st.RoundTrips()) }))
+		}, func() float64 { return float64(st.RoundTrips()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "checkinbot", Name: "escalations_unacknowledged",
+			Help: "Escalations no clinician has acknowledged yet (alert when it stays above 0).",
+		}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			n, err := st.UnacknowledgedCount(ctx)
+			if err != nil {
+				return -1 // Redis unreachable: /healthz says so too
+			}
+			return float64(n)
+		}))
 	b, err := bot.New(api, st, bot.Config{
 		Protocol:       proto,
 		Clinicians:     cfg.Clinicians,

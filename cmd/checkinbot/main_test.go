@@ -258,7 +258,8 @@ func TestWebhookProcess(t *testing.T) {
 	// The update is counted after its reply is sent: poll for it.
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		code, body := get("/metrics")
-		ok := code == http.StatusOK && strings.Contains(body, "checkinbot_redis_round_trips_total")
+		ok := code == http.StatusOK && strings.Contains(body, "checkinbot_redis_round_trips_total") &&
+			strings.Contains(body, "checkinbot_escalations_unacknowledged 0")
 		if ok && strings.Contains(body, `checkinbot_updates_total{kind="message",result="ok"} 1`) {
 			break
 		}
