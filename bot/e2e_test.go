@@ -153,8 +153,7 @@ func TestEachHoldRule(t *testing.T) {
 func TestVitalsHighTwiceHoldsAndEscalatesHigh(t *testing.T) {
 	h := newHarness(t)
 	h.enroll(patient, "P-0042")
-	h.say(clinician, "/help")
-	h.expect(clinician.ID, "Clinician commands")
+	h.openChat(clinician)
 	h.say(patient, "/checkin")
 	h.answerPreDoseUntil(qVitals)
 	h.expect(patient.ID, qVitals)
@@ -176,8 +175,7 @@ func TestVitalsHighTwiceHoldsAndEscalatesHigh(t *testing.T) {
 func TestSelfHarmEscalatesUrgentWithCrisisResources(t *testing.T) {
 	h := newHarness(t)
 	h.enroll(patient, "P-0042")
-	h.say(clinician, "/help")
-	h.expect(clinician.ID, "Clinician commands")
+	h.openChat(clinician)
 	h.say(patient, "/checkin")
 	h.answerPreDoseUntil(qSelfHarm)
 	h.answer(qSelfHarm, "Yes")
@@ -264,8 +262,7 @@ func TestFreeTextWhereButtonExpected(t *testing.T) {
 func TestPostSessionRedFlag(t *testing.T) {
 	h := newHarness(t)
 	h.enroll(patient, "P-0042")
-	h.say(clinician, "/help")
-	h.expect(clinician.ID, "Clinician commands")
+	h.openChat(clinician)
 	h.say(patient, "/after")
 	h.answer("mood", "About the same")
 	h.answer("nausea", "None")
@@ -294,8 +291,7 @@ func TestClinicianReviewsHistory(t *testing.T) {
 	const group = -100700
 	h := newHarness(t)
 	h.enroll(patient, "P-0042")
-	h.say(clinician, "/help")
-	h.expect(clinician.ID, "Clinician commands")
+	h.openChat(clinician)
 	h.say(patient, "/after")
 	h.answer("mood", "A bit better")
 	h.answer("nausea", "None")
@@ -371,8 +367,7 @@ func TestUnenrol(t *testing.T) {
 func TestRedisOutageLosesNothing(t *testing.T) {
 	h := newHarness(t)
 	h.enroll(patient, "P-0042")
-	h.say(clinician, "/help")
-	h.expect(clinician.ID, "Clinician commands")
+	h.openChat(clinician)
 	h.say(patient, "/checkin")
 	h.answerPreDoseUntil(qSelfHarm)
 	h.expectButtons(patient.ID, "Yes", qSelfHarm)
@@ -404,8 +399,7 @@ func TestRedisOutageLosesNothing(t *testing.T) {
 func TestTypedCrisisMessage(t *testing.T) {
 	h := newHarness(t)
 	h.enroll(patient, "P-0042")
-	h.say(clinician, "/help")
-	h.expect(clinician.ID, "Clinician commands")
+	h.openChat(clinician)
 	h.say(patient, "I don't think I can go on, I want to end my life")
 	h.expect(patient.ID, "worries me", "988", "911", "+1 555 010 0199", "care team has been alerted")
 	h.expect(clinician.ID, "URGENT", "P-0042", "a message typed outside any check-in", "I want to end my life")

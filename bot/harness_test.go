@@ -159,6 +159,14 @@ func (h *harness) stopBot() {
 	}
 }
 
+// openChat has clinician u write to the bot, so the bot may write to u
+// (Telegram lets a bot write only to users who started a chat with it).
+func (h *harness) openChat(u telegramtest.User) {
+	h.t.Helper()
+	h.say(u, "/help")
+	h.expect(u.ID, "Clinician commands")
+}
+
 // say sends text from u in u's private chat.
 func (h *harness) say(u telegramtest.User, text string) {
 	h.tg.SendText(u, text)

@@ -19,8 +19,7 @@ var phq9Items = []string{"Little interest", "Feeling down", "asleep", "little en
 func TestInstrumentsScoredAndStored(t *testing.T) {
 	h := newHarness(t)
 	h.enroll(patient, "P-0042")
-	h.say(clinician, "/help")
-	h.expect(clinician.ID, "Clinician commands")
+	h.openChat(clinician)
 	ctx := context.Background()
 
 	takeGAD7 := func(labels ...string) {

@@ -26,8 +26,7 @@ func TestAltProtocolEndToEnd(t *testing.T) {
 	alt.SetOnCall("+1 555 0142")
 	h := newHarness(t, withProtocol(alt))
 	h.enroll(patient, "R-7")
-	h.say(clinician, "/help")
-	h.expect(clinician.ID, "Clinician commands")
+	h.openChat(clinician)
 
 	t.Run("help lists the clinic's commands", func(t *testing.T) {
 		h.t = t

@@ -65,13 +65,6 @@ func withOncall(ids ...int64) option {
 // oncall is the clinician on call in the ladder tests.
 var oncall = telegramtest.User{ID: 600, FirstName: "Lee"}
 
-// openChat has u write to the bot, so the bot may write to u.
-func (h *harness) openChat(u telegramtest.User) {
-	h.t.Helper()
-	h.say(u, "/help")
-	h.expect(u.ID, "Clinician commands")
-}
-
 // takeDose clears the pre-dose check and records the dose.
 func (h *harness) takeDose() {
 	h.t.Helper()

@@ -61,6 +61,18 @@ func startProcess(t *testing.T, env map[string]string, args ...string) *process 
 	return p
 }
 
+// processEnv is the configuration of a program run against the emulator and
+// a private redis-server, with clinician 500.
+func processEnv(t *testing.T, tg *telegramtest.Server) map[string]string {
+	return map[string]string{
+		"TELEGRAM_BOT_TOKEN":    tg.Token(),
+		"TELEGRAM_API_ENDPOINT": tg.Endpoint(),
+		"REDIS_URL":             redistest.Start(t),
+		"CLINICIAN_IDS":         "500",
+		"CLINIC_ONCALL":         "+1 555 010 0199",
+	}
+}
+
 // wait waits for the process to exit and returns its error.
 func (p *process) wait(t *testing.T) error {
 	t.Helper()
@@ -83,14 +95,8 @@ func TestKillAndRestartMidFlow(t *testing.T) {
 	defer tg.Close()
 	clinician := telegramtest.User{ID: 500, FirstName: "Dana"}
 	patient := telegramtest.User{ID: 1001, FirstName: "Pat"}
-	env := map[string]string{
-		"TELEGRAM_BOT_TOKEN":    tg.Token(),
-		"TELEGRAM_API_ENDPOINT": tg.Endpoint(),
-		"REDIS_URL":             redistest.Start(t),
-		"CLINICIAN_IDS":         "500",
-		"CLINIC_ONCALL":         "+1 555 010 0199",
-		"DATA_KEYS":             base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)),
-	}
+	env := processEnv(t, tg)
+	env["DATA_KEYS"] = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	expect := func(chatID int64, part string) telegramtest.Message {
@@ -216,16 +222,10 @@ func TestWebhookProcess(t *testing.T) {
 	ln.Close()
 	tg := telegramtest.NewServer()
 	defer tg.Close()
-	env := map[string]string{
-		"TELEGRAM_BOT_TOKEN":    tg.Token(),
-		"TELEGRAM_API_ENDPOINT": tg.Endpoint(),
-		"REDIS_URL":             redistest.Start(t),
-		"CLINICIAN_IDS":         "500",
-		"CLINIC_ONCALL":         "+1 555 010 0199",
-		"LISTEN_ADDR":           addr,
-		"WEBHOOK_URL":           "http://" + addr + "/telegram",
-		"WEBHOOK_SECRET":        "0123456789abcdef0123456789abcdef",
-	}
+	env := processEnv(t, tg)
+	env["LISTEN_ADDR"] = addr
+	env["WEBHOOK_URL"] = "http://" + addr + "/telegram"
+	env["WEBHOOK_SECRET"] = "0123456789abcdef0123456789abcdef"
 	p := startProcess(t, env, "run")
 	get := func(path string) (int, string) {
 		t.Helper()
@@ -295,14 +295,8 @@ func TestTwoProcessesRunEachJobOnce(t *testing.T) {
 	}
 	tg := telegramtest.NewServer()
 	defer tg.Close()
-	env := map[string]string{
-		"TELEGRAM_BOT_TOKEN":    tg.Token(),
-		"TELEGRAM_API_ENDPOINT": tg.Endpoint(),
-		"REDIS_URL":             redistest.Start(t),
-		"CLINICIAN_IDS":         "500",
-		"CLINIC_ONCALL":         "+1 555 010 0199",
-		"PROTOCOL_FILE":         protocolFile,
-	}
+	env := processEnv(t, tg)
+	env["PROTOCOL_FILE"] = protocolFile
 	for _, name := range []string{"alpha", "beta"} {
 		env["INSTANCE_NAME"] = name
 		startProcess(t, env, "run")
