@@ -40,11 +40,13 @@ func (c Crisis) crisisPhrase(text string) string {
 
 // screen adds the crisis response to out when typed text matches a crisis
 // phrase and the step did not already escalate URGENT (with the resources).
-func (p *Protocol) screen(out *Outcome, before Session, text string, now time.Time) {
-	phrase := p.Crisis.crisisPhrase(text)
-	if phrase == "" {
+func (p *Protocol) screen(out *Outcome, before Session, in Input, now time.Time) {
+	text := in.Text
+	match, ok := p.Crisis.Screen(text)
+	if !ok {
 		return
 	}
+	phrase := match.Phrase
 	for _, e := range out.Escalations {
 		if e.Level == Urgent {
 			return
@@ -64,6 +66,8 @@ func (p *Protocol) screen(out *Outcome, before Session, text string, now time.Ti
 		Reason: "the message contains \"" + phrase + "\" (automatic phrase match: please read it)",
 		At:     now,
 	})
-	alert := Reply{Text: p.Messages.CrisisNoticed + "\n\n" + crisisText(p.Crisis) + "\n\n" + p.Messages.EscalatedUrgent}
-	out.Replies = append([]Reply{alert}, out.Replies...)
+	if in.CrisisAlerted {
+		return // bot already sent the alert, before any Redis call
+	}
+	out.Replies = append([]Reply{p.CrisisAlert(match)}, out.Replies...)
 }

@@ -71,7 +71,7 @@ func (p *Protocol) Start(s Session, flowID string, now time.Time) (Outcome, erro
 func (p *Protocol) Step(s Session, in Input, now time.Time) (Outcome, error) {
 	out, err := p.step(s, in, now)
 	if in.Button == nil {
-		p.screen(&out, s, in.Text, now)
+		p.screen(&out, s, in, now)
 	}
 	return out, err
 }

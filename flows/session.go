@@ -118,6 +118,11 @@ type Input struct {
 	Text string
 	// Button is the pressed button's decoded callback data; nil for text.
 	Button *ButtonPress
+	// CrisisAlerted says bot already sent the crisis alert for Text (it
+	// screens typed text before any Redis call, so help never waits on
+	// storage): the engine still escalates and ends the run, but does not
+	// repeat the alert.
+	CrisisAlerted bool
 }
 
 // ButtonPress is the decoded callback data of an answer button.
