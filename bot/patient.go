@@ -66,7 +66,7 @@ func (b *Bot) handlePatientMessage(ctx context.Context, updateID int, m *tgbotap
 		return b.deliver(ctx, snap, snap.Version, flows.Outcome{Session: snap.Session,
 			Replies: []flows.Reply{p.Resume(snap.Session)}}, nil)
 	case "status":
-		return b.reply(ctx, chatID, flows.Status(snap.Session))
+		return b.reply(ctx, chatID, b.protocol.Status(snap.Session, b.now()))
 	case "start":
 		return b.reply(ctx, chatID, textConnected+"\n\n"+b.patientHelp())
 	case "help":

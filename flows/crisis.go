@@ -38,36 +38,44 @@ func (c Crisis) crisisPhrase(text string) string {
 	return ""
 }
 
-// screen adds the crisis response to out when typed text matches a crisis
-// phrase and the step did not already escalate URGENT (with the resources).
+// screenQuestion is the Question of a crisis-screen escalation.
+const screenQuestion = "Typed message"
+
+// screen turns out into the crisis response when typed text matches the
+// crisis screen: an URGENT escalation quoting the message (unless the step
+// already escalated URGENT), the run ended at once (held, for a check), the
+// gate closed, and the crisis alert as the only reply: no question, re-ask
+// or closing after it. An answer the step accepted stays recorded. When bot
+// already sent the alert (in.CrisisAlerted), there is no reply at all.
 func (p *Protocol) screen(out *Outcome, before Session, in Input, now time.Time) {
 	text := in.Text
 	match, ok := p.Crisis.Screen(text)
 	if !ok {
 		return
 	}
-	phrase := match.Phrase
+	urgent := false
 	for _, e := range out.Escalations {
-		if e.Level == Urgent {
-			return
+		urgent = urgent || e.Level == Urgent
+	}
+	if !urgent {
+		flow, item := before.Flow, before.State
+		if flow == "" {
+			flow, item = FlowMessage, ""
 		}
+		quoted := text
+		if utf8.RuneCountInString(quoted) > maxQuoted {
+			quoted = string([]rune(quoted)[:maxQuoted]) + "…"
+		}
+		out.Escalations = append(out.Escalations, Escalation{
+			Level: Urgent, Flow: flow, Item: item,
+			Question: screenQuestion, Answer: quoted,
+			Reason: "the message contains \"" + match.Phrase + "\" (automatic phrase match: please read it)",
+			At:     now,
+		})
 	}
-	flow, item := before.Flow, before.State
-	if flow == "" {
-		flow, item = FlowMessage, ""
+	p.crisisEnd(&out.Session, match.Group, "typed message: crisis ("+string(match.Group)+")", now, out)
+	out.Replies = nil
+	if !in.CrisisAlerted {
+		out.Replies = []Reply{p.CrisisAlert(match)}
 	}
-	quoted := text
-	if utf8.RuneCountInString(quoted) > maxQuoted {
-		quoted = string([]rune(quoted)[:maxQuoted]) + "…"
-	}
-	out.Escalations = append(out.Escalations, Escalation{
-		Level: Urgent, Flow: flow, Item: item,
-		Question: "Typed message", Answer: quoted,
-		Reason: "the message contains \"" + phrase + "\" (automatic phrase match: please read it)",
-		At:     now,
-	})
-	if in.CrisisAlerted {
-		return // bot already sent the alert, before any Redis call
-	}
-	out.Replies = append([]Reply{p.CrisisAlert(match)}, out.Replies...)
 }

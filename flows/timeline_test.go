@@ -437,7 +437,7 @@ func TestDoseDayReminderAndMissedDay(t *testing.T) {
 	if !strings.Contains(allText(out), "Saturdays at 10:00 (America/Chicago time)") || x.s.TimeZone != "America/Chicago" {
 		t.Fatalf("set = %+v", out)
 	}
-	if st := Status(x.s); !strings.Contains(st, "Your dose day is Saturday at 10:00 (America/Chicago time)") {
+	if st := x.p.Status(x.s, x.now); !strings.Contains(st, "Your dose day is Saturday at 10:00 (America/Chicago time)") {
 		t.Errorf("status: %q", st)
 	}
 	rem := x.job(JobReminder)
@@ -474,7 +474,8 @@ func TestDoseDayReminderAndMissedDay(t *testing.T) {
 	// The next Saturday the patient checks in (held is a check-in too): no escalation.
 	out = x.run(rem2)
 	x.start(FlowPreDose)
-	x.answer("no") // no sitter: held
+	x.answer("no") // no sitter: held, after the self-harm screen
+	x.answer("no")
 	if x.s.Flow != "" {
 		t.Fatal("not held")
 	}
