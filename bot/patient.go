@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -161,8 +162,10 @@ func (b *Bot) commitOf(snap store.Snapshot, updateID int, out flows.Outcome) sto
 		Answers:    out.Answers,
 		Completion: out.Completion,
 		Jobs:       out.Jobs,
+		Audit:      out.Audit,
 	}
 	for _, e := range out.Escalations {
+		e.Reason = strings.ReplaceAll(e.Reason, "<label>", snap.Patient) // the /clear command to use
 		c.Escalations = append(c.Escalations, store.NewEscalation{Escalation: e, Patient: snap.Patient, ChatID: snap.ChatID})
 	}
 	return c
@@ -173,6 +176,9 @@ func (b *Bot) commitOf(snap store.Snapshot, updateID int, out flows.Outcome) sto
 // replies, and remembers which message carries the buttons now awaited.
 func (b *Bot) deliver(ctx context.Context, snap store.Snapshot, version int64, out flows.Outcome, q *tgbotapi.CallbackQuery) error {
 	chatID := snap.ChatID
+	if p := outcomePriority(out); p != prioReply {
+		ctx = withPriority(ctx, p) // crisis replies first
+	}
 	if q != nil {
 		b.answerCallback(ctx, q, "")
 	}
@@ -291,7 +297,7 @@ func (b *Bot) handleUnenrolled(ctx context.Context, chatID int64, label, cmd, ar
 		return b.reply(ctx, chatID, textConnected+"\n\n"+b.patientHelp())
 	}
 	b.log.Info("patient enrolled", "chat", b.chatRef(chatID))
-	return b.reply(ctx, chatID, textWelcome+"\n\n"+b.patientHelp())
+	return b.startIntake(ctx, chatID)
 }
 
 // validInviteCode accepts what Telegram allows in a /start payload.

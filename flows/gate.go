@@ -383,7 +383,7 @@ func (p *Protocol) PauseGate(s Session, by GateActor, reason string, now time.Ti
 // validator's ranges; the error says what is wrong and nothing changes.
 func (p *Protocol) SetLimits(s Session, lim *VitalLimits, by GateActor) (Outcome, error) {
 	if lim != nil {
-		if err := lim.check(); err != nil {
+		if err := lim.Check(); err != nil {
 			return Outcome{Session: s}, err
 		}
 		l := VitalLimits{SystolicMax: lim.SystolicMax, DiastolicMax: lim.DiastolicMax, PulseMax: lim.PulseMax}
@@ -410,8 +410,9 @@ var limitRanges = []struct {
 	{"pulse_max", 40, PulseMax, func(l *VitalLimits) *int { return &l.PulseMax }},
 }
 
-// check reports the first limit out of its range, or diastolic not below systolic.
-func (l *VitalLimits) check() error {
+// Check reports the first limit out of its range, or diastolic not below
+// systolic, in words a clinician can act on.
+func (l *VitalLimits) Check() error {
 	for _, r := range limitRanges {
 		if v := *r.get(l); v < r.min || v > r.max {
 			return fmt.Errorf("%s is %d; it must be between %d and %d", r.name, v, r.min, r.max)
