@@ -179,6 +179,11 @@ func (p *Protocol) accept(s Session, f *Flow, it *Item, a reading, now time.Time
 	if t := p.effectsText(e); t != "" {
 		out.Replies = append(out.Replies, Reply{Text: t})
 	}
+	if e.hold != nil && len(e.escalate) > 0 {
+		// A hold that tells a clinician (substances, a health change)
+		// needs their review before the next dose.
+		out.Audit = append(out.Audit, closeGate(&s, GateHold{Reason: GateReview, Detail: it.Summary, At: now})...)
+	}
 
 	fin := s.Finishing
 	newlyHeld := false

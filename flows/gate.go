@@ -210,17 +210,16 @@ func openGate(s *Session, by GateActor, note string, now time.Time) ([]GateReaso
 }
 
 // guard closes the gate for what one step decided, whatever the protocol
-// says: an URGENT escalation (crisis), a HIGH one (review), a held check
-// that escalated (review: a clinician must look before the next dose).
+// says: an URGENT escalation (crisis), a HIGH one (review). A hold that
+// escalates closes it too (review), in accept, when the hold is decided.
 func (p *Protocol) guard(out *Outcome, now time.Time) {
 	out.Audit = append(out.Audit, expireGate(&out.Session, now)...)
-	heldAndEscalated := out.Completion != nil && out.Completion.Outcome == OutcomeHeld && len(out.Escalations) > 0
 	for _, e := range out.Escalations {
 		h := GateHold{Detail: e.Question, At: now}
-		switch {
-		case e.Level == Urgent:
+		switch e.Level {
+		case Urgent:
 			h.Reason, h.Group = GateCrisis, p.groupOf(e)
-		case e.Level == High, heldAndEscalated:
+		case High:
 			h.Reason = GateReview
 		default:
 			continue
