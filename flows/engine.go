@@ -562,7 +562,7 @@ func (p *Protocol) doseTaken(s Session, b ButtonPress, now time.Time) Outcome {
 	case d != nil && d.Run == b.Run && !d.TakenAt.IsZero() && (b.Value == DoseExtra || b.Value == DoseOnce):
 		out = p.extraDose(s, *d, b, now)
 		s = out.Session
-	case d != nil && d.Run == b.Run && d.TakenAt.IsZero() && !s.GateOpen(now):
+	case (d == nil || d.TakenAt.IsZero()) && !s.GateOpen(now):
 		s.Dose = nil // the gate closed after the clearance: it no longer holds
 		out.Replies = []Reply{p.gateRefusal(s, now)}
 	case d == nil || d.Run != b.Run || b.Value != DoseTaken:

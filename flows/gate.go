@@ -110,15 +110,6 @@ func (s Session) GateOpen(now time.Time) bool { return len(s.activeHolds(now)) =
 // first; none when it is open.
 func (s Session) GateHolds(now time.Time) []GateHold { return s.activeHolds(now) }
 
-func (s Session) holds(r GateReason, now time.Time) bool {
-	for _, h := range s.activeHolds(now) {
-		if h.Reason == r {
-			return true
-		}
-	}
-	return false
-}
-
 // closeGate adds reason r to the gate (a reason already there keeps its
 // first record, except a later `dosed`, which moves Until on). A closed
 // gate voids an unused clearance: the patient must not dose on it.
