@@ -44,6 +44,15 @@ func (h *harness) clearPatient(label, opened string) {
 	h.expect(patient.ID, "cleared you")
 }
 
+// checkinUntilVitals starts a check and answers it up to the typed
+// blood-pressure question.
+func (h *harness) checkinUntilVitals() {
+	h.t.Helper()
+	h.say(patient, "/checkin")
+	h.answerPreDoseUntil(qVitals)
+	h.expect(patient.ID, qVitals)
+}
+
 // auditCount counts the audit events named event with the given fields.
 func (h *harness) auditCount(event string, fields map[string]string) int {
 	h.t.Helper()
@@ -72,9 +81,7 @@ func (h *harness) auditCount(event string, fields map[string]string) int {
 func TestCrisisAtBloodPressureEndsCheckAndSurvivesRestart(t *testing.T) {
 	h := newHarness(t)
 	h.enroll(patient, "P-0042")
-	h.say(patient, "/checkin")
-	h.answerPreDoseUntil(qVitals)
-	h.expect(patient.ID, qVitals)
+	h.checkinUntilVitals()
 	h.say(patient, "I want to die")
 	alert := h.expect(patient.ID, "988", "care team has been alerted")
 	esc := h.expectButtons(clinician.ID, "Acknowledge", "URGENT", "P-0042")
@@ -230,9 +237,7 @@ func TestHoldStillAsksScreensAndRedFlagEndsAlone(t *testing.T) {
 func TestBloodPressureUrgencyAndImplausibleReading(t *testing.T) {
 	h := newHarness(t)
 	h.enroll(patient, "P-0042")
-	h.say(patient, "/checkin")
-	h.answerPreDoseUntil(qVitals)
-	h.expect(patient.ID, qVitals)
+	h.checkinUntilVitals()
 	h.say(patient, "255/120 90")
 	h.expect(patient.ID, "measure again", "If your monitor shows this again, call +1 555 010 0199")
 	h.say(patient, "250/120 90")
@@ -338,9 +343,7 @@ func TestPauseAndLimits(t *testing.T) {
 	if h.auditCount("limits.set", map[string]string{"by": "500", "limits": "150/95, pulse 105"}) != 1 {
 		t.Error("the limits are not audited")
 	}
-	h.say(patient, "/checkin")
-	h.answerPreDoseUntil(qVitals)
-	h.expect(patient.ID, qVitals)
+	h.checkinUntilVitals()
 	h.say(patient, "155/85 70") // within the protocol's 160/90, above the patient's 150
 	h.expect(patient.ID, "a bit higher")
 }

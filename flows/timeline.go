@@ -535,7 +535,12 @@ func (p *Protocol) reminder(s Session, job Job, now time.Time) Outcome {
 		{Kind: JobMissedDose, Due: dayEnd, Run: sch.Run, First: dayStart},
 	}}
 	if now.Before(dayEnd) && !p.isCheck(s.Flow) && !p.checkedInSince(s, dayStart) {
-		out.Replies = append([]Reply{{Text: p.Messages.Reminder}}, p.reshow(s)...)
+		text := p.Messages.Reminder
+		if !s.GateOpen(now) {
+			// No "send /checkin" that would be refused: say why instead.
+			text = p.gateRefusal(s, now).Text
+		}
+		out.Replies = append([]Reply{{Text: text}}, p.reshow(s)...)
 	}
 	return out
 }
@@ -553,7 +558,8 @@ func (p *Protocol) missedDose(s Session, job Job, now time.Time) Outcome {
 	next := *sch
 	next.Checked = day
 	s.Schedule = &next
-	if p.checkedInSince(s, day) {
+	if p.checkedInSince(s, day) || !s.GateOpen(now) {
+		// Checked in, or the gate kept them from it (the clinicians know why).
 		return Outcome{Session: s}
 	}
 	loc := s.Location(now.Location())
