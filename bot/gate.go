@@ -147,25 +147,33 @@ func (b *Bot) pauseCommand(ctx context.Context, m *tgbotapi.Message, args string
 		label, label, flows.GateSummary(out.Session, now, now.Location())))
 }
 
-// limitsCommand answers /limits <label> 150/95 105 (or off).
-func (b *Bot) limitsCommand(ctx context.Context, m *tgbotapi.Message, args string) error {
+// parseLimits reads the arguments of /limits: "<label> SYS/DIA PULSE" or
+// "<label> off" (lim nil). The error says what is wrong.
+func parseLimits(args string) (label string, lim *flows.VitalLimits, err error) {
 	label, rest, _ := strings.Cut(strings.TrimSpace(args), " ")
 	rest = strings.TrimSpace(rest)
 	if !validLabel(label) || rest == "" {
-		return b.reply(ctx, m.Chat.ID, textLimitsUsage)
+		return "", nil, errors.New("give the patient's label and the limits")
 	}
-	var lim *flows.VitalLimits
-	if !strings.EqualFold(rest, "off") {
-		v, err := flows.ParseVitals(rest)
-		if err != nil {
-			return b.reply(ctx, m.Chat.ID, "Sorry, I couldn't read those limits.\n\n"+textLimitsUsage)
-		}
-		lim = &flows.VitalLimits{SystolicMax: v.Systolic, DiastolicMax: v.Diastolic, PulseMax: v.Pulse}
+	if strings.EqualFold(rest, "off") {
+		return label, nil, nil
 	}
-	if lim != nil {
-		if err := lim.Check(); err != nil {
-			return b.reply(ctx, m.Chat.ID, "Sorry, "+err.Error()+".\n\n"+textLimitsUsage)
-		}
+	v, err := flows.ParseVitals(rest)
+	if err != nil {
+		return "", nil, errors.New("I couldn't read those limits")
+	}
+	lim = &flows.VitalLimits{SystolicMax: v.Systolic, DiastolicMax: v.Diastolic, PulseMax: v.Pulse}
+	if err := lim.Check(); err != nil {
+		return "", nil, err
+	}
+	return label, lim, nil
+}
+
+// limitsCommand answers /limits <label> 150/95 105 (or off).
+func (b *Bot) limitsCommand(ctx context.Context, m *tgbotapi.Message, args string) error {
+	label, lim, err := parseLimits(args)
+	if err != nil {
+		return b.reply(ctx, m.Chat.ID, "Sorry, "+err.Error()+".\n\n"+textLimitsUsage)
 	}
 	out, found, err := b.changePatient(ctx, m, label, func(_ *flows.Protocol, s flows.Session, _ time.Time) (flows.Outcome, error) {
 		return b.protocol.SetLimits(s, lim, clinicianActor(m.From))
@@ -189,6 +197,21 @@ func (b *Bot) startIntake(ctx context.Context, chatID int64) error {
 		return out, nil
 	})
 	return err
+}
+
+// reconnect answers a patient who opens their own invite again. A session
+// never used (the bot stopped between the redemption and the intake) gets
+// the intake now, so no new patient skips it; anyone else is told they are
+// connected.
+func (b *Bot) reconnect(ctx context.Context, chatID int64) error {
+	snap, err := b.store.Load(ctx, chatID, 0)
+	if err != nil {
+		return err
+	}
+	if s := snap.Session; s.Gate == nil && s.Flow == "" && s.Dose == nil && len(s.Done) == 0 && snap.Version == 0 {
+		return b.startIntake(ctx, chatID)
+	}
+	return b.reply(ctx, chatID, textConnected+"\n\n"+b.patientHelp())
 }
 
 // gateLine is the dose gate of the patient in chatID for clinicians, with

@@ -294,7 +294,7 @@ func (b *Bot) handleUnenrolled(ctx context.Context, chatID int64, label, cmd, ar
 		return err
 	}
 	if newLabel == label {
-		return b.reply(ctx, chatID, textConnected+"\n\n"+b.patientHelp())
+		return b.reconnect(ctx, chatID)
 	}
 	b.log.Info("patient enrolled", "chat", b.chatRef(chatID))
 	return b.startIntake(ctx, chatID)
