@@ -35,6 +35,11 @@ func (p *Protocol) Start(s Session, flowID string, now time.Time) (Outcome, erro
 	var out Outcome
 	out.Audit = expireGate(&s, now)
 	if f.Kind == KindCheck && !s.GateOpen(now) {
+		if in := p.unfinishedIntake(s, now); in != nil && s.Flow == "" {
+			// The intake was cancelled or replaced before its end: the
+			// clinicians have nothing to review yet, so it starts again.
+			return p.Start(s, in.ID, now)
+		}
 		// Only the engine decides this, so no protocol file can bypass it:
 		// one kind message why, and no check starts.
 		out.Session = s
@@ -329,6 +334,12 @@ func (p *Protocol) crisisEnd(s *Session, g CrisisGroup, reason string, now time.
 		var score *Score
 		if f := p.Flow(s.Flow); f != nil {
 			score, _ = p.score(f, s.Answers) // nil until every scored item is answered
+		}
+		if f := p.Flow(s.Flow); f != nil && f.Kind == KindIntake {
+			// The clinicians still get what the intake had so far.
+			e := intakeDone(f, s.Answers, now)
+			e.Answer = "stopped by a crisis before its end; " + e.Answer
+			out.Escalations = append(out.Escalations, e)
 		}
 		c := p.finish(s, outcome, reason, now, score)
 		out.Completion = &c

@@ -268,6 +268,23 @@ func (p *Protocol) gateRefusal(s Session, now time.Time) Reply {
 	return Reply{Text: text}
 }
 
+// unfinishedIntake returns the protocol's intake flow when the gate holds
+// for intake and the patient has never finished it; else nil.
+func (p *Protocol) unfinishedIntake(s Session, now time.Time) *Flow {
+	if hs := s.activeHolds(now); len(hs) == 0 || !slices.ContainsFunc(hs, func(h GateHold) bool { return h.Reason == GateIntake }) {
+		return nil
+	}
+	for _, f := range p.Flows {
+		if f != nil && f.Kind == KindIntake {
+			if _, done := s.Done[f.ID]; !done {
+				return f
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
 // dosedText tells the patient when the next dose may be.
 func (p *Protocol) dosedText(s Session, h GateHold) string {
 	loc := s.Location(h.At.Location())

@@ -109,8 +109,14 @@ func TestGateTransitions(t *testing.T) {
 				assertCrisis(t, Outcome{Replies: []Reply{{Text: allText(refused) + " care team has been alerted"}}})
 			}
 			if tt.reason == GateIntake {
-				w.s.Flow = "" // the intake run aside, the reason is intake review
-				if txt := allText(w.start(FlowPreDose)); !strings.Contains(txt, "looks over your answers") {
+				w.check(w.p.Cancel(w.s, w.now)) // an unfinished intake starts again at /checkin
+				if w.start(FlowPreDose); w.s.Flow != "intake" || w.s.State != "psychosis" {
+					t.Fatalf("after a cancelled intake /checkin runs %s/%s", w.s.Flow, w.s.State)
+				}
+				for w.s.Flow != "" {
+					w.btn("no")
+				}
+				if txt := allText(w.start(FlowPreDose)); !strings.Contains(txt, "looks over your answers") || w.s.Flow != "" {
 					t.Fatalf("intake refusal: %q", txt)
 				}
 			}
@@ -456,6 +462,15 @@ func TestIntakeEscalatesPositives(t *testing.T) {
 	}
 	if !slices.Equal(reasons(w.s, w.now), []GateReason{GateIntake}) {
 		t.Fatalf("gate after intake: %v", reasons(w.s, w.now))
+	}
+	// A crisis typed during the intake still sends what it had so far.
+	w = newWalker(t, testProtocol(t))
+	w.check(w.p.Enrol(w.s, w.now))
+	w.btn("yes")
+	out = w.text("I want to kill myself")
+	if !slices.Equal(levels(out), []Level{Urgent, Routine}) || !strings.Contains(out.Escalations[1].Answer, "stopped by a crisis") ||
+		!strings.Contains(out.Escalations[1].Answer, "History of psychosis") {
+		t.Fatalf("crisis in intake: %+v", out.Escalations)
 	}
 	// A protocol without an intake flow still starts new patients closed.
 	p := parseEdited(t, "    kind: intake\n", "    kind: questionnaire\n")
