@@ -371,3 +371,17 @@ func TestClearWhenResolving(t *testing.T) {
 	h.say(clinician, "/clear P-0042 again")
 	h.expect(clinician.ID, "nothing for you to clear", "Dose gate: open")
 }
+
+// TestIntakeAfterCrashBeforeIt: a bot that stopped between redeeming an
+// invite and starting the intake leaves the patient enrolled with no gate;
+// opening the link again starts the intake, so no new patient skips it.
+func TestIntakeAfterCrashBeforeIt(t *testing.T) {
+	h := newHarness(t)
+	code := h.invite("P-0042")
+	if _, err := h.st.RedeemInvite(context.Background(), code, patient.ID); err != nil {
+		t.Fatal(err) // the redemption committed; the intake never did
+	}
+	h.say(patient, "/start "+code)
+	h.expectButtons(patient.ID, "No", flows.Default().Flow("intake").Items[0].Text)
+	h.refuseCheckin("finish the first few questions")
+}
