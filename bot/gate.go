@@ -160,7 +160,7 @@ func parseLimits(args string) (label string, lim *flows.VitalLimits, err error) 
 	}
 	v, err := flows.ParseVitals(rest)
 	if err != nil {
-		return "", nil, errors.New("I couldn't read those limits")
+		return "", nil, errors.New("those limits could not be read")
 	}
 	lim = &flows.VitalLimits{SystolicMax: v.Systolic, DiastolicMax: v.Diastolic, PulseMax: v.Pulse}
 	if err := lim.Check(); err != nil {
