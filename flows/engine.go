@@ -192,9 +192,10 @@ func (p *Protocol) accept(s Session, f *Flow, it *Item, a reading, now time.Time
 
 	fin := s.Finishing
 	newlyHeld := false
-	if fin != nil {
+	if fin != nil && e.event != evRemeasure {
 		// Answering the remaining screens: their flow control no longer
-		// applies, but a first hold still holds the dose.
+		// applies (a re-measure still does), but a first hold still holds
+		// the dose.
 		if e.hold != nil && fin.State != StateHeld {
 			fin = &Finishing{State: StateHeld, HoldItem: it.ID, HoldReason: e.hold.Reason, HoldNext: e.hold.Next, Early: fin.Early}
 			newlyHeld = true
