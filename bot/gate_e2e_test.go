@@ -84,7 +84,7 @@ func TestCrisisAtBloodPressureEndsCheckAndSurvivesRestart(t *testing.T) {
 	h.checkinUntilVitals()
 	h.say(patient, "I want to die")
 	alert := h.expect(patient.ID, "988", "care team has been alerted")
-	esc := h.expectButtons(clinician.ID, "Acknowledge", "URGENT", "P-0042")
+	esc := h.expectButtons(clinician.ID, "Acknowledge", "URGENT", "P-0042", "Doses on hold (crisis) until a clinician sends /clear P-0042 <note>")
 
 	// Later answers find no check to continue, and nothing clears.
 	h.say(patient, "128/82 72")

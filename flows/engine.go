@@ -188,6 +188,9 @@ func (p *Protocol) accept(s Session, f *Flow, it *Item, a reading, now time.Time
 		// A hold that tells a clinician (substances, a health change)
 		// needs their review before the next dose.
 		out.Audit = append(out.Audit, closeGate(&s, GateHold{Reason: GateReview, Detail: it.Summary, At: now})...)
+		for i := range out.Escalations {
+			out.Escalations[i].Reason = withGateNote(out.Escalations[i].Reason, GateReview)
+		}
 	}
 
 	fin := s.Finishing

@@ -205,7 +205,7 @@ func openGate(s *Session, by GateActor, note string, now time.Time) ([]GateReaso
 // escalates closes it too (review), in accept, when the hold is decided.
 func (p *Protocol) guard(out *Outcome, now time.Time) {
 	out.Audit = append(out.Audit, expireGate(&out.Session, now)...)
-	for _, e := range out.Escalations {
+	for i, e := range out.Escalations {
 		h := GateHold{Detail: e.Question, At: now}
 		switch e.Level {
 		case Urgent:
@@ -216,7 +216,18 @@ func (p *Protocol) guard(out *Outcome, now time.Time) {
 			continue
 		}
 		out.Audit = append(out.Audit, closeGate(&out.Session, h)...)
+		out.Escalations[i].Reason = withGateNote(e.Reason, h.Reason)
 	}
+}
+
+// withGateNote tells the clinicians, in the escalation, that it closed the
+// dose gate and how to open it; bot fills in the label.
+func withGateNote(reason string, r GateReason) string {
+	note := " · Doses on hold (" + string(r) + ") until a clinician sends " + ClearCommandHint
+	if strings.Contains(reason, note) {
+		return reason
+	}
+	return reason + note
 }
 
 // groupOf picks the crisis group of an URGENT escalation from a rule or the
