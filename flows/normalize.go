@@ -37,14 +37,11 @@ func screenTokens(text string) []token {
 	}
 	toks := make([]token, 0, len(text)/4+2)
 	var word, orig strings.Builder
-	flush := func() {
-		if word.Len() == 0 {
-			orig.Reset()
+	emit := func(w, o string) {
+		w = squeeze(leet(w))
+		if w == "" {
 			return
 		}
-		w, o := squeeze(leet(word.String())), orig.String()
-		word.Reset()
-		orig.Reset()
 		if exp, ok := shorthand[w]; ok {
 			for _, e := range exp {
 				toks = append(toks, token{e, o})
@@ -52,6 +49,26 @@ func screenTokens(text string) []token {
 			return
 		}
 		toks = append(toks, token{w, o})
+	}
+	flush := func() {
+		w, o := word.String(), orig.String()
+		word.Reset()
+		orig.Reset()
+		if w == "" {
+			return
+		}
+		// "he'll", "I'd", "you're": the word and its contraction; "don't"
+		// and "can't" join into "dont" and "cant", which shorthand expands.
+		base, suffix, cut := strings.Cut(w, "'")
+		if exp, ok := contractions[suffix]; ok && cut && base != "" && !strings.Contains(suffix, "'") {
+			emit(base, o)
+			if suffix == "s" && !isIs[squeeze(base)] {
+				return // a possessive: "my friend's cat"
+			}
+			toks = append(toks, token{exp, o})
+			return
+		}
+		emit(strings.ReplaceAll(w, "'", ""), o)
 	}
 	mark := func(m string) {
 		flush()
@@ -67,7 +84,10 @@ func screenTokens(text string) []token {
 	for _, r := range text {
 		switch {
 		case isApostrophe(r):
-			orig.WriteRune(r) // "don't" is one word, "dont"
+			orig.WriteRune(r)
+			if word.Len() > 0 {
+				word.WriteByte('\'')
+			}
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			orig.WriteRune(r)
 			word.WriteString(fold(r))
@@ -101,6 +121,12 @@ func isApostrophe(r rune) bool {
 	}
 	return false
 }
+
+// contractions expands what follows an apostrophe (other than n't).
+var contractions = map[string]string{"ll": "wil", "re": "are", "ve": "have", "d": "would", "m": "am", "s": "is"}
+
+// isIs are the words whose 's is "is" rather than a possessive.
+var isIs = map[string]bool{"he": true, "she": true, "it": true, "what": true, "that": true, "there": true, "who": true, "where": true, "here": true, "everything": true, "nothing": true, "life": true, "this": true}
 
 // accents folds the accented letters of Spanish (and a few more) to plain
 // ones: patients often leave accents out, so the lexicon has none.
