@@ -38,7 +38,10 @@ func screenTokens(text string) []token {
 	toks := make([]token, 0, len(text)/4+2)
 	var word, orig strings.Builder
 	emit := func(w, o string) {
-		w = squeeze(leet(w))
+		w = leet(w)
+		if !unsqueezed[w] {
+			w = squeeze(w)
+		}
 		if w == "" {
 			return
 		}
@@ -178,6 +181,10 @@ func leet(w string) string {
 }
 
 var leetDigits = strings.NewReplacer("0", "o", "1", "i", "3", "e", "4", "a", "5", "s", "7", "t", "@", "a", "$", "s")
+
+// unsqueezed are words whose squeezed form is another, common word:
+// "noose" must not read as "nose".
+var unsqueezed = map[string]bool{"noose": true, "nooses": true}
 
 // shorthand expands chat shorthand, contractions without their apostrophe
 // and frequent misspellings into the lexicon's words. Keys and values are in
