@@ -126,7 +126,7 @@ func compileAlt(src string) (alt, error) {
 	switch {
 	case len(a.words) == 0:
 		return a, fmt.Errorf("%q has no letters", src)
-	case prefix && len([]rune(a.words[len(a.words)-1])) < 3:
+	case prefix && len(a.words[len(a.words)-1]) < 3:
 		return a, fmt.Errorf("prefix %q must have 3 or more letters", src)
 	}
 	a.prefix = prefix
@@ -173,28 +173,26 @@ func (p *pattern) rest(toks []token, k, pos int) (int, bool) {
 // so a message is checked only against patterns that can start at a word.
 type patternSet struct {
 	all      []pattern
-	byFirst  map[string][]int
-	prefixed []int // patterns whose first slot has a prefix
+	byFirst  map[string][]int // exact first words
+	byPrefix map[string][]int // first three bytes of a first-word prefix
 }
 
 func newPatternSet(ps []pattern) *patternSet {
-	set := &patternSet{all: ps, byFirst: map[string][]int{}}
+	set := &patternSet{all: ps, byFirst: map[string][]int{}, byPrefix: map[string][]int{}}
 	for i, p := range ps {
-		firsts := map[string]bool{}
-		prefixed := false
+		firsts, prefixes := map[string]bool{}, map[string]bool{}
 		for _, a := range p.slots[0].alts {
 			if a.prefix && len(a.words) == 1 {
-				prefixed = true
+				prefixes[a.words[0][:3]] = true // compileAlt: 3 letters or more
 			} else {
 				firsts[a.words[0]] = true
 			}
 		}
-		if prefixed {
-			set.prefixed = append(set.prefixed, i)
-			continue
-		}
 		for w := range firsts {
 			set.byFirst[w] = append(set.byFirst[w], i)
+		}
+		for k := range prefixes {
+			set.byPrefix[k] = append(set.byPrefix[k], i)
 		}
 	}
 	return set
@@ -224,8 +222,10 @@ func (set *patternSet) find(toks []token, hits []hit) []hit {
 		for _, idx := range set.byFirst[t.norm] {
 			try(idx)
 		}
-		for _, idx := range set.prefixed {
-			try(idx)
+		if len(t.norm) >= 3 {
+			for _, idx := range set.byPrefix[t.norm[:3]] {
+				try(idx)
+			}
 		}
 	}
 	return hits
