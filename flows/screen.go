@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 )
 
 // This file is the crisis screen's contract: what a match is and how the
@@ -263,6 +264,19 @@ func crisisReason(m CrisisMatch) string {
 		r += "; the message may be a negation"
 	}
 	return r
+}
+
+// ScreenEdit is the outcome of a patient's edited message: an edit changes
+// no answer, but a crisis typed into one is answered like a typed message
+// (the alert, an URGENT escalation, and whatever else a crisis match does).
+// ok is false, and the outcome empty, when the edit is not a crisis.
+func (p *Protocol) ScreenEdit(s Session, text string, now time.Time) (out Outcome, ok bool) {
+	out = Outcome{Session: s}
+	p.screen(&out, s, Input{Text: text}, now)
+	for i := range out.Escalations {
+		out.Escalations[i].Question = "Edited message"
+	}
+	return out, len(out.Escalations) > 0
 }
 
 // CrisisAlert is the reply to a typed message that matched the screen: the
