@@ -464,9 +464,8 @@ var builtinIdioms = []string{
 
 // builtinPatterns and builtinIdiomPatterns are the compiled lists.
 var (
-	builtinPatterns     *patternSet
-	builtinIdiomSet     *patternSet
-	builtinPatternCount int
+	builtinPatterns *patternSet
+	builtinIdiomSet *patternSet
 )
 
 func init() {
@@ -476,7 +475,7 @@ func init() {
 			ps = append(ps, mustCompile(g.group, expandWords(src)))
 		}
 	}
-	builtinPatterns, builtinPatternCount = newPatternSet(ps), len(ps)
+	builtinPatterns = newPatternSet(ps)
 	var idioms []pattern
 	for _, src := range builtinIdioms {
 		idioms = append(idioms, mustCompile("", src))
