@@ -314,3 +314,21 @@ func FuzzScreen(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCrisisPhrase: a clinic's phrase, in the pattern language, never
+// panics when compiled or matched against any text.
+func FuzzCrisisPhrase(f *testing.F) {
+	for _, s := range []string{"chest tightness", "took … extra troche|troches", "want ~2 die", "suicid*", "go on .", "…", "~9 x", "a|", "|", "*", "can't_stop", "$"} {
+		f.Add(s, "I took an extra troche")
+	}
+	f.Fuzz(func(t *testing.T, phrase, text string) {
+		p, err := compilePattern(GroupSelfHarm, phrase)
+		if err != nil {
+			return
+		}
+		set := newPatternSet([]pattern{p})
+		set.find(screenTokens(text), nil)
+		c := Crisis{Phrases: []string{phrase}, Builtin: new(bool)}
+		c.Screen(text)
+	})
+}
