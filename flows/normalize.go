@@ -183,8 +183,8 @@ func leet(w string) string {
 var leetDigits = strings.NewReplacer("0", "o", "1", "i", "3", "e", "4", "a", "5", "s", "7", "t", "@", "a", "$", "s")
 
 // unsqueezed are words whose squeezed form is another, common word:
-// "noose" must not read as "nose".
-var unsqueezed = map[string]bool{"noose": true, "nooses": true}
+// "noose" must not read as "nose", nor "off myself" as "of myself".
+var unsqueezed = map[string]bool{"noose": true, "nooses": true, "off": true}
 
 // shorthand expands chat shorthand, contractions without their apostrophe
 // and frequent misspellings into the lexicon's words. Keys and values are in
