@@ -134,3 +134,19 @@ func TestCrisisInAnEditedMessage(t *testing.T) {
 	}
 	h.expectCrisis(patient, "P-0042", "self-harm or suicide", "kill myself", "988", "Question: Edited message")
 }
+
+// TestCrisisInAPhotoCaption: a caption is typed text too.
+func TestCrisisInAPhotoCaption(t *testing.T) {
+	h := newHarness(t)
+	h.enroll(patient, "P-0042")
+	h.openChat(clinician)
+	_, err := h.tg.Queue(fmt.Sprintf(`{"message": {"message_id": 900, "date": 1700000000,
+		"from": {"id": %d, "is_bot": false, "first_name": "Pat"},
+		"chat": {"id": %d, "type": "private", "first_name": "Pat"},
+		"photo": [{"file_id": "F1", "file_unique_id": "U1", "width": 800, "height": 600}],
+		"caption": "this is me today. I want to die"}}`, patient.ID, patient.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.expectCrisis(patient, "P-0042", "self-harm or suicide", "want to die", "988")
+}

@@ -54,6 +54,15 @@ func (b *Bot) handleMessage(ctx context.Context, updateID int, m *tgbotapi.Messa
 	return b.handlePatientMessage(ctx, updateID, m, cmd, args)
 }
 
+// typedText is what a patient typed in a message: its text, or the caption
+// of a photo or document, which the crisis screen reads too.
+func typedText(m *tgbotapi.Message) string {
+	if m.Text != "" {
+		return m.Text
+	}
+	return m.Caption
+}
+
 // textEditNoted answers a patient's edit that is not a crisis.
 const textEditNoted = "I saw you edited a message. Edits don't change an answer already given: if something changed, please send it as a new message."
 
@@ -64,10 +73,7 @@ func (b *Bot) handleEditedMessage(ctx context.Context, updateID int, m *tgbotapi
 	if m.From == nil || m.Chat == nil || m.From.IsBot || !m.Chat.IsPrivate() {
 		return nil
 	}
-	text := m.Text
-	if text == "" {
-		text = m.Caption
-	}
+	text := typedText(m)
 	if cmd, _ := command(m); cmd != "" || strings.TrimSpace(text) == "" {
 		return nil // an edited command runs nothing
 	}
