@@ -1,7 +1,6 @@
 package flows
 
 import (
-	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -11,32 +10,14 @@ import (
 // the crisis resources at once and raises an URGENT escalation with the
 // message, for a person to read. It errs on the side of caution: "I'm not
 // suicidal" matches too, and costs a clinician a glance; a missed "I want to
-// die" typed into a journal could cost far more.
-
-// DefaultCrisisPhrases apply when a protocol's crisis section lists none.
-var DefaultCrisisPhrases = []string{
-	"kill myself", "killing myself", "suicide", "suicidal", "end my life", "ending my life",
-	"take my own life", "want to die", "better off dead", "hurt myself", "hurting myself",
-	"harm myself", "self-harm", "self harm", "cut myself", "overdose", "no reason to live",
-	"can't breathe", "cannot breathe", "chest pain", "seizure",
-}
+// die" typed into a journal could cost far more. What a match does (ends
+// the run, closes the dose gate, the reply is the alert alone) is here.
 
 // FlowMessage names, in an escalation, a message typed outside any question.
 const FlowMessage = "message"
 
 // maxQuoted bounds how much of a message an escalation quotes.
 const maxQuoted = 300
-
-// crisisPhrase returns the first crisis phrase text contains, or "".
-func (c Crisis) crisisPhrase(text string) string {
-	norm := strings.Join(strings.Fields(strings.ToLower(strings.ReplaceAll(text, "’", "'"))), " ")
-	for _, ph := range c.Phrases {
-		if ph = strings.ToLower(strings.TrimSpace(ph)); ph != "" && strings.Contains(norm, ph) {
-			return ph
-		}
-	}
-	return ""
-}
 
 // screenQuestion is the Question of a crisis-screen escalation.
 const screenQuestion = "Typed message"
@@ -69,7 +50,7 @@ func (p *Protocol) screen(out *Outcome, before Session, in Input, now time.Time)
 		out.Escalations = append(out.Escalations, Escalation{
 			Level: Urgent, Flow: flow, Item: item,
 			Question: screenQuestion, Answer: quoted,
-			Reason: "the message contains \"" + match.Phrase + "\" (automatic phrase match: please read it)",
+			Reason: crisisReason(match),
 			At:     now,
 		})
 	}
