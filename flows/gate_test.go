@@ -260,6 +260,13 @@ func TestUrgentAnswerReplyStandsAlone(t *testing.T) {
 			strings.Contains(txt, "Rest up") || w.s.Flow != "" {
 			t.Errorf("%s: reply %q (%d replies), flow %q", tt.item, txt, len(out.Replies), w.s.Flow)
 		}
+		res := txt[strings.Index(txt, p.Crisis.Text(tt.group)):]
+		if leads988 := strings.Index(res, "988") < strings.Index(res, "911"); leads988 != (tt.group == GroupSelfHarm) {
+			t.Errorf("%s: the resources lead with the wrong line:\n%s", tt.item, res)
+		}
+		if !strings.Contains(res, testOnCall) {
+			t.Errorf("%s: no on-call line:\n%s", tt.item, res)
+		}
 	}
 }
 
