@@ -25,11 +25,7 @@ func newTL(t *testing.T, tz string) *tl {
 // takeDose clears the pre-dose check and presses "I've taken my dose".
 func (x *tl) takeDose() Outcome {
 	x.t.Helper()
-	x.start(FlowPreDose)
-	var out Outcome
-	for x.s.Flow != "" {
-		out = x.answer(safePreDose[x.s.State])
-	}
+	out := x.walkPreDoseSafe()
 	bp, ok := DecodeAnswer(last(out).Buttons[0][0].Data)
 	if !ok || bp.Item != DoseItem {
 		x.t.Fatalf("no dose button: %+v", last(out))
