@@ -86,6 +86,8 @@ type Bot struct {
 	consumer   string
 
 	prompts       *promptMessages
+	ledger        *replyLedger // what this process sent from the reply outbox
+	runID         string       // this process (run), owner of the replies it commits
 	polling       bool           // this instance holds the poller lease (pollLoop only)
 	jobs          sync.WaitGroup // the timed-job worker
 	webhookURL    string
@@ -124,6 +126,8 @@ func New(api *tgbotapi.BotAPI, st *store.Store, cfg Config) (*Bot, error) {
 		metrics:       newMetrics(cfg.Metrics),
 		quit:          make(chan struct{}),
 		prompts:       newPromptMessages(),
+		ledger:        newReplyLedger(),
+		runID:         randomHex(8),
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -183,10 +187,18 @@ func (b *Bot) Run(ctx context.Context) error {
 	// acknowledged only after delivery and is otherwise reclaimed. Only a
 	// delivery in progress is waited for.
 	go b.dispatchLoop(ctx)
-	b.jobs.Add(1)
+	b.jobs.Add(3)
 	go func() {
 		defer b.jobs.Done()
 		b.jobLoop(ctx)
+	}()
+	go func() {
+		defer b.jobs.Done()
+		b.sweepLoop(ctx)
+	}()
+	go func() {
+		defer b.jobs.Done()
+		b.markLoop(ctx)
 	}()
 	var err error
 	if b.webhookURL != "" {
@@ -195,6 +207,9 @@ func (b *Bot) Run(ctx context.Context) error {
 		err = b.pollLoop(ctx)
 	}
 	b.jobs.Wait() // a job in hand finishes; the rest stay in Redis
+	mctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	b.markSent(mctx) // so the next start does not send them again
+	cancel()
 	b.delivery.Lock()
 	b.stopped = true
 	b.delivery.Unlock()
@@ -211,9 +226,14 @@ func (b *Bot) protocolFor(ctx context.Context, s flows.Session) (*flows.Protocol
 // in one process (tests) are told apart.
 func instanceName() string {
 	host, _ := os.Hostname()
-	var r [4]byte
-	_, _ = rand.Read(r[:])
-	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), r)
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), randomHex(4))
+}
+
+// randomHex is n random bytes in hex.
+func randomHex(n int) string {
+	r := make([]byte, n)
+	_, _ = rand.Read(r)
+	return hex.EncodeToString(r)
 }
 
 // chatRef is a short, stable pseudonym of a chat id for logs: enough to

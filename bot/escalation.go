@@ -75,7 +75,7 @@ func (b *Bot) dispatch(ctx context.Context, e store.OutboxEntry) error {
 			todo = append(todo, chatID)
 		}
 	}
-	n, err := b.sendCopies(ctx, rec, todo, "")
+	n, err := b.sendCopies(withPriority(ctx, levelPriority(rec.Level)), rec, todo, "")
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func (b *Bot) dispatch(ctx context.Context, e store.OutboxEntry) error {
 	if copies == 0 {
 		return errors.New("no clinician chat accepted the escalation")
 	}
-	b.log.Info("escalation delivered", "escalation", rec.ID, "level", string(rec.Level), "copies", copies)
+	b.log.Info("escalation delivered", "escalation", rec.ID, "esc_level", string(rec.Level), "copies", copies)
 	b.metrics.escalations.WithLabelValues(string(rec.Level), "delivered").Inc()
 	return b.store.AckOutbox(ctx, e.StreamID)
 }
@@ -113,6 +113,18 @@ func (b *Bot) sendCopies(ctx context.Context, rec store.EscalationRecord, chats 
 		sent++
 	}
 	return sent, nil
+}
+
+// levelPriority is the send priority of an escalation of level l: URGENT
+// rides with crisis replies, ahead of everything else.
+func levelPriority(l flows.Level) priority {
+	switch l {
+	case flows.Urgent:
+		return prioUrgent
+	case flows.High:
+		return prioHigh
+	}
+	return prioRoutine
 }
 
 // escalationRecipients are the chats an escalation goes to.
@@ -189,7 +201,7 @@ func (b *Bot) handleAcknowledge(ctx context.Context, q *tgbotapi.CallbackQuery, 
 	}
 	b.showEscalation(ctx, rec, refs)
 	if first {
-		b.log.Info("escalation acknowledged", "escalation", id, "clinician", q.From.ID)
+		b.log.Info("escalation acknowledged", "escalation", id, "clinician", b.chatRef(q.From.ID))
 		b.metrics.escalations.WithLabelValues(string(rec.Level), "acknowledged").Inc()
 		if err := b.reply(ctx, rec.ChatID, textAckToPatient); err != nil {
 			b.log.Warn("could not tell the patient about the acknowledgement", "escalation", id, "error", err.Error())

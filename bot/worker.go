@@ -112,7 +112,7 @@ func (b *Bot) runChatJob(ctx context.Context, j store.ScheduledJob) error {
 	}
 	b.log.Info("timed job ran", "kind", j.Job.Kind, "chat", b.chatRef(j.ChatID),
 		"replies", len(out.Replies), "escalations", len(out.Escalations))
-	if err := b.deliver(ctx, snap, version, out, nil); err != nil {
+	if err := b.deliver(ctx, snap, version, out, nil, true); err != nil {
 		// Committed: running the job again would find it done. The
 		// patient's next message or /resume shows any question again.
 		b.log.Warn("a timed job's message was not delivered", "kind", j.Job.Kind, "chat", b.chatRef(j.ChatID), "error", err.Error())

@@ -1,0 +1,228 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/checkinbot/checkinbot/flows"
+	"github.com/checkinbot/checkinbot/store"
+)
+
+// The sending side of the reply outbox (store/replies.go). Replies are
+// committed with the answer and sent from the chat's outbox in order; this
+// process remembers, per chat, the last reply it sent, and tells Redis
+// lazily: in the chat's next commit, or in one batched write for all chats
+// every markInterval. A reply is sent again only when the process that
+// committed it cannot have sent it: a redelivered update (its handling did
+// not finish), replies of another process older than the grace (it died),
+// and the sweeper's takeovers. So a patient may see a reply twice after a
+// crash, never zero times.
+
+const (
+	// markInterval is how often the replies sent are marked in Redis when
+	// the chat's next commit does not do it first.
+	markInterval = time.Second
+	// sweepInterval is how often an instance looks for chats whose replies
+	// stayed unsent past their grace.
+	sweepInterval = 2 * time.Second
+	// sweepBatch bounds the chats one sweep takes over.
+	sweepBatch = 50
+)
+
+// replyLedger is what this process sent from the chats' outboxes.
+type replyLedger struct {
+	mu     sync.Mutex
+	sent   map[int64]int64 // the last reply sent, per chat
+	marked map[int64]int64 // the last reply Redis knows was sent, per chat
+	// locks serialise the sending of one chat's replies within the
+	// process (an update, a timed job and the sweeper may meet).
+	locks chatLocks
+}
+
+func newReplyLedger() *replyLedger {
+	return &replyLedger{sent: map[int64]int64{}, marked: map[int64]int64{}}
+}
+
+func (l *replyLedger) lastSent(chatID int64) int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sent[chatID]
+}
+
+func (l *replyLedger) recordSent(chatID, seq int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sent[chatID] = max(l.sent[chatID], seq)
+}
+
+// unmarked is the seq to mark in the chat's next commit (0: nothing new).
+func (l *replyLedger) unmarked(chatID int64) int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s := l.sent[chatID]; s > l.marked[chatID] {
+		return s
+	}
+	return 0
+}
+
+func (l *replyLedger) recordMarked(chatID, seq int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.marked[chatID] = max(l.marked[chatID], seq)
+}
+
+// allUnmarked returns every chat with replies sent and not marked.
+func (l *replyLedger) allUnmarked() map[int64]int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[int64]int64{}
+	for chat, s := range l.sent {
+		if s > l.marked[chat] {
+			out[chat] = s
+		}
+	}
+	return out
+}
+
+// outboxReplies are an outcome's replies as the commit writes them: crisis
+// replies (an URGENT escalation in the same step) go first in Telegram's
+// queue.
+func (b *Bot) outboxReplies(out flows.Outcome) []store.OutboxReply {
+	prio := prioReply
+	for _, e := range out.Escalations {
+		if e.Level == flows.Urgent {
+			prio = prioUrgent
+		}
+	}
+	rs := make([]store.OutboxReply, len(out.Replies))
+	for i, r := range out.Replies {
+		rs[i] = store.OutboxReply{Reply: r, Priority: int(prio), Owner: b.runID}
+	}
+	return rs
+}
+
+// committedReplies numbers the replies a commit on snap wrote.
+func committedReplies(snap store.Snapshot, rs []store.OutboxReply, at time.Time) []store.PendingReply {
+	out := make([]store.PendingReply, len(rs))
+	for i, r := range rs {
+		r.At = at
+		out[i] = store.PendingReply{Seq: snap.ReplySeq + int64(i) + 1, OutboxReply: r}
+	}
+	return out
+}
+
+// sendReplies sends a chat's outbox replies in order, skipping those this
+// process already sent, and those another process committed less than the
+// grace ago (it is sending them) unless takeover says that process cannot
+// be (a redelivered update, the sweeper). An entry with Seq 0 is not in the
+// outbox (say, /resume's prompt) and is just sent. It returns the message id
+// of the last reply with buttons sent (0 for none). A reply Telegram refuses
+// for good (the patient blocked the bot) is dropped, not retried forever.
+func (b *Bot) sendReplies(ctx context.Context, chatID int64, replies []store.PendingReply, takeover bool) (int, error) {
+	if len(replies) == 0 {
+		return 0, nil
+	}
+	unlock := b.ledger.locks.lock(chatID)
+	defer unlock()
+	promptID := 0
+	grace := b.store.UnsentGrace()
+	for _, r := range replies {
+		if r.Seq > 0 && r.Seq <= b.ledger.lastSent(chatID) {
+			continue
+		}
+		if r.Seq > 0 && !takeover && r.Owner != b.runID && b.now().Sub(r.At) < grace {
+			continue // its own process is sending it
+		}
+		msg, err := b.send.send(withPriority(ctx, priority(r.Priority)), message(chatID, r.Reply))
+		switch {
+		case errors.Is(err, errPermanent):
+			b.log.Error("a reply was refused by Telegram and is dropped", "chat", b.chatRef(chatID), "error", err.Error())
+		case err != nil:
+			return promptID, err
+		case len(r.Reply.Buttons) > 0:
+			promptID = msg.MessageID
+		}
+		if r.Seq > 0 {
+			b.ledger.recordSent(chatID, r.Seq)
+		}
+	}
+	return promptID, nil
+}
+
+// markLoop marks the replies sent in Redis, batched, until ctx is done
+// (Run marks the last ones once the updates in hand are finished).
+func (b *Bot) markLoop(ctx context.Context) {
+	t := time.NewTicker(markInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			b.markSent(ctx)
+		}
+	}
+}
+
+// markSent writes every unmarked sent reply in one round trip.
+func (b *Bot) markSent(ctx context.Context) {
+	todo := b.ledger.allUnmarked()
+	if len(todo) == 0 {
+		return
+	}
+	if err := b.store.MarkRepliesSent(ctx, todo); err != nil {
+		if ctx.Err() == nil {
+			b.log.Warn("could not mark replies sent; they are marked later", "chats", len(todo), "error", err.Error())
+		}
+		return
+	}
+	for chat, seq := range todo {
+		b.ledger.recordMarked(chat, seq)
+	}
+}
+
+// sweepLoop takes over chats whose replies stayed unsent past their grace
+// (their instance died, or its sending failed) until ctx is done.
+func (b *Bot) sweepLoop(ctx context.Context) {
+	for ctx.Err() == nil {
+		b.sweep(ctx)
+		sleep(ctx, sweepInterval)
+	}
+}
+
+func (b *Bot) sweep(ctx context.Context) {
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	chats, err := b.store.ClaimUnsentReplies(cctx, sweepBatch)
+	cancel()
+	if err != nil {
+		if ctx.Err() == nil {
+			b.log.Warn("looking for unsent replies failed", "error", err.Error())
+		}
+		return
+	}
+	for _, chat := range chats {
+		if ctx.Err() != nil {
+			return
+		}
+		b.sweepChat(chat)
+	}
+}
+
+// sweepChat sends one chat's unsent replies; on its own context, so a
+// shutdown does not cut a reply off half sent.
+func (b *Bot) sweepChat(chatID int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	replies, err := b.store.UnsentReplies(ctx, chatID)
+	if err == nil {
+		_, err = b.sendReplies(ctx, chatID, replies, true)
+	}
+	if err != nil {
+		b.log.Warn("unsent replies not delivered yet; the sweeper tries again", "chat", b.chatRef(chatID), "error", err.Error())
+		return
+	}
+	b.log.Info("unsent replies taken over", "chat", b.chatRef(chatID), "replies", len(replies))
+	b.markSent(ctx)
+}
