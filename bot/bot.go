@@ -86,8 +86,8 @@ type Bot struct {
 	consumer   string
 
 	prompts       *promptMessages
-	ledger        *replyLedger // what this process sent from the reply outbox
-	runID         string       // this process (run), owner of the replies it commits
+	ledger        *replyLedger   // what this process sent from the reply outbox
+	runID         string         // this process (run), owner of the replies it commits
 	polling       bool           // this instance holds the poller lease (pollLoop only)
 	jobs          sync.WaitGroup // the timed-job worker
 	webhookURL    string
