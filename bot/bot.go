@@ -87,7 +87,7 @@ type Bot struct {
 
 	prompts       *promptMessages
 	ledger        *replyLedger   // what this process sent from the reply outbox
-	runID         string         // this process (run), owner of the replies it commits
+	runID         string         // "<consumer>/<random>": this run, owner of the replies it commits
 	polling       bool           // this instance holds the poller lease (pollLoop only)
 	jobs          sync.WaitGroup // the timed-job worker
 	webhookURL    string
@@ -127,7 +127,6 @@ func New(api *tgbotapi.BotAPI, st *store.Store, cfg Config) (*Bot, error) {
 		quit:          make(chan struct{}),
 		prompts:       newPromptMessages(),
 		ledger:        newReplyLedger(),
-		runID:         randomHex(8),
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -149,6 +148,7 @@ func New(api *tgbotapi.BotAPI, st *store.Store, cfg Config) (*Bot, error) {
 	if b.consumer == "" {
 		b.consumer = instanceName()
 	}
+	b.runID = b.consumer + "/" + randomHex(8)
 	for _, id := range cfg.Clinicians {
 		b.clinicians[id] = true
 	}

@@ -22,6 +22,26 @@ const outboxBlock = 2 * time.Second
 // entry is acknowledged in the outbox only after Telegram accepted at least
 // one copy; until then it stays pending, and any instance reclaims it.
 func (b *Bot) dispatchLoop(ctx context.Context) {
+	// What an earlier run of this instance read and did not deliver goes
+	// first, at once (other instances reclaim it only after OutboxMinIdle).
+	after := "0"
+	for ctx.Err() == nil {
+		entries, err := b.store.PendingOutbox(ctx, b.consumer, after, 10)
+		if err != nil {
+			b.log.Error("reading the escalation outbox failed", "error", err.Error())
+			sleep(ctx, time.Second)
+			continue
+		}
+		if len(entries) == 0 {
+			break
+		}
+		for _, e := range entries {
+			if !b.deliver1(e) {
+				return
+			}
+		}
+		after = entries[len(entries)-1].StreamID
+	}
 	for ctx.Err() == nil {
 		entries, err := b.store.ReadOutbox(ctx, b.consumer, 10, outboxBlock)
 		if err != nil {

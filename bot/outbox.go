@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -132,8 +133,8 @@ func (b *Bot) sendReplies(ctx context.Context, chatID int64, replies []store.Pen
 		if r.Seq > 0 && r.Seq <= b.ledger.lastSent(chatID) {
 			continue
 		}
-		if r.Seq > 0 && !takeover && r.Owner != b.runID && b.now().Sub(r.At) < grace {
-			continue // its own process is sending it
+		if r.Seq > 0 && !takeover && !b.orphaned(r.Owner) && b.now().Sub(r.At) < grace {
+			continue // another live instance is sending it
 		}
 		msg, err := b.send.send(withPriority(ctx, priority(r.Priority)), message(chatID, r.Reply))
 		switch {
@@ -183,12 +184,43 @@ func (b *Bot) markSent(ctx context.Context) {
 	}
 }
 
+// orphaned reports whether replies committed by owner are this process's
+// to send: its own, or those of an earlier run of this instance (which a
+// crash or kill ended before it sent them).
+func (b *Bot) orphaned(owner string) bool {
+	instance, _, _ := strings.Cut(owner, "/")
+	return owner == b.runID || instance == b.consumer
+}
+
 // sweepLoop takes over chats whose replies stayed unsent past their grace
-// (their instance died, or its sending failed) until ctx is done.
+// (their instance died, or its sending failed) until ctx is done. At start
+// it first sends what an earlier run of this instance left unsent, at once.
 func (b *Bot) sweepLoop(ctx context.Context) {
+	b.sendOrphans(ctx)
 	for ctx.Err() == nil {
-		b.sweep(ctx)
 		sleep(ctx, sweepInterval)
+		b.sweep(ctx)
+	}
+}
+
+// sendOrphans sends the replies an earlier run of this instance committed
+// and did not confirm sent (sendReplies leaves those of other live
+// instances to them until their grace ends).
+func (b *Bot) sendOrphans(ctx context.Context) {
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	chats, err := b.store.ChatsWithUnsentReplies(cctx)
+	cancel()
+	if err != nil {
+		if ctx.Err() == nil {
+			b.log.Warn("looking for unsent replies failed", "error", err.Error())
+		}
+		return
+	}
+	for _, chat := range chats {
+		if ctx.Err() != nil {
+			return
+		}
+		b.sweepChat(chat, false)
 	}
 }
 
@@ -206,23 +238,25 @@ func (b *Bot) sweep(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		b.sweepChat(chat)
+		b.sweepChat(chat, true)
 	}
 }
 
-// sweepChat sends one chat's unsent replies; on its own context, so a
-// shutdown does not cut a reply off half sent.
-func (b *Bot) sweepChat(chatID int64) {
+// sweepChat sends one chat's unsent replies (all of them with takeover);
+// on its own context, so a shutdown does not cut a reply off half sent.
+func (b *Bot) sweepChat(chatID int64, takeover bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	replies, err := b.store.UnsentReplies(ctx, chatID)
 	if err == nil {
-		_, err = b.sendReplies(ctx, chatID, replies, true)
+		_, err = b.sendReplies(ctx, chatID, replies, takeover)
 	}
 	if err != nil {
 		b.log.Warn("unsent replies not delivered yet; the sweeper tries again", "chat", b.chatRef(chatID), "error", err.Error())
 		return
 	}
-	b.log.Info("unsent replies taken over", "chat", b.chatRef(chatID), "replies", len(replies))
+	if len(replies) > 0 {
+		b.log.Info("unsent replies taken over", "chat", b.chatRef(chatID), "replies", len(replies))
+	}
 	b.markSent(ctx)
 }

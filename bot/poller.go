@@ -204,8 +204,8 @@ func (b *Bot) handleWithRetry(stop context.Context, u tgbotapi.Update) bool {
 			}
 			return true
 		}
-		if time.Since(start) > delayNotice {
-			notice()
+		if time.Since(start) > delayNotice && st.storageWait.Load() {
+			notice() // Redis failing; when Telegram is, telling is futile
 		}
 		b.log.Warn("update failed, retrying", "update_id", u.UpdateID, "attempt", attempt, "error", err.Error())
 		select {

@@ -27,9 +27,9 @@ type OutboxReply struct {
 	Reply flows.Reply `json:"r"`
 	// Priority is the sender's priority for it (opaque to the store).
 	Priority int `json:"p,omitempty"`
-	// Owner is the run (process) that committed it; its sender delivers it
-	// at once, others only once it is older than the grace or for a
-	// redelivered update.
+	// Owner is the run (process) that committed it, "<instance>/<run>": it
+	// and a later run of its instance deliver it at once, other instances
+	// only once it is older than the grace or for a redelivered update.
 	Owner string `json:"o,omitempty"`
 	// At is when it was committed.
 	At time.Time `json:"t"`
@@ -152,13 +152,24 @@ func (s *Store) ClaimUnsentReplies(ctx context.Context, n int) ([]int64, error) 
 	if err != nil {
 		return nil, fmt.Errorf("store.ClaimUnsentReplies: %w", err)
 	}
+	return parseChats(ids), nil
+}
+
+// ChatsWithUnsentReplies lists every chat with replies not confirmed sent.
+func (s *Store) ChatsWithUnsentReplies(ctx context.Context) ([]int64, error) {
+	ids, err := s.rdb.ZRange(ctx, keyUnsent, 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store.ChatsWithUnsentReplies: %w", err)
+	}
+	return parseChats(ids), nil
+}
+
+func parseChats(ids []string) []int64 {
 	out := make([]int64, 0, len(ids))
 	for _, id := range ids {
-		chat, err := strconv.ParseInt(id, 10, 64)
-		if err != nil {
-			continue
+		if chat, err := strconv.ParseInt(id, 10, 64); err == nil {
+			out = append(out, chat)
 		}
-		out = append(out, chat)
 	}
-	return out, nil
+	return out
 }
