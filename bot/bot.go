@@ -89,6 +89,7 @@ type Bot struct {
 	ledger        *replyLedger   // what this process sent from the reply outbox
 	runID         string         // "<consumer>/<random>": this run, owner of the replies it commits
 	polling       bool           // this instance holds the poller lease (pollLoop only)
+	leaseUntil    time.Time      // when the poller lease last taken runs out (pollLoop only)
 	jobs          sync.WaitGroup // the timed-job worker
 	webhookURL    string
 	webhookSecret string

@@ -68,17 +68,33 @@ func (b *Bot) pollLoop(ctx context.Context) error {
 }
 
 // pollLeaseTTL is how long the poller's lease lasts without renewal (it is
-// renewed before every poll). After a crash, a restart under the same
+// renewed every leaseRenewEvery). After a crash, a restart under the same
 // instance name takes it back at once; another instance waits this long.
 const pollLeaseTTL = 60 * time.Second
 
 // holdPollLease takes or extends the poller lease, reporting whether this
 // instance may poll now. A Redis error counts as not holding it: polling
 // without the lease could race another instance.
+//
+// While Redis does not answer, a poller that holds the lease keeps polling
+// until shortly before the lease would run out (nobody can take it sooner):
+// intake, and so the crisis screen, must not wait for storage.
 func (b *Bot) holdPollLease(ctx context.Context) bool {
-	held, err := b.store.AcquireLease(ctx, pollLease, b.consumer, pollLeaseTTL)
-	if err != nil && ctx.Err() == nil {
-		b.log.Warn("cannot take the poller lease", "error", err.Error())
+	if b.polling && time.Until(b.leaseUntil) > pollLeaseTTL-leaseRenewEvery {
+		return true // renewed a moment ago
+	}
+	asked := time.Now()
+	lctx, cancel := context.WithTimeout(ctx, leaseCallTimeout)
+	held, err := b.store.AcquireLease(lctx, pollLease, b.consumer, pollLeaseTTL)
+	cancel()
+	switch {
+	case err == nil && held:
+		b.leaseUntil = asked.Add(pollLeaseTTL)
+	case err != nil:
+		if ctx.Err() == nil {
+			b.log.Warn("cannot take the poller lease", "error", err.Error())
+		}
+		held = b.polling && time.Now().Add(time.Duration(pollTimeout)*time.Second+leaseMargin).Before(b.leaseUntil)
 	}
 	if held != b.polling {
 		b.polling = held
@@ -98,6 +114,16 @@ func (b *Bot) releasePollLease() {
 		b.log.Warn("cannot release the poller lease", "error", err.Error())
 	}
 }
+
+// The poller renews its lease every leaseRenewEvery (not before every
+// poll: one Redis call fewer, and a hung Redis does not hold intake up);
+// leaseCallTimeout bounds the call, and leaseMargin is how long before the
+// lease runs out a poller that cannot renew it stops.
+const (
+	leaseRenewEvery  = 5 * time.Second
+	leaseCallTimeout = 500 * time.Millisecond
+	leaseMargin      = 5 * time.Second
+)
 
 // standbyInterval is how often an instance without the poller lease tries
 // to take it: how soon it takes over after the poller stops.

@@ -1,0 +1,109 @@
+package bot_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/checkinbot/checkinbot/flows"
+	"github.com/checkinbot/checkinbot/store"
+)
+
+// pauseRedis stops the harness's redis-server process (SIGSTOP): it keeps
+// its connections open and answers nothing, like a hung server. It returns
+// the resume; the test's end resumes it too.
+func (h *harness) pauseRedis() (resume func()) {
+	h.t.Helper()
+	info, err := h.st.Client().Info(context.Background(), "server").Result()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	pid := 0
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok {
+			pid, _ = strconv.Atoi(v)
+		}
+	}
+	if pid == 0 {
+		h.t.Fatal("no process_id in INFO server")
+	}
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		h.t.Fatal(err)
+	}
+	resume = func() { _ = syscall.Kill(pid, syscall.SIGCONT) }
+	h.t.Cleanup(resume)
+	return resume
+}
+
+// TestCrisisReplyWhileRedisHangs: with Redis paused (SIGSTOP), a patient
+// who types "I want to die" gets the crisis resources at once, from the
+// protocol in memory, then the delayed notice; once Redis answers again
+// the escalation reaches the clinicians, and the patient does not get the
+// crisis reply a second time.
+func TestCrisisReplyWhileRedisHangs(t *testing.T) {
+	h := newHarness(t)
+	h.enroll(patient, "P-0042")
+	h.openChat(clinician)
+	resume := h.pauseRedis()
+	paused := time.Now()
+
+	h.say(patient, "I want to die")
+	h.expect(patient.ID, "worries me", "988", "care team has been alerted")
+	alertAfter := time.Since(paused)
+	h.expect(patient.ID, "technical problem", "988")
+	noticeAfter := time.Since(paused)
+	t.Logf("Redis paused: crisis reply after %v, delayed notice after %v", alertAfter.Round(time.Millisecond), noticeAfter.Round(time.Millisecond))
+	if n := h.count(clinician.ID, "URGENT escalation"); n != 0 {
+		t.Fatalf("%d escalations delivered while Redis was paused", n)
+	}
+	resume()
+
+	h.expect(clinician.ID, "URGENT escalation", "P-0042", "I want to die")
+	// The engine ran with the alert already sent: no second crisis reply.
+	waitUntil(t, "the update is committed", func() bool {
+		snap, err := h.st.Load(context.Background(), patient.ID, 0)
+		return err == nil && snap.Version > 0 && len(snap.Unsent) == 0
+	})
+	if n := h.count(patient.ID, "worries me"); n != 1 {
+		t.Errorf("the crisis reply came %d times, want 1", n)
+	}
+}
+
+// TestCrisisWithUndecryptableSession: a bot started (against the start-up
+// check) with a data key that cannot open the patient's session still
+// answers "I want to kill myself" with the crisis resources, and the
+// clinicians get the URGENT escalation, recorded without the session.
+func TestCrisisWithUndecryptableSession(t *testing.T) {
+	h := newHarness(t)
+	key := func(b byte) *store.Cipher {
+		c, err := store.NewCipher([]byte(strings.Repeat(string(rune('a'+b)), 32)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	h.storeOpts = []func(*store.Store){func(s *store.Store) { s.Cipher = key(1) }}
+	h.stopBot()
+	h.startBot()
+	h.enroll(patient, "P-0042")
+	h.openChat(clinician)
+	h.say(patient, "/checkin")
+	h.expectButtons(patient.ID, "Yes", qSitter)
+
+	h.storeOpts = []func(*store.Store){func(s *store.Store) { s.Cipher = key(2) }}
+	h.st.Cipher = key(2) // to read the escalation the new key sealed
+	h.stopBot()
+	h.startBot()
+	h.say(patient, "I want to kill myself")
+	h.expect(patient.ID, "worries me", "988", "care team has been alerted")
+	m := h.expect(clinician.ID, "URGENT escalation", "P-0042", "I want to kill myself")
+	if rec := h.escalation(m); rec.Level != flows.Urgent {
+		t.Errorf("escalation level %q", rec.Level)
+	}
+	if n := h.count(patient.ID, "your answer was not saved"); n != 0 {
+		t.Errorf("the patient in crisis was told %d times that it failed", n)
+	}
+}
