@@ -107,3 +107,15 @@ func TestCrisisWithUndecryptableSession(t *testing.T) {
 		t.Errorf("the patient in crisis was told %d times that it failed", n)
 	}
 }
+
+// TestStrangerInCrisis: someone not enrolled who types a crisis phrase
+// gets the crisis resources and the usual explanation, and the clinicians
+// hear of it (the alert says the care team was alerted, so it must be).
+func TestStrangerInCrisis(t *testing.T) {
+	h := newHarness(t)
+	h.openChat(clinician)
+	h.say(stranger, "I want to kill myself")
+	h.expect(stranger.ID, "worries me", "988", "care team has been alerted")
+	h.expect(stranger.ID, "invite link from your clinic")
+	h.expect(clinician.ID, "URGENT escalation", store.NotEnrolled, "I want to kill myself")
+}

@@ -207,12 +207,19 @@ func (s *Store) RaiseEscalation(ctx context.Context, chatID int64, patient strin
 		}
 		patient = label
 	}
+	if patient == "" {
+		patient = NotEnrolled
+	}
 	c := Commit{ChatID: chatID, Version: escalationOnly}
 	for _, e := range escs {
 		c.Escalations = append(c.Escalations, NewEscalation{Escalation: e, Patient: patient, ChatID: chatID})
 	}
 	return s.Commit(ctx, c)
 }
+
+// NotEnrolled is the patient label of an escalation raised for a chat
+// that is not enrolled (a stranger typing a crisis phrase).
+const NotEnrolled = "(not enrolled)"
 
 // escalationOnly is the Commit.Version that records escalations only.
 const escalationOnly = -1
