@@ -207,26 +207,20 @@ func (b *Bot) sweepLoop(ctx context.Context) {
 // and did not confirm sent (sendReplies leaves those of other live
 // instances to them until their grace ends).
 func (b *Bot) sendOrphans(ctx context.Context) {
-	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	chats, err := b.store.ChatsWithUnsentReplies(cctx)
-	cancel()
-	if err != nil {
-		if ctx.Err() == nil {
-			b.log.Warn("looking for unsent replies failed", "error", err.Error())
-		}
-		return
-	}
-	for _, chat := range chats {
-		if ctx.Err() != nil {
-			return
-		}
-		b.sweepChat(chat, false)
-	}
+	b.sweepChats(ctx, b.store.ChatsWithUnsentReplies, false)
 }
 
+// sweep takes over the chats whose replies outlived their grace.
 func (b *Bot) sweep(ctx context.Context) {
+	b.sweepChats(ctx, func(ctx context.Context) ([]int64, error) {
+		return b.store.ClaimUnsentReplies(ctx, sweepBatch)
+	}, true)
+}
+
+// sweepChats sends the unsent replies of the chats list names.
+func (b *Bot) sweepChats(ctx context.Context, list func(context.Context) ([]int64, error), takeover bool) {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	chats, err := b.store.ClaimUnsentReplies(cctx, sweepBatch)
+	chats, err := list(cctx)
 	cancel()
 	if err != nil {
 		if ctx.Err() == nil {
@@ -238,7 +232,7 @@ func (b *Bot) sweep(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		b.sweepChat(chat, true)
+		b.sweepChat(chat, takeover)
 	}
 }
 

@@ -2,41 +2,14 @@ package bot_test
 
 import (
 	"context"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/checkinbot/checkinbot/flows"
 	"github.com/checkinbot/checkinbot/store"
+	"github.com/checkinbot/checkinbot/store/redistest"
 )
-
-// pauseRedis stops the harness's redis-server process (SIGSTOP): it keeps
-// its connections open and answers nothing, like a hung server. It returns
-// the resume; the test's end resumes it too.
-func (h *harness) pauseRedis() (resume func()) {
-	h.t.Helper()
-	info, err := h.st.Client().Info(context.Background(), "server").Result()
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	pid := 0
-	for _, line := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok {
-			pid, _ = strconv.Atoi(v)
-		}
-	}
-	if pid == 0 {
-		h.t.Fatal("no process_id in INFO server")
-	}
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		h.t.Fatal(err)
-	}
-	resume = func() { _ = syscall.Kill(pid, syscall.SIGCONT) }
-	h.t.Cleanup(resume)
-	return resume
-}
 
 // TestCrisisReplyWhileRedisHangs: with Redis paused (SIGSTOP), a patient
 // who types "I want to die" gets the crisis resources at once, from the
@@ -47,7 +20,7 @@ func TestCrisisReplyWhileRedisHangs(t *testing.T) {
 	h := newHarness(t)
 	h.enroll(patient, "P-0042")
 	h.openChat(clinician)
-	resume := h.pauseRedis()
+	resume := redistest.Pause(t, h.redisURL)
 	paused := time.Now()
 
 	h.say(patient, "I want to die")

@@ -194,5 +194,3 @@ func TestCheckDataKeys(t *testing.T) {
 		t.Errorf("plaintext database without keys: %v", err)
 	}
 }
-
-func redistestStart(t *testing.T) string { return redistest.Start(t) }
