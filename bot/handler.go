@@ -53,8 +53,8 @@ func (b *Bot) handleMessage(ctx context.Context, updateID int, m *tgbotapi.Messa
 		return nil
 	}
 	alerted := false
-	if cmd == "" && m.Text != "" && !b.clinicians[m.From.ID] {
-		alerted = b.screenCrisis(ctx, m.Chat.ID, m.Text)
+	if typed := m.Text + m.Caption; cmd == "" && typed != "" && !b.clinicians[m.From.ID] {
+		alerted = b.screenCrisis(ctx, m.Chat.ID, typed)
 	}
 	return b.handlePatientMessage(ctx, updateID, m, cmd, args, alerted)
 }

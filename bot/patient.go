@@ -60,8 +60,13 @@ func (b *Bot) handlePatientMessage(ctx context.Context, updateID int, m *tgbotap
 		in := flows.Input{Text: m.Text, CrisisAlerted: alerted}
 		if m.Text == "" {
 			// A photo, sticker or voice note: the engine treats it as an
-			// answer it cannot read and asks again.
-			in.Text = " "
+			// answer it cannot read and asks again. Its caption was
+			// screened (handleMessage), and the engine does not see it,
+			// so a crisis in it is raised here.
+			in.Text, in.CrisisAlerted = " ", false
+			if err := b.raiseCrisis(ctx, chatID, m.Caption); err != nil {
+				return err
+			}
 		}
 		return b.applyAndDeliver(ctx, snap, updateID, nil, func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
 			return p.Step(s, in, now)

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -91,4 +92,53 @@ func TestStrangerInCrisis(t *testing.T) {
 	h.expect(stranger.ID, "worries me", "988", "care team has been alerted")
 	h.expect(stranger.ID, "invite link from your clinic")
 	h.expect(clinician.ID, "URGENT escalation", store.NotEnrolled, "I want to kill myself")
+}
+
+// TestCrisisInPhotoCaption: a crisis phrase in a photo's caption is
+// screened like typed text: crisis resources at once, and an escalation.
+func TestCrisisInPhotoCaption(t *testing.T) {
+	h := newHarness(t)
+	h.enroll(patient, "P-0042")
+	h.openChat(clinician)
+	_, err := h.tg.Queue(`{"message": {"message_id": 900, "date": 1764480000,
+		"chat": {"id": 1001, "type": "private", "first_name": "Pat"},
+		"from": {"id": 1001, "is_bot": false, "first_name": "Pat"},
+		"photo": [{"file_id": "f1", "file_unique_id": "u1", "width": 10, "height": 10}],
+		"caption": "goodbye, I want to end my life"}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.expect(patient.ID, "worries me", "988", "care team has been alerted")
+	h.expect(clinician.ID, "URGENT escalation", "P-0042", "I want to end my life")
+}
+
+// BenchmarkCrisisLatency measures, through the running bot, how long a
+// typed crisis message takes to bring the patient the crisis reply and
+// the clinicians the URGENT escalation (p50 and p99 over b.N messages).
+func BenchmarkCrisisLatency(b *testing.B) {
+	h := newHarness(b)
+	h.enroll(patient, "P-0042")
+	h.openChat(clinician)
+	var reply, esc []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		text := "I want to die " + strings.Repeat("!", i%5) + time.Now().Format("150405.000000")
+		h.say(patient, text)
+		h.expect(patient.ID, "worries me")
+		reply = append(reply, time.Since(start))
+		h.expect(clinician.ID, "URGENT escalation", text)
+		esc = append(esc, time.Since(start))
+	}
+	b.StopTimer()
+	b.ReportMetric(percentile(reply, 50).Seconds()*1000, "reply-p50-ms")
+	b.ReportMetric(percentile(reply, 99).Seconds()*1000, "reply-p99-ms")
+	b.ReportMetric(percentile(esc, 50).Seconds()*1000, "escalation-p50-ms")
+	b.ReportMetric(percentile(esc, 99).Seconds()*1000, "escalation-p99-ms")
+}
+
+func percentile(ds []time.Duration, p int) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[min(len(s)-1, len(s)*p/100)]
 }
