@@ -97,9 +97,11 @@ type Bot struct {
 	metrics       *metrics
 	quit          chan struct{} // closed when Run's context is done
 
-	// delivery is held while an escalation is being delivered; stopped,
-	// set by Run on its way out, makes the dispatcher deliver nothing more.
-	delivery sync.Mutex
+	// delivery is read-held by each escalation being delivered; Run
+	// write-locks it on its way out, waiting for them, to set stopped,
+	// which makes the dispatcher deliver nothing more.
+	delivery sync.RWMutex
+	inFlight *inFlight // escalations being delivered
 	stopped  bool
 }
 
@@ -128,6 +130,7 @@ func New(api *tgbotapi.BotAPI, st *store.Store, cfg Config) (*Bot, error) {
 		quit:          make(chan struct{}),
 		prompts:       newPromptMessages(),
 		ledger:        newReplyLedger(),
+		inFlight:      newInFlight(),
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.NewTextHandler(os.Stderr, nil))

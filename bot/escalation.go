@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -36,7 +37,7 @@ func (b *Bot) dispatchLoop(ctx context.Context) {
 			break
 		}
 		for _, e := range entries {
-			if !b.deliver1(e) {
+			if !b.startDelivery(e) {
 				return
 			}
 		}
@@ -52,18 +53,66 @@ func (b *Bot) dispatchLoop(ctx context.Context) {
 			continue
 		}
 		for _, e := range entries {
-			if !b.deliver1(e) {
+			if !b.startDelivery(e) {
 				return
 			}
 		}
 	}
 }
 
+// dispatchers bounds the escalations delivered at once, so that one slow
+// delivery (a clinician chat under a 429) does not hold the others up.
+const dispatchers = 8
+
+// inFlight is the set of outbox entries being delivered, so that an entry
+// reclaimed while its delivery is still under way is not sent twice.
+type inFlight struct {
+	mu  sync.Mutex
+	ids map[string]bool
+	sem chan struct{}
+}
+
+func newInFlight() *inFlight {
+	return &inFlight{ids: map[string]bool{}, sem: make(chan struct{}, dispatchers)}
+}
+
+// startDelivery delivers e in the background (waiting for a free
+// dispatcher first) unless the bot has stopped; it reports whether the bot
+// is still running.
+func (b *Bot) startDelivery(e store.OutboxEntry) bool {
+	f := b.inFlight
+	f.mu.Lock()
+	busy := f.ids[e.StreamID]
+	f.ids[e.StreamID] = true
+	f.mu.Unlock()
+	if busy {
+		return true
+	}
+	f.sem <- struct{}{}
+	b.delivery.RLock()
+	stopped := b.stopped
+	b.delivery.RUnlock()
+	if stopped {
+		<-f.sem
+		return false
+	}
+	go func() {
+		defer func() {
+			f.mu.Lock()
+			delete(f.ids, e.StreamID)
+			f.mu.Unlock()
+			<-f.sem
+		}()
+		b.deliver1(e)
+	}()
+	return true
+}
+
 // deliver1 delivers one outbox entry unless the bot has stopped; it reports
 // whether the bot is still running.
 func (b *Bot) deliver1(e store.OutboxEntry) bool {
-	b.delivery.Lock()
-	defer b.delivery.Unlock()
+	b.delivery.RLock()
+	defer b.delivery.RUnlock()
 	if b.stopped {
 		return false // left pending: another instance or the next start reclaims it
 	}
