@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -207,4 +208,117 @@ func countKey(line, key string) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// TestKillBetweenCommitAndSend: the program commits a patient's self-harm
+// "yes" while Telegram takes no message, and is killed (SIGKILL) before it
+// sent any reply. The restarted program sends the committed replies (988
+// and the hold), and the clinicians get the URGENT escalation once.
+func TestKillBetweenCommitAndSend(t *testing.T) {
+	tg := telegramtest.NewServer()
+	defer tg.Close()
+	clinician := telegramtest.User{ID: 500, FirstName: "Dana"}
+	patient := telegramtest.User{ID: 1001, FirstName: "Pat"}
+	env := processEnv(t, tg)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	waitFor := func(chatID int64, parts ...string) telegramtest.Message {
+		t.Helper()
+		m, err := tg.WaitMessage(ctx, chatID, func(m telegramtest.Message) bool {
+			for _, p := range parts {
+				if !strings.Contains(m.Text, p) {
+					return false
+				}
+			}
+			return true
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	answer := func(question, label string) int {
+		t.Helper()
+		m := waitFor(patient.ID, question)
+		for _, row := range m.Buttons {
+			for _, b := range row {
+				if b.Text == label {
+					id, err := tg.PressButton(patient, patient.ID, m.ID, b.Data)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return id
+				}
+			}
+		}
+		t.Fatalf("no %q button on %q", label, m.Text)
+		return 0
+	}
+	first := startProcess(t, env, "run")
+	tg.SendText(clinician, "/enroll P-0042")
+	invite := waitFor(clinician.ID, "?start=")
+	_, after, _ := strings.Cut(invite.Text, "?start=")
+	tg.SendText(patient, "/start "+strings.Fields(after)[0])
+	waitFor(patient.ID, "Welcome")
+	tg.SendText(patient, "/checkin")
+	answer("sober adult", "Yes")
+	answer("stay off the road", "Yes")
+	waitFor(patient.ID, "measure your blood pressure")
+	tg.SendText(patient, "128/82 72")
+	answer("past 24 hours", "No")
+	answer("eaten anything", "No")
+	answer("changed with your health", "No")
+	waitFor(patient.ID, "better off dead")
+
+	tg.FailNext("sendMessage", 1_000_000, telegramtest.Failure{Code: 502})
+	upd := answer("better off dead", "Yes")
+	st, err := store.Open(ctx, env["REDIS_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for {
+		snap, err := st.Load(ctx, patient.ID, upd)
+		if err == nil && snap.Seen {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the answer was never committed; stderr:\n%s", first.stderr)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.wait(t)
+	tg.ClearFailures()
+	for _, m := range tg.Messages(patient.ID) {
+		if strings.Contains(m.Text, "pause today's dose") {
+			t.Fatal("a reply got through before the kill: the crash was not between commit and send")
+		}
+	}
+
+	second := startProcess(t, env, "run")
+	waitFor(patient.ID, "988", "care team")
+	waitFor(patient.ID, "pause today's dose")
+	waitFor(clinician.ID, "URGENT escalation", "P-0042")
+	for {
+		n, err := st.OutboxPending(ctx)
+		if err == nil && n == 0 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the escalation outbox never drained; stderr:\n%s", second.stderr)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	copies := 0
+	for _, m := range tg.Messages(clinician.ID) {
+		if strings.Contains(m.Text, "URGENT escalation") {
+			copies++
+		}
+	}
+	if copies != 1 {
+		t.Errorf("the clinician got %d URGENT copies, want 1", copies)
+	}
 }
