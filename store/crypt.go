@@ -227,6 +227,13 @@ func (s *Store) CheckDataKeys(ctx context.Context) error {
 		}
 	}
 	if len(missing) > 0 {
+		// A retired key whose data is all gone (retention deleted it) may
+		// go: look, once, whether anything sealed with it remains.
+		if missing, err = s.stillSealedWith(ctx, missing); err != nil {
+			return fmt.Errorf("store.CheckDataKeys: %w", err)
+		}
+	}
+	if len(missing) > 0 {
 		sort.Strings(missing)
 		return fmt.Errorf("%w (key ids %s)", ErrUnknownDataKey, strings.Join(missing, ", "))
 	}
@@ -268,4 +275,61 @@ func (s *Store) indexDataKeys(ctx context.Context) error {
 		return nil
 	})
 	return err
+}
+
+// stillSealedWith returns the key ids of ids that some stored value is
+// still sealed with, and forgets the others. It reads every checkinbot
+// key: it runs only at a start that lacks a recorded key.
+func (s *Store) stillSealedWith(ctx context.Context, ids []string) ([]string, error) {
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	found := map[string]bool{}
+	note := func(v string) {
+		if _, p, ok := historyTime(v); ok { // "<ms or seq>|<payload>": history, replies
+			v = p
+		}
+		if sealed(v) && len(v) >= sealHeader {
+			if id := hex.EncodeToString([]byte(v[len(sealMagic):sealHeader])); want[id] {
+				found[id] = true
+			}
+		}
+	}
+	iter := s.rdb.Scan(ctx, 0, "ck:*", 1000).Iterator()
+	for iter.Next(ctx) {
+		key := iter.Val()
+		switch typ, err := s.rdb.Type(ctx, key).Result(); {
+		case err != nil:
+			return nil, err
+		case typ == "hash":
+			vals, err := s.rdb.HVals(ctx, key).Result()
+			if err != nil {
+				return nil, err
+			}
+			for _, v := range vals {
+				note(v)
+			}
+		case typ == "list":
+			vals, err := s.rdb.LRange(ctx, key, 0, -1).Result()
+			if err != nil {
+				return nil, err
+			}
+			for _, v := range vals {
+				note(v)
+			}
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return nil, err
+	}
+	var still []string
+	for _, id := range ids {
+		if found[id] {
+			still = append(still, id)
+		} else if err := s.rdb.SRem(ctx, keyDataKeys, id).Err(); err != nil {
+			return nil, err
+		}
+	}
+	return still, nil
 }

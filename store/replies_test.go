@@ -189,6 +189,24 @@ func TestCheckDataKeys(t *testing.T) {
 			t.Errorf("%s: CheckDataKeys = %v, want ok %v", c.name, err, c.ok)
 		}
 	}
+	// Once nothing sealed with key 1 remains (retention deleted it), the
+	// new key alone starts, and key 1 is forgotten.
+	if err := legacy.Client().Del(ctx, "ck:{c:1}:session").Err(); err != nil {
+		t.Fatal(err)
+	}
+	s := mustOpen(t, url)
+	s.Cipher = testCipher(t, 3)
+	if err := s.CheckDataKeys(ctx); err != nil {
+		t.Errorf("key 1's data gone: CheckDataKeys = %v, want ok", err)
+	}
+	if _, err := s.Commit(ctx, store.Commit{ChatID: 2, Session: sampleSession()}); err != nil {
+		t.Fatal(err)
+	}
+	s.Cipher = nil
+	if err := s.CheckDataKeys(ctx); !errors.Is(err, store.ErrUnknownDataKey) || !strings.Contains(err.Error(), testCipher(t, 3).KeyIDs()[0]) {
+		t.Errorf("data sealed with key 3, no keys: CheckDataKeys = %v, want key 3 named", err)
+	}
+
 	fresh := mustOpen(t, redistest.Start(t))
 	if err := fresh.CheckDataKeys(ctx); err != nil {
 		t.Errorf("plaintext database without keys: %v", err)
