@@ -86,23 +86,23 @@ func (b *Bot) screenCrisis(ctx context.Context, chatID int64, text string) bool 
 // raiseCrisis records an URGENT escalation for a screened message without
 // the chat's session (it could not be loaded, or the chat is not enrolled),
 // so a crisis reaches the clinicians whatever storage holds.
-func (b *Bot) raiseCrisis(ctx context.Context, chatID int64, text string) error {
+func (b *Bot) raiseCrisis(ctx context.Context) error {
 	st := stateOf(ctx)
 	if st.crisis == nil || st.raised.Load() || st.committed.Load() {
 		return nil
 	}
 	e := flows.Escalation{
 		Level: flows.Urgent, Flow: flows.FlowMessage,
-		Question: "Typed message", Answer: truncate(text, maxQuoted),
+		Question: "Typed message", Answer: truncate(st.text, maxQuoted),
 		Reason: "the message contains \"" + st.crisis.Phrase + "\" (automatic phrase match: please read it; " +
 			"raised without the chat's session, which could not be read or is not enrolled)",
 		At: b.now(),
 	}
-	if _, err := b.store.RaiseEscalation(ctx, chatID, "", e); err != nil {
+	if _, err := b.store.RaiseEscalation(ctx, st.chatID, "", e); err != nil {
 		return err
 	}
 	st.raised.Store(true)
-	b.log.Warn("crisis escalation raised without the session", "chat", b.chatRef(chatID))
+	b.log.Warn("crisis escalation raised without the session", "chat", b.chatRef(st.chatID))
 	return nil
 }
 

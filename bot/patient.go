@@ -41,7 +41,7 @@ func (b *Bot) handlePatientMessage(ctx context.Context, updateID int, m *tgbotap
 	if snap.Patient == "" && stateOf(ctx).crisis != nil {
 		// Not (or no longer) enrolled, yet in crisis: the alert said the
 		// care team knows, so they must.
-		if err := b.raiseCrisis(ctx, chatID, m.Text); err != nil {
+		if err := b.raiseCrisis(ctx); err != nil {
 			return err
 		}
 	}
@@ -64,7 +64,7 @@ func (b *Bot) handlePatientMessage(ctx context.Context, updateID int, m *tgbotap
 			// screened (handleMessage), and the engine does not see it,
 			// so a crisis in it is raised here.
 			in.Text, in.CrisisAlerted = " ", false
-			if err := b.raiseCrisis(ctx, chatID, m.Caption); err != nil {
+			if err := b.raiseCrisis(ctx); err != nil {
 				return err
 			}
 		}

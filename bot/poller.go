@@ -73,12 +73,11 @@ func (b *Bot) pollLoop(ctx context.Context) error {
 const pollLeaseTTL = 60 * time.Second
 
 // holdPollLease takes or extends the poller lease, reporting whether this
-// instance may poll now. A Redis error counts as not holding it: polling
-// without the lease could race another instance.
-//
-// While Redis does not answer, a poller that holds the lease keeps polling
-// until shortly before the lease would run out (nobody can take it sooner):
-// intake, and so the crisis screen, must not wait for storage.
+// instance may poll now. A Redis error counts as not holding it (polling
+// without the lease could race another instance), except that a poller
+// that holds the lease keeps polling until shortly before it would run out
+// (nobody can take it sooner): intake, and so the crisis screen, must not
+// wait for storage.
 func (b *Bot) holdPollLease(ctx context.Context) bool {
 	if b.polling && time.Until(b.leaseUntil) > pollLeaseTTL-leaseRenewEvery {
 		return true // renewed a moment ago
@@ -250,7 +249,7 @@ func (b *Bot) raiseCrisisUntilDone(stop context.Context, st *updateState) {
 	delay := 100 * time.Millisecond
 	for {
 		ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), updateStateKey{}, st), 10*time.Second)
-		err := b.raiseCrisis(ctx, st.chatID, st.text)
+		err := b.raiseCrisis(ctx)
 		cancel()
 		if err == nil {
 			return
