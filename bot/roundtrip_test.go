@@ -115,6 +115,8 @@ func TestRoundTripsPerUpdate(t *testing.T) {
 		{"status", func() { d.tg.SendText(patient, "/status") }, 1},
 		{"cancel", func() { d.tg.SendText(patient, "/cancel") }, 2},
 		{"stranger", func() { d.tg.SendText(stranger, "hi") }, 1},
+		// The crisis screen and its reply come before any Redis call.
+		{"typed crisis message", func() { d.tg.SendText(patient, "I want to die") }, 2},
 	}
 	for _, s := range steps {
 		s.act()
