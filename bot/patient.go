@@ -57,16 +57,12 @@ func (b *Bot) handlePatientMessage(ctx context.Context, updateID int, m *tgbotap
 	}
 	switch cmd {
 	case "":
-		in := flows.Input{Text: m.Text, CrisisAlerted: alerted}
-		if m.Text == "" {
+		// A photo's caption is typed text too (Telegram sends either).
+		in := flows.Input{Text: m.Text + m.Caption, CrisisAlerted: alerted}
+		if in.Text == "" {
 			// A photo, sticker or voice note: the engine treats it as an
-			// answer it cannot read and asks again. Its caption was
-			// screened (handleMessage), and the engine does not see it,
-			// so a crisis in it is raised here.
-			in.Text, in.CrisisAlerted = " ", false
-			if err := b.raiseCrisis(ctx); err != nil {
-				return err
-			}
+			// answer it cannot read and asks again.
+			in.Text = " "
 		}
 		return b.applyAndDeliver(ctx, snap, updateID, nil, func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
 			return p.Step(s, in, now)

@@ -54,10 +54,11 @@ func (s *Store) UnsentGrace() time.Duration {
 	return DefaultReplyGrace
 }
 
-// replyArgs is the reply outbox block of the commit script's ARGV.
+// replyArgs is the reply outbox block of the commit script's ARGV; it
+// must come last (the script reads it from the end).
 func (s *Store) replyArgs(c Commit, now time.Time) ([]any, error) {
 	k := keysFor(c.ChatID)
-	args := []any{c.RepliesSentUpTo, c.ChatID, now.Add(s.UnsentGrace()).UnixMilli(), len(c.Replies)}
+	args := []any{c.RepliesSentUpTo, c.ChatID, now.Add(s.UnsentGrace()).UnixMilli()}
 	for _, r := range c.Replies {
 		if r.At.IsZero() {
 			r.At = now
@@ -68,7 +69,7 @@ func (s *Store) replyArgs(c Commit, now time.Time) ([]any, error) {
 		}
 		args = append(args, s.sealValue(js, k.replies))
 	}
-	return args, nil
+	return append(args, len(c.Replies)), nil
 }
 
 // decodeReplies reads the entries of a chat's reply list.

@@ -14,7 +14,7 @@
 --         the escalation id (the first re-page is scheduled with the
 --         escalation, so it cannot be lost),
 --       n jobs, then per job: score (due unix ms), member,
---       then the reply outbox block (see its comment at the end).
+--       and last the reply outbox block (see its comment at the end).
 -- An expected version of -1 records escalations only (store.RaiseEscalation,
 -- when the session cannot be loaded): no version check, and the session,
 -- answers, completion, jobs and replies are left alone (pass none).
@@ -87,15 +87,16 @@ for j = 1, n do
   local b = i + (j - 1) * 2
   redis.call('ZADD', KEYS[6], ARGV[b + 1], ARGV[b + 2])
 end
-i = i + n * 2 + 1
 
--- Reply outbox (store/replies.go). KEYS: 11 the chat's reply list, 12 the
--- global index of chats with unsent replies. ARGV from i: replies already
--- sent up to this sequence number (drop them: the lazy mark), the chat id,
--- the index score (unix ms after which a sweeper may take the replies
--- over), n replies, then n payloads. Each reply is stored as
--- "<seq>|<payload>"; the chat's last allocated seq is the session field r.
--- The replies of this commit are numbered from the r the update loaded.
+-- Reply outbox (store/replies.go). It reads the END of ARGV, so it stays
+-- right whatever blocks come before it: store.Commit appends its arguments
+-- last. KEYS: 11 the chat's reply list, 12 the global index of chats with
+-- unsent replies. ARGV, last first: n replies; before it the n payloads;
+-- before them: replies already sent up to this sequence number (dropped
+-- here: the lazy mark), the chat id, the index score (unix ms after which
+-- a sweeper may take the replies over). Each reply is stored as
+-- "<seq>|<payload>", numbered on from the session field r (the chat's
+-- last allocated seq, as the update loaded it).
 local function trimSent(key, upTo)
   while upTo > 0 do
     local head = redis.call('LINDEX', key, 0)
@@ -105,14 +106,15 @@ local function trimSent(key, upTo)
     redis.call('LPOP', key)
   end
 end
-trimSent(KEYS[11], tonumber(ARGV[i]))
-local chat, sweepAt = ARGV[i + 1], ARGV[i + 2]
-n = tonumber(ARGV[i + 3])
-if n > 0 then
+local nr = tonumber(ARGV[#ARGV])
+local r0 = #ARGV - nr - 3
+trimSent(KEYS[11], tonumber(ARGV[r0]))
+local chat, sweepAt = ARGV[r0 + 1], ARGV[r0 + 2]
+if nr > 0 then
   local seq = tonumber(redis.call('HGET', KEYS[1], 'r') or '0')
-  for j = 1, n do
+  for j = 1, nr do
     seq = seq + 1
-    redis.call('RPUSH', KEYS[11], tostring(seq) .. '|' .. ARGV[i + 3 + j])
+    redis.call('RPUSH', KEYS[11], tostring(seq) .. '|' .. ARGV[r0 + 2 + j])
   end
   redis.call('HSET', KEYS[1], 'r', tostring(seq))
   redis.call('ZADD', KEYS[12], sweepAt, chat)
