@@ -2,10 +2,14 @@ package bot_test
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/checkinbot/checkinbot/bot"
 	"github.com/checkinbot/checkinbot/bot/telegramtest"
 	"github.com/checkinbot/checkinbot/flows"
 	"github.com/checkinbot/checkinbot/store"
@@ -23,19 +27,68 @@ func waitUntil(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// committed waits until chat's session records update updateID.
-func (h *harness) committed(chatID int64, updateID int) {
+// throwawayBot is a second bot process on the harness's emulator and
+// Redis that is never Run: it confirms nothing to Telegram and marks
+// nothing sent in Redis, so dropping it is a crash. The harness's bot must
+// be stopped.
+func (h *harness) throwawayBot() (*bot.Bot, *tgbotapi.BotAPI) {
 	h.t.Helper()
-	waitUntil(h.t, "the update is committed", func() bool {
-		snap, err := h.st.Load(context.Background(), chatID, updateID)
-		return err == nil && snap.Seen
-	})
+	ctx := context.Background()
+	api, err := bot.Connect(ctx, h.tg.Token(), h.tg.Endpoint())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	st, err := store.Open(ctx, h.redisURL)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { _ = st.Close() })
+	b, err := bot.New(api, st, bot.Config{Consumer: "harness", Protocol: h.proto(), Clinicians: []int64{clinician.ID},
+		Logger: slog.New(slog.NewTextHandler(testLogWriter{h.t}, nil))})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return b, api
+}
+
+// pending fetches the updates waiting at the emulator, without confirming them.
+func (h *harness) pending(api *tgbotapi.BotAPI) []tgbotapi.Update {
+	h.t.Helper()
+	updates, err := api.GetUpdates(tgbotapi.UpdateConfig{Timeout: 0})
+	if err != nil || len(updates) == 0 {
+		h.t.Fatalf("no update waiting (err %v)", err)
+	}
+	return updates
+}
+
+// handleWhileTelegramFails has b handle u while every sendMessage fails
+// (with a 5xx, for at most a second), and checks that u was committed.
+func (h *harness) handleWhileTelegramFails(b *bot.Bot, u tgbotapi.Update) {
+	h.t.Helper()
+	h.tg.FailNext("sendMessage", 1_000, telegramtest.Failure{Code: 502})
+	defer h.tg.ClearFailures()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := b.HandleUpdate(ctx, u); err == nil {
+		h.t.Fatal("the update was handled although Telegram took no message")
+	}
+	snap, err := h.st.Load(context.Background(), updateChat(u), u.UpdateID)
+	if err != nil || !snap.Seen {
+		h.t.Fatalf("update %d was not committed (err %v)", u.UpdateID, err)
+	}
+}
+
+func updateChat(u tgbotapi.Update) int64 {
+	if u.CallbackQuery != nil {
+		return u.CallbackQuery.Message.Chat.ID
+	}
+	return u.Message.Chat.ID
 }
 
 // TestRepliesSurviveCrashAfterCommit: the bot commits a self-harm "yes"
-// and dies before Telegram takes any reply (every sendMessage fails, then
-// the bot stops with the update unconfirmed). The next start sends the
-// committed replies (988 and the hold) and pages the clinicians once.
+// and dies before Telegram takes any reply, leaving the update
+// unconfirmed. The next start sends the committed replies (988 and the
+// hold) and pages the clinicians once.
 func TestRepliesSurviveCrashAfterCommit(t *testing.T) {
 	h := newHarness(t)
 	h.enroll(patient, "P-0042")
@@ -43,19 +96,19 @@ func TestRepliesSurviveCrashAfterCommit(t *testing.T) {
 	h.say(patient, "/checkin")
 	h.answerPreDoseUntil(qSelfHarm)
 	m := h.expectButtons(patient.ID, "Yes", qSelfHarm)
+	h.stopBot()
 
 	crisisBefore := h.count(patient.ID, "988", "care team")
-	h.tg.FailNext("sendMessage", 1_000_000, telegramtest.Failure{Code: 502})
-	upd, err := h.tg.PressButton(patient, patient.ID, m.ID, buttonData(m, "Yes"))
-	if err != nil {
+	if _, err := h.tg.PressButton(patient, patient.ID, m.ID, buttonData(m, "Yes")); err != nil {
 		t.Fatal(err)
 	}
-	h.committed(patient.ID, upd)
-	h.stopBot() // the crash: nothing was sent
+	b, api := h.throwawayBot()
+	for _, u := range h.pending(api) {
+		h.handleWhileTelegramFails(b, u) // then it dies
+	}
 	if n := h.count(patient.ID, "988", "care team") - crisisBefore; n != 0 {
 		t.Fatalf("%d crisis replies before the restart, want 0 (the crash was not simulated)", n)
 	}
-	h.tg.ClearFailures()
 	h.startBot()
 
 	h.expect(patient.ID, "988", "care team")
@@ -80,18 +133,29 @@ func TestRepliesSurviveCrashAfterCommit(t *testing.T) {
 	})
 }
 
-// TestRedeliveredUpdateSendsCommittedReplies: an update whose commit went
+// TestRetriedUpdateSendsCommittedReplies: an update whose commit went
 // through but whose replies failed (Telegram down) is retried; the retry
-// finds it committed and sends the committed replies, not "nothing".
-func TestRedeliveredUpdateSendsCommittedReplies(t *testing.T) {
+// finds it committed and sends the committed replies, not "nothing", and
+// not twice.
+func TestRetriedUpdateSendsCommittedReplies(t *testing.T) {
 	h := newHarness(t)
 	h.enroll(patient, "P-0042")
 	h.say(patient, "/checkin")
-	h.expectButtons(patient.ID, "Yes", qSitter)
-	// Six attempts fail: the sender gives up once, the update is retried.
-	h.tg.FailNext("sendMessage", 6, telegramtest.Failure{Code: 502})
-	h.answer(qSitter, "Yes")
+	m := h.expectButtons(patient.ID, "Yes", qSitter)
+	h.stopBot()
+	if _, err := h.tg.PressButton(patient, patient.ID, m.ID, buttonData(m, "Yes")); err != nil {
+		t.Fatal(err)
+	}
+	b, api := h.throwawayBot()
+	u := h.pending(api)[0]
+	h.handleWhileTelegramFails(b, u)
+	if err := b.HandleUpdate(context.Background(), u); err != nil { // the retry
+		t.Fatal(err)
+	}
 	h.expectButtons(patient.ID, "Yes", qDriving)
+	if err := b.HandleUpdate(context.Background(), u); err != nil { // and another
+		t.Fatal(err)
+	}
 	if n := h.count(patient.ID, qDriving); n != 1 {
 		t.Errorf("the next question came %d times, want 1", n)
 	}
