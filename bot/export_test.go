@@ -3,5 +3,5 @@ package bot
 import "context"
 
 // MarkRepliesSent runs one batched mark of the replies b sent, as its
-// markLoop does every markInterval (for tests driving b without Run).
+// markLoop does once replies were sent (for tests driving b without Run).
 func MarkRepliesSent(b *Bot) { b.markSent(context.Background()) }

@@ -13,18 +13,19 @@ import (
 
 // The sending side of the reply outbox (store/replies.go). Replies are
 // committed with the answer and sent from the chat's outbox in order; this
-// process remembers, per chat, the last reply it sent, and tells Redis
-// lazily: in the chat's next commit, or in one batched write for all chats
-// every markInterval. A reply is sent again only when the process that
+// process remembers, per chat, the last reply it sent, and tells Redis off
+// the update's path: a marker writes what was sent as soon as it was sent,
+// for all chats sent to meanwhile in one round trip (or the chat's next
+// commit does, if it comes first). A reply is sent again only when the
+// process that
 // committed it cannot have sent it: a redelivered update (its handling did
 // not finish), replies of another process older than the grace (it died),
 // and the sweeper's takeovers. So a patient may see a reply twice after a
 // crash, never zero times.
 
 const (
-	// markInterval is how often the replies sent are marked in Redis when
-	// the chat's next commit does not do it first.
-	markInterval = time.Second
+	// markRetry is how soon a failed mark is tried again.
+	markRetry = time.Second
 	// sweepInterval is how often an instance looks for chats whose replies
 	// stayed unsent past their grace.
 	sweepInterval = 2 * time.Second
@@ -40,10 +41,12 @@ type replyLedger struct {
 	// locks serialise the sending of one chat's replies within the
 	// process (an update, a timed job and the sweeper may meet).
 	locks chatLocks
+	// sentSome wakes the marker: a reply was sent.
+	sentSome chan struct{}
 }
 
 func newReplyLedger() *replyLedger {
-	return &replyLedger{sent: map[int64]int64{}, marked: map[int64]int64{}}
+	return &replyLedger{sent: map[int64]int64{}, marked: map[int64]int64{}, sentSome: make(chan struct{}, 1)}
 }
 
 func (l *replyLedger) lastSent(chatID int64) int64 {
@@ -54,8 +57,12 @@ func (l *replyLedger) lastSent(chatID int64) int64 {
 
 func (l *replyLedger) recordSent(chatID, seq int64) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	l.sent[chatID] = max(l.sent[chatID], seq)
+	l.mu.Unlock()
+	select {
+	case l.sentSome <- struct{}{}:
+	default: // the marker is awake already
+	}
 }
 
 // unmarked is the seq to mark in the chat's next commit (0: nothing new).
@@ -152,18 +159,21 @@ func (b *Bot) sendReplies(ctx context.Context, chatID int64, replies []store.Pen
 	return promptID, nil
 }
 
-// markLoop marks the replies sent in Redis, batched, until ctx is done
-// (Run marks the last ones once the updates in hand are finished).
+// markLoop marks the replies sent in Redis as soon as they are sent,
+// those of every chat sent to meanwhile in one round trip, until ctx is
+// done (Run marks the last ones once the updates in hand are finished).
+// The sooner the mark, the fewer replies a crash sends twice.
 func (b *Bot) markLoop(ctx context.Context) {
-	t := time.NewTicker(markInterval)
-	defer t.Stop()
+	retry := time.NewTicker(markRetry)
+	defer retry.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-			b.markSent(ctx)
+		case <-b.ledger.sentSome:
+		case <-retry.C: // marks that failed (Redis down) are tried again
 		}
+		b.markSent(ctx)
 	}
 }
 

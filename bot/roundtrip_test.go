@@ -89,8 +89,8 @@ func (d *direct) press(label string) {
 // TestRoundTripsPerUpdate measures the Redis round trips of each kind of
 // patient update: at most two (one load, one atomic commit that also writes
 // the replies to the outbox and drops those sent since the last commit).
-// Marking replies sent costs one round trip per markInterval for all chats
-// together, off the update's path; measured last.
+// Marking replies sent is off the update's path: one round trip for every
+// chat sent to since the last mark; measured last.
 func TestRoundTripsPerUpdate(t *testing.T) {
 	d := newDirect(t)
 	ctx := context.Background()
