@@ -57,8 +57,7 @@ func (b *Bot) handlePatientMessage(ctx context.Context, updateID int, m *tgbotap
 	}
 	switch cmd {
 	case "":
-		// A photo's caption is typed text too (Telegram sends either).
-		in := flows.Input{Text: m.Text + m.Caption, CrisisAlerted: alerted}
+		in := flows.Input{Text: typedText(m), CrisisAlerted: alerted}
 		if in.Text == "" {
 			// A photo, sticker or voice note: the engine treats it as an
 			// answer it cannot read and asks again.

@@ -32,6 +32,9 @@ func runBot(ctx context.Context, getenv func(string) string, logOut io.Writer) e
 	if err != nil {
 		return err
 	}
+	for _, w := range proto.Warnings() { // e.g. the crisis lexicon turned off
+		log.Warn("protocol: " + w.Message)
+	}
 	store.SetLogger(log)
 	st, err := store.Open(ctx, cfg.RedisURL)
 	if err != nil {
