@@ -98,17 +98,7 @@ func TestRedisHangsHealthAndLogs(t *testing.T) {
 	patient := telegramtest.User{ID: 1001, FirstName: "Pat"}
 	expect := func(chatID int64, parts ...string) {
 		t.Helper()
-		_, err := tg.WaitMessage(wctx, chatID, func(m telegramtest.Message) bool {
-			for _, p := range parts {
-				if !strings.Contains(m.Text, p) {
-					return false
-				}
-			}
-			return true
-		})
-		if err != nil {
-			t.Fatalf("%v\nlog:\n%s", err, logs)
-		}
+		waitText(t, wctx, tg, chatID, parts...)
 	}
 	tg.SendText(clinician, "/enroll P-0042")
 	var code string
@@ -175,6 +165,23 @@ func TestRedisHangsHealthAndLogs(t *testing.T) {
 	}
 }
 
+// waitText waits for a message in chat whose text contains every part.
+func waitText(t *testing.T, ctx context.Context, tg *telegramtest.Server, chatID int64, parts ...string) telegramtest.Message {
+	t.Helper()
+	m, err := tg.WaitMessage(ctx, chatID, func(m telegramtest.Message) bool {
+		for _, p := range parts {
+			if !strings.Contains(m.Text, p) {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // freeAddr is a free 127.0.0.1 address for the program's listener.
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -224,18 +231,7 @@ func TestKillBetweenCommitAndSend(t *testing.T) {
 	defer cancel()
 	waitFor := func(chatID int64, parts ...string) telegramtest.Message {
 		t.Helper()
-		m, err := tg.WaitMessage(ctx, chatID, func(m telegramtest.Message) bool {
-			for _, p := range parts {
-				if !strings.Contains(m.Text, p) {
-					return false
-				}
-			}
-			return true
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
+		return waitText(t, ctx, tg, chatID, parts...)
 	}
 	answer := func(question, label string) int {
 		t.Helper()
