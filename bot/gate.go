@@ -77,7 +77,7 @@ func (b *Bot) changeChat(ctx context.Context, chatID int64, decide decision) (fl
 	if err != nil {
 		return out, true, err
 	}
-	if err := b.deliver(withPriority(ctx, prioRoutine), snap, version, out, nil); err != nil {
+	if err := b.deliver(ctx, snap, version, out, nil, true); err != nil {
 		b.log.Warn("could not tell the patient about a gate change", "chat", b.chatRef(chatID), "error", err.Error())
 	}
 	return out, true, nil
@@ -238,19 +238,4 @@ func clearPrefix(note string) (clear bool, rest string) {
 		return true, strings.TrimSpace(rest)
 	}
 	return false, note
-}
-
-// outcomePriority is the send priority of an outcome's replies: a crisis
-// reply (with an URGENT escalation) first, then HIGH, else a plain reply.
-func outcomePriority(out flows.Outcome) priority {
-	p := prioReply
-	for _, e := range out.Escalations {
-		switch {
-		case e.Level == flows.Urgent:
-			return prioUrgent
-		case e.Level == flows.High:
-			p = prioHigh
-		}
-	}
-	return p
 }

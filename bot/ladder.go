@@ -122,14 +122,14 @@ func (b *Bot) repage(ctx context.Context, job flows.Job) ([]flows.Job, error) {
 	}
 	now := b.now()
 	head := fmt.Sprintf("🔁 Re-page %d: still not acknowledged, raised %s ago\n\n", n, since(now.Sub(rec.At)))
-	sent, err := b.sendCopies(ctx, rec, b.repageRecipients(), head)
+	sent, err := b.sendCopies(withPriority(ctx, levelPriority(rec.Level)), rec, b.repageRecipients(), head)
 	if err != nil {
 		return nil, err
 	}
 	if sent == 0 {
 		return nil, errors.New("no clinician chat accepted the re-page")
 	}
-	b.log.Info("escalation re-paged", "escalation", rec.ID, "level", string(rec.Level), "repage", n, "copies", sent)
+	b.log.Info("escalation re-paged", "escalation", rec.ID, "esc_level", string(rec.Level), "repage", n, "copies", sent)
 	return []flows.Job{{Kind: flows.JobRepage, Due: now.Add(every), Run: rec.ID}}, nil
 }
 
@@ -213,7 +213,7 @@ func (b *Bot) resolve(ctx context.Context, chatID int64, from *tgbotapi.User, id
 	if !first {
 		return b.reply(ctx, chatID, fmt.Sprintf(textAlreadyResolved, id, rec.ResolvedByName, clock(rec.ResolvedAt)))
 	}
-	b.log.Info("escalation resolved", "escalation", id, "clinician", from.ID)
+	b.log.Info("escalation resolved", "escalation", id, "clinician", b.chatRef(from.ID))
 	b.showEscalation(ctx, rec, rec.Messages)
 	if err := b.reply(ctx, chatID, fmt.Sprintf(textResolved, id)); err != nil {
 		return err

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -219,12 +218,7 @@ func (s *syncBuffer) String() string {
 // emulator) posts updates to it; /healthz and /metrics answer on the same
 // listener.
 func TestWebhookProcess(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	tg := telegramtest.NewServer()
 	defer tg.Close()
 	env := processEnv(t, tg)
