@@ -18,7 +18,7 @@ import (
 // (so staff can enrol themselves to try the flows).
 func isClinicianCommand(cmd, args string) bool {
 	switch cmd {
-	case "enroll", "unenroll", "help", "schedule", "open", "resolve", "history":
+	case "enroll", "unenroll", "help", "schedule", "open", "resolve", "history", "clear", "pause", "limits":
 		return true
 	case "start":
 		return args == "" // with an invite code, a clinician is trying the patient side
@@ -41,6 +41,12 @@ func (b *Bot) handleClinician(ctx context.Context, m *tgbotapi.Message, cmd, arg
 		return b.history(ctx, m, args)
 	case "unenroll":
 		return b.unenroll(ctx, m, args)
+	case "clear":
+		return b.clearCommand(ctx, m, args)
+	case "pause":
+		return b.pauseCommand(ctx, m, args)
+	case "limits":
+		return b.limitsCommand(ctx, m, args)
 	}
 	return b.reply(ctx, chatID, textClinicianHelp)
 }

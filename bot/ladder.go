@@ -223,6 +223,14 @@ func (b *Bot) resolve(ctx context.Context, chatID int64, from *tgbotapi.User, id
 			b.log.Warn("could not tell the patient about the acknowledgement", "escalation", id, "error", err.Error())
 		}
 	}
+	if clear, rest := clearPrefix(note); clear {
+		// "Clear to dose": resolving is not clearing unless the note says so.
+		text, err := b.clearGate(ctx, rec.ChatID, rec.Patient, from, rest)
+		if err != nil {
+			return err
+		}
+		return b.reply(ctx, chatID, text)
+	}
 	return nil
 }
 
@@ -266,6 +274,7 @@ func (b *Bot) listOpen(ctx context.Context, m *tgbotapi.Message) error {
 		return b.reply(ctx, m.Chat.ID, textNoOpen)
 	}
 	now := b.now()
+	gates := map[int64]string{} // each patient's dose gate, read once
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "Escalations not yet resolved (%d), oldest first:\n", total)
 	for _, r := range recs {
@@ -281,6 +290,12 @@ func (b *Bot) listOpen(ctx context.Context, m *tgbotapi.Message) error {
 			sb.WriteString("   NOT acknowledged\n")
 		default:
 			fmt.Fprintf(&sb, "   acknowledged by %s at %s\n", r.AckedByName, clock(r.AckedAt))
+		}
+		if g, ok := gates[r.ChatID]; !ok {
+			gates[r.ChatID] = b.gateLine(ctx, r.ChatID)
+			fmt.Fprintf(&sb, "   %s\n", gates[r.ChatID])
+		} else if g != "" {
+			fmt.Fprintf(&sb, "   (%s)\n", strings.SplitN(g, " (", 2)[0])
 		}
 	}
 	if int64(len(recs)) < total {

@@ -111,8 +111,7 @@ func TestRepliesSurviveCrashAfterCommit(t *testing.T) {
 	}
 	h.startBot()
 
-	h.expect(patient.ID, "988", "care team")
-	h.expect(patient.ID, "pause today's dose")
+	h.expect(patient.ID, "988", "care team", "pause today's dose") // the crisis reply is one message
 	urgent := h.expect(clinician.ID, "URGENT", "P-0042")
 	rec := h.escalation(urgent)
 	// Once acknowledged in the outbox, the dispatcher sends no more copies.

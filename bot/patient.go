@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -78,7 +79,7 @@ func (b *Bot) handlePatientMessage(ctx context.Context, updateID int, m *tgbotap
 		return b.deliver(ctx, snap, snap.Version, flows.Outcome{Session: snap.Session,
 			Replies: []flows.Reply{p.Resume(snap.Session)}}, nil, false)
 	case "status":
-		return b.reply(ctx, chatID, flows.Status(snap.Session))
+		return b.reply(ctx, chatID, b.protocol.Status(snap.Session, b.now()))
 	case "start":
 		return b.reply(ctx, chatID, textConnected+"\n\n"+b.patientHelp())
 	case "help":
@@ -201,12 +202,14 @@ func (b *Bot) commitOf(snap store.Snapshot, updateID int, out flows.Outcome) sto
 		Answers:    out.Answers,
 		Completion: out.Completion,
 		Jobs:       out.Jobs,
+		Audit:      out.Audit,
 		Replies:    b.outboxReplies(out),
 		// The lazy mark: replies sent since the last commit leave the
 		// outbox in this one, at no extra round trip.
 		RepliesSentUpTo: b.ledger.unmarked(snap.ChatID),
 	}
 	for _, e := range out.Escalations {
+		e.Reason = strings.ReplaceAll(e.Reason, "<label>", snap.Patient) // the /clear command to use
 		c.Escalations = append(c.Escalations, store.NewEscalation{Escalation: e, Patient: snap.Patient, ChatID: snap.ChatID})
 	}
 	return c
@@ -336,10 +339,10 @@ func (b *Bot) handleUnenrolled(ctx context.Context, chatID int64, label, cmd, ar
 		return err
 	}
 	if newLabel == label {
-		return b.reply(ctx, chatID, textConnected+"\n\n"+b.patientHelp())
+		return b.reconnect(ctx, chatID)
 	}
 	b.log.Info("patient enrolled", "chat", b.chatRef(chatID))
-	return b.reply(ctx, chatID, textWelcome+"\n\n"+b.patientHelp())
+	return b.startIntake(ctx, chatID)
 }
 
 // validInviteCode accepts what Telegram allows in a /start payload.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,9 @@ type Commit struct {
 	Completion  *flows.Completion
 	Escalations []NewEscalation
 	Jobs        []flows.Job
+	// Audit are audit events of this change (the dose gate's), written to
+	// the audit stream in the same script, with the chat and the time.
+	Audit []flows.AuditEvent
 	// Replies are the messages for the patient, written to the chat's reply
 	// outbox in the same commit; they are numbered ReplySeq+1, +2, ….
 	Replies []OutboxReply
@@ -165,6 +169,7 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitResult, error) {
 		}
 		args = append(args, j.Due.UnixMilli(), m)
 	}
+	args = appendAudit(args, c.ChatID, now, c.Audit)
 	replyArgs, err := s.replyArgs(c, now)
 	if err != nil {
 		return CommitResult{}, fmt.Errorf("store.Commit: %w", err)
@@ -291,4 +296,25 @@ func historyTime(e string) (ms int64, payload string, ok bool) {
 		return 0, e, false
 	}
 	return ms, e[i+1:], true
+}
+
+// appendAudit adds the commit's audit events to the script's arguments:
+// their count, then per event its field count and the field/value pairs
+// (event, chat and at first).
+func appendAudit(args []any, chatID int64, now time.Time, events []flows.AuditEvent) []any {
+	args = append(args, len(events))
+	for _, e := range events {
+		names := make([]string, 0, len(e.Fields))
+		for k := range e.Fields {
+			if k != "event" && k != "chat" && k != "at" {
+				names = append(names, k)
+			}
+		}
+		sort.Strings(names)
+		args = append(args, 3+len(names), "event", e.Event, "chat", strconv.FormatInt(chatID, 10), "at", fmtTime(now))
+		for _, k := range names {
+			args = append(args, k, e.Fields[k])
+		}
+	}
+	return args
 }

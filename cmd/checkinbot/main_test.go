@@ -131,6 +131,11 @@ func TestKillAndRestartMidFlow(t *testing.T) {
 	_, after, _ := strings.Cut(invite.Text, "?start=")
 	tg.SendText(patient, "/start "+strings.Fields(after)[0])
 	expect(patient.ID, "Welcome")
+	for _, it := range flows.Default().Flow("intake").Items {
+		press("No", it.Text)
+	}
+	tg.SendText(clinician, "/clear P-0042 intake reviewed")
+	expect(patient.ID, "cleared you")
 	tg.SendText(patient, "/checkin")
 	press("Yes", "sober adult")
 	expect(patient.ID, "stay off the road")
@@ -341,6 +346,11 @@ func TestTwoProcessesRunEachJobOnce(t *testing.T) {
 		_, code, _ := strings.Cut(invite.Text, "?start=")
 		tg.SendText(u, "/start "+strings.Fields(code)[0])
 		wait(u.ID, has("Welcome"))
+		for _, it := range flows.Default().Flow("intake").Items {
+			press(u, "No", it.Text)
+		}
+		tg.SendText(clinician, fmt.Sprintf("/clear F-%d intake reviewed", i))
+		wait(u.ID, has("cleared you"))
 		tg.SendText(u, "/checkin")
 		press(u, "Yes", "sober adult")
 		press(u, "Yes", "stay off the road")

@@ -256,6 +256,11 @@ func TestKillBetweenCommitAndSend(t *testing.T) {
 	_, after, _ := strings.Cut(invite.Text, "?start=")
 	tg.SendText(patient, "/start "+strings.Fields(after)[0])
 	waitFor(patient.ID, "Welcome")
+	for _, it := range flows.Default().Flow("intake").Items {
+		answer(it.Text, "No")
+	}
+	tg.SendText(clinician, "/clear P-0042 intake reviewed")
+	waitFor(patient.ID, "cleared you")
 	tg.SendText(patient, "/checkin")
 	answer("sober adult", "Yes")
 	answer("stay off the road", "Yes")

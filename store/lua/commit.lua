@@ -14,10 +14,12 @@
 --         the escalation id (the first re-page is scheduled with the
 --         escalation, so it cannot be lost),
 --       n jobs, then per job: score (due unix ms), member,
---       and last the reply outbox block (see its comment at the end).
+--       then the audit block, and last the reply outbox block (see their
+--       comments at the end).
 -- An expected version of -1 records escalations only (store.RaiseEscalation,
 -- when the session cannot be loaded): no version check, and the session,
--- answers, completion, jobs and replies are left alone (pass none).
+-- answers, completion, jobs, audit events and replies are left alone (pass
+-- none).
 -- Returns {1, new version, escalation ids...}, {0, stored version} on a
 -- version conflict, {-1, highest update id} for an update already committed.
 local cur = redis.call('HMGET', KEYS[1], 'v', 'u')
@@ -86,6 +88,22 @@ n = tonumber(ARGV[i])
 for j = 1, n do
   local b = i + (j - 1) * 2
   redis.call('ZADD', KEYS[6], ARGV[b + 1], ARGV[b + 2])
+end
+i = i + n * 2 + 1
+
+-- Audit events of the change (the dose gate's, store.Commit.Audit), so a
+-- gate change and its audit entry are written together or not at all.
+-- ARGV: n events, then per event: k field pairs, then k name/value pairs.
+n = tonumber(ARGV[i])
+i = i + 1
+for j = 1, n do
+  local k = tonumber(ARGV[i])
+  local ev = {}
+  for f = 1, 2 * k do
+    ev[f] = ARGV[i + f]
+  end
+  redis.call('XADD', KEYS[8], '*', unpack(ev))
+  i = i + 2 * k + 1
 end
 
 -- Reply outbox (store/replies.go). It reads the END of ARGV, so it stays
