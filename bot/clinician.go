@@ -7,24 +7,10 @@ import (
 	"net/url"
 	"strings"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-
 	"github.com/checkinbot/checkinbot/flows"
 	"github.com/checkinbot/checkinbot/store"
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
-
-// isClinicianCommand reports the commands a clinician's message is about;
-// anything else from a clinician in a private chat is treated as a patient's
-// (so staff can enrol themselves to try the flows).
-func isClinicianCommand(cmd, args string) bool {
-	switch cmd {
-	case "enroll", "unenroll", "help", "schedule", "open", "resolve", "history", "clear", "pause", "limits":
-		return true
-	case "start":
-		return args == "" // with an invite code, a clinician is trying the patient side
-	}
-	return false
-}
 
 func (b *Bot) handleClinician(ctx context.Context, m *tgbotapi.Message, cmd, args string) error {
 	chatID := m.Chat.ID

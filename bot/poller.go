@@ -2,14 +2,11 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-
-	"github.com/checkinbot/checkinbot/store"
 )
 
 // allowedUpdates are the only update kinds the bot asks Telegram for.
@@ -214,9 +211,7 @@ func (b *Bot) handleWithRetry(stop context.Context, u tgbotapi.Update) bool {
 			b.metrics.handleTime.Observe(time.Since(start).Seconds())
 			return true
 		}
-		// Data that cannot be decrypted (a key missing from DATA_KEYS) will
-		// not decrypt on a retry either.
-		if errors.Is(err, errPermanent) || errors.Is(err, store.ErrUndecryptable) || time.Since(start) > retryLimit {
+		if kindOf(err) == kindPermanent || time.Since(start) > retryLimit {
 			b.log.Error("update not handled", "update_id", u.UpdateID, "attempts", attempt, "error", err.Error())
 			b.metrics.updates.WithLabelValues(kind, "failed").Inc()
 			if st.crisis != nil {
@@ -272,9 +267,6 @@ const (
 	// retryLimit bounds the retrying of one update.
 	retryLimit = 15 * time.Minute
 )
-
-// errPermanent marks failures that retrying cannot mend.
-var errPermanent = errors.New("permanent failure")
 
 // tell sends text to the chat of an update that is failing, so that even a
 // failure does not end in silence. Telegram may be what fails: best effort.

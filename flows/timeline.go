@@ -8,7 +8,7 @@ import (
 	_ "time/tzdata" // patients' time zones work on hosts without a zoneinfo database
 )
 
-// This file is the session timeline of CLINICAL.md: what happens between the
+// This file is the session timeline of docs/clinical-basis.md: what happens between the
 // patient's messages. The engine schedules Jobs (store keeps them in Redis,
 // bot's worker claims them when due) and RunJob decides what a due job does.
 // Like the rest of the engine it is pure: a job is a function of the session,

@@ -1,0 +1,337 @@
+// The path of one update, top to bottom: intake hands it to HandleUpdate,
+// which routes it (patient or clinician, message or button), loads the
+// chat in one round trip, steps the engine, commits the outcome in one
+// atomic round trip, and delivers the replies from the outbox. The pieces it
+// uses sit beside it, named for what they are: route.go (commands and typed
+// text), crisis.go (the crisis screen before storage), updatestate.go (what
+// the attempts at one update share), commit.go (an outcome as a store
+// commit), outbox.go (sending committed replies), prompts.go (settling
+// answered buttons), errors.go (transient or permanent).
+
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/checkinbot/checkinbot/flows"
+	"github.com/checkinbot/checkinbot/store"
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+)
+
+// HandleUpdate handles one update completely: it routes it to the patient or
+// clinician side, commits the resulting state and sends the replies. An
+// error means the update may be retried (it is de-duplicated by id).
+func (b *Bot) HandleUpdate(ctx context.Context, u tgbotapi.Update) (err error) {
+	if ctx.Value(updateStateKey{}) == nil {
+		ctx = context.WithValue(ctx, updateStateKey{}, &updateState{})
+	}
+	defer func() {
+		// A bug must not take the process down with every other chat.
+		if r := recover(); r != nil {
+			err = permanent("handle update", fmt.Errorf("panic: %v", r))
+		}
+	}()
+	switch {
+	case u.CallbackQuery != nil:
+		return b.handleCallback(ctx, u.UpdateID, u.CallbackQuery)
+	case u.Message != nil:
+		return b.handleMessage(ctx, u.UpdateID, u.Message)
+	case u.EditedMessage != nil:
+		return b.handleEditedMessage(ctx, u.UpdateID, u.EditedMessage)
+	}
+	return nil // kinds we do not ask for (allowedUpdates); nothing to answer
+}
+
+func (b *Bot) handleMessage(ctx context.Context, updateID int, m *tgbotapi.Message) error {
+	if m.From == nil || m.Chat == nil || m.From.IsBot {
+		return nil
+	}
+	cmd, args := command(m)
+	if b.clinicians[m.From.ID] && (cmd == "" || cmd == "cancel") {
+		// A resolution note the clinician was asked for (or /cancel of it).
+		if handled, err := b.takeNote(ctx, m, cmd); handled || err != nil {
+			return err
+		}
+	}
+	if b.clinicians[m.From.ID] && isClinicianCommand(cmd, args) {
+		return b.handleClinician(ctx, m, cmd, args)
+	}
+	if !m.Chat.IsPrivate() {
+		// Patients talk to the bot privately; in the clinicians' group only
+		// clinician commands are for us.
+		return nil
+	}
+	alerted := false
+	if typed := typedText(m); cmd == "" && typed != "" && !b.clinicians[m.From.ID] {
+		alerted = b.screenCrisis(ctx, m.Chat.ID, typed)
+	}
+	return b.handlePatientMessage(ctx, updateID, m, cmd, args, alerted)
+}
+
+func (b *Bot) handleCallback(ctx context.Context, updateID int, q *tgbotapi.CallbackQuery) error {
+	if q.From == nil {
+		return nil
+	}
+	if id, ok := parseEscData(q.Data, ackPrefix); ok {
+		return b.handleAcknowledge(ctx, q, id)
+	}
+	if id, ok := parseEscData(q.Data, resolvePrefix); ok {
+		return b.handleResolveButton(ctx, q, id)
+	}
+	press, ok := flows.DecodeAnswer(q.Data)
+	if !ok || q.Message == nil || q.Message.Chat == nil || !q.Message.Chat.IsPrivate() {
+		b.answerCallback(ctx, q, textStaleButton)
+		return nil
+	}
+	return b.handlePatientButton(ctx, updateID, q, press)
+}
+
+// handleEditedMessage screens a patient's edited message. An edit changes
+// no answer, but a crisis typed into one brings help like any message: the
+// crisis resources and an URGENT escalation, sent urgent-first.
+func (b *Bot) handleEditedMessage(ctx context.Context, updateID int, m *tgbotapi.Message) error {
+	if m.From == nil || m.Chat == nil || m.From.IsBot || !m.Chat.IsPrivate() {
+		return nil
+	}
+	text := typedText(m)
+	if cmd, _ := command(m); cmd != "" || strings.TrimSpace(text) == "" {
+		return nil // an edited command runs nothing
+	}
+	match, crisis := b.protocol.Crisis.Screen(text)
+	snap, err := b.store.Load(ctx, m.Chat.ID, updateID)
+	if err != nil {
+		if crisis {
+			// Storage trouble must not hold back the resources; the update
+			// is retried, and the escalation raised then.
+			_ = b.reply(withPriority(ctx, prioUrgent), m.Chat.ID, b.protocol.Crisis.Text(match.Group))
+		}
+		return err
+	}
+	if snap.Seen || snap.Patient == "" {
+		return nil // handled before, or not a patient: nothing is stored
+	}
+	if !crisis {
+		return b.reply(ctx, m.Chat.ID, textEditNoted)
+	}
+	return b.applyAndDeliver(withPriority(ctx, prioUrgent), snap, updateID, nil, func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
+		out, _ := p.ScreenEdit(s, text, now)
+		return out, nil
+	})
+}
+
+// textEditNoted answers a patient's edit that is not a crisis.
+const textEditNoted = "I saw you edited a message. Edits don't change an answer already given: if something changed, please send it as a new message."
+
+// handlePatientMessage handles a message in a private chat; alerted says
+// the crisis screen already matched it and its alert was sent.
+func (b *Bot) handlePatientMessage(ctx context.Context, updateID int, m *tgbotapi.Message, cmd, args string, alerted bool) error {
+	chatID := m.Chat.ID
+	snap, err := b.load(ctx, chatID, updateID)
+	if err != nil {
+		return err
+	}
+	if snap.Seen {
+		// Handled before, yet redelivered: its handling did not finish, so
+		// what it committed may not have been sent.
+		_, err := b.sendReplies(ctx, chatID, snap.Unsent, true)
+		return err
+	}
+	if snap.Patient == "" && stateOf(ctx).crisis != nil {
+		// Not (or no longer) enrolled, yet in crisis: the alert said the
+		// care team knows, so they must.
+		if err := b.raiseCrisis(ctx); err != nil {
+			return err
+		}
+	}
+	if snap.Patient == "" && b.clinicians[m.From.ID] && !(cmd == "start" && args != "") {
+		// A clinician who is not also enrolled as a test patient.
+		return b.reply(ctx, chatID, textClinicianHelp)
+	}
+	if snap.Patient == "" || (cmd == "start" && args != "") {
+		return b.handleUnenrolled(ctx, chatID, snap.Patient, cmd, args)
+	}
+	if f := b.protocol.FlowForCommand(cmd); f != nil {
+		return b.applyAndDeliver(ctx, snap, updateID, nil, b.startFlow(f.ID))
+	}
+	switch cmd {
+	case "":
+		in := flows.Input{Text: typedText(m), CrisisAlerted: alerted}
+		if in.Text == "" {
+			// A photo, sticker or voice note: the engine treats it as an
+			// answer it cannot read and asks again.
+			in.Text = " "
+		}
+		return b.applyAndDeliver(ctx, snap, updateID, nil, func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
+			return p.Step(s, in, now)
+		})
+	case "cancel":
+		return b.applyAndDeliver(ctx, snap, updateID, nil, func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
+			return p.Cancel(s, now), nil
+		})
+	case "resume":
+		p, err := b.protocolFor(ctx, snap.Session)
+		if err != nil {
+			return err
+		}
+		return b.deliver(ctx, snap, snap.Version, flows.Outcome{Session: snap.Session,
+			Replies: []flows.Reply{p.Resume(snap.Session)}}, nil, false)
+	case "status":
+		return b.reply(ctx, chatID, b.protocol.Status(snap.Session, b.now()))
+	case "start":
+		return b.reply(ctx, chatID, textConnected+"\n\n"+b.patientHelp())
+	case "help":
+		return b.reply(ctx, chatID, b.patientHelp())
+	default:
+		return b.reply(ctx, chatID, textUnknownCommand+"\n\n"+b.patientHelp())
+	}
+}
+
+func (b *Bot) handlePatientButton(ctx context.Context, updateID int, q *tgbotapi.CallbackQuery, press flows.ButtonPress) error {
+	chatID := q.Message.Chat.ID
+	snap, err := b.load(ctx, chatID, updateID)
+	if err != nil {
+		return err
+	}
+	if snap.Seen {
+		b.answerCallback(ctx, q, "")
+		_, err := b.sendReplies(ctx, chatID, snap.Unsent, true)
+		return err
+	}
+	if snap.Patient == "" {
+		b.answerCallback(ctx, q, "")
+		return b.reply(ctx, chatID, textStranger)
+	}
+	return b.applyAndDeliver(ctx, snap, updateID, q, func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
+		return p.Step(s, flows.Input{Button: &press}, now)
+	})
+}
+
+// applyAndDeliver steps the engine, commits the outcome and sends it.
+func (b *Bot) applyAndDeliver(ctx context.Context, snap store.Snapshot, updateID int, q *tgbotapi.CallbackQuery, decide decision) error {
+	snap, out, version, err := b.apply(ctx, snap, updateID, decide)
+	if err != nil {
+		return err
+	}
+	if snap.Seen { // handled before (a redelivery): send what it committed
+		if q != nil {
+			b.answerCallback(ctx, q, "")
+		}
+		_, err := b.sendReplies(ctx, snap.ChatID, snap.Unsent, true)
+		return err
+	}
+	return b.deliver(ctx, snap, version, out, q, true)
+}
+
+// load is store.Load, with the update marked as waiting for Redis until
+// it answers (for the delay notice).
+func (b *Bot) load(ctx context.Context, chatID int64, updateID int) (store.Snapshot, error) {
+	st := stateOf(ctx)
+	st.storageWait.Store(true)
+	snap, err := b.store.Load(ctx, chatID, updateID)
+	if err == nil {
+		st.storageWait.Store(false)
+		if snap.Seen {
+			st.committed.Store(true)
+		}
+	}
+	return snap, err
+}
+
+// maxConflicts bounds compare-and-set retries; each retry means another
+// writer (a timed job, a second instance) changed the session meanwhile.
+const maxConflicts = 5
+
+// apply runs the decision and commits its outcome in one atomic round trip,
+// reloading and deciding again when the session changed since it was loaded.
+// It returns the snapshot the committed outcome was decided on and the
+// session's new version.
+func (b *Bot) apply(ctx context.Context, snap store.Snapshot, updateID int, decide decision) (store.Snapshot, flows.Outcome, int64, error) {
+	for attempt := 1; ; attempt++ {
+		p, err := b.protocolFor(ctx, snap.Session)
+		if err != nil {
+			return snap, flows.Outcome{}, 0, err
+		}
+		out, err := decide(p, snap.Session, b.now())
+		if err != nil {
+			// The engine's outcome stays safe to commit and send even with
+			// an internal fault (e.g. a score it could not compute); only
+			// an outcome with nothing to say is a failure.
+			if len(out.Replies) == 0 {
+				return snap, out, 0, permanent("engine", err)
+			}
+			b.log.Error("engine fault; its safe outcome is used", "chat", b.chatRef(snap.ChatID), "error", err.Error())
+		}
+		c := b.commitOf(snap, updateID, out)
+		st := stateOf(ctx)
+		st.storageWait.Store(true)
+		res, err := b.store.Commit(ctx, c)
+		if errors.Is(err, store.ErrDuplicate) {
+			if snap, err = b.load(ctx, snap.ChatID, updateID); err != nil {
+				return snap, out, 0, err
+			}
+			snap.Seen = true // what it committed is still to be sent
+			return snap, out, 0, nil
+		}
+		if err == nil {
+			st.storageWait.Store(false)
+			st.committed.Store(true)
+			b.ledger.recordMarked(snap.ChatID, c.RepliesSentUpTo)
+		}
+		if !errors.Is(err, store.ErrConflict) || attempt == maxConflicts {
+			return snap, out, res.Version, err
+		}
+		if snap, err = b.load(ctx, snap.ChatID, updateID); err != nil {
+			return snap, out, 0, err
+		}
+		if snap.Seen {
+			return snap, out, 0, nil
+		}
+	}
+}
+
+// deliver shows the outcome to the patient: it settles the buttons of the
+// question just answered (so they cannot be pressed twice), then sends the
+// chat's unsent replies and the outcome's (from the outbox when committed
+// says the commit wrote them there), and remembers which message carries
+// the buttons now awaited.
+func (b *Bot) deliver(ctx context.Context, snap store.Snapshot, version int64, out flows.Outcome, q *tgbotapi.CallbackQuery, committed bool) error {
+	chatID := snap.ChatID
+	if q != nil {
+		b.answerCallback(ctx, q, "")
+	}
+	b.settlePrompt(ctx, snap, out, q)
+
+	todo := snap.Unsent
+	if committed {
+		todo = append(todo, committedReplies(snap, b.outboxReplies(out), b.now())...)
+	} else {
+		for _, r := range out.Replies {
+			todo = append(todo, store.PendingReply{OutboxReply: store.OutboxReply{Reply: r, Priority: int(prioReply)}})
+		}
+	}
+	promptID, err := b.sendReplies(ctx, chatID, todo, false)
+	if err != nil {
+		return err
+	}
+	b.prompts.set(chatID, version, promptID)
+	return nil
+}
+
+// reply sends one plain message.
+func (b *Bot) reply(ctx context.Context, chatID int64, text string) error {
+	_, err := b.send.send(ctx, tgbotapi.NewMessage(chatID, text))
+	return err
+}
+
+// answerCallback stops the client's spinner, with an optional short notice.
+// Its failure never fails the update: after a restart the query may be too
+// old to answer, and the chat message that follows is what matters.
+func (b *Bot) answerCallback(ctx context.Context, q *tgbotapi.CallbackQuery, text string) {
+	if err := b.send.request(ctx, tgbotapi.NewCallback(q.ID, text)); err != nil {
+		b.log.Warn("answerCallbackQuery failed", "error", err.Error())
+	}
+}
