@@ -153,6 +153,9 @@ func New(api *tgbotapi.BotAPI, st *store.Store, cfg Config) (*Bot, error) {
 		b.consumer = instanceName()
 	}
 	b.runID = b.consumer + "/" + randomHex(8)
+	if cfg.Metrics != nil {
+		registerRuntimeMetrics(cfg.Metrics, st)
+	}
 	for _, id := range cfg.Clinicians {
 		b.clinicians[id] = true
 	}
@@ -191,10 +194,14 @@ func (b *Bot) Run(ctx context.Context) error {
 	// acknowledged only after delivery and is otherwise reclaimed. Only a
 	// delivery in progress is waited for.
 	go b.dispatchLoop(ctx)
-	b.jobs.Add(3)
+	b.jobs.Add(4)
 	go func() {
 		defer b.jobs.Done()
 		b.jobLoop(ctx)
+	}()
+	go func() {
+		defer b.jobs.Done()
+		b.retentionLoop(ctx)
 	}()
 	go func() {
 		defer b.jobs.Done()

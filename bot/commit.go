@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -21,7 +22,12 @@ func (b *Bot) startFlow(flowID string) decision {
 }
 
 // commitOf turns an engine outcome into the store's atomic commit.
-func (b *Bot) commitOf(snap store.Snapshot, updateID int, out flows.Outcome) store.Commit {
+// An update's own change commits with updateID; any other change made while
+// handling an update (a clinician's /clear, /schedule or resolution note,
+// the intake a patient's invite starts) carries that update's id and chat,
+// so a retry of the update finds it committed (store.Commit.By) and a
+// retried /enroll makes no second invite. A timed job has neither.
+func (b *Bot) commitOf(ctx context.Context, snap store.Snapshot, updateID int, out flows.Outcome) store.Commit {
 	c := store.Commit{
 		ChatID:     snap.ChatID,
 		UpdateID:   updateID,
@@ -35,6 +41,9 @@ func (b *Bot) commitOf(snap store.Snapshot, updateID int, out flows.Outcome) sto
 		// The lazy mark: replies sent since the last commit leave the
 		// outbox in this one, at no extra round trip.
 		RepliesSentUpTo: b.ledger.unmarked(snap.ChatID),
+	}
+	if u := stateOf(ctx).update; updateID == 0 && u.id > 0 && u.chatID != 0 {
+		c.UpdateID, c.By = u.id, u.chatID
 	}
 	for _, e := range out.Escalations {
 		e.Reason = strings.ReplaceAll(e.Reason, "<label>", snap.Patient) // the /clear command to use

@@ -29,6 +29,7 @@ func (b *Bot) HandleUpdate(ctx context.Context, u tgbotapi.Update) (err error) {
 	if ctx.Value(updateStateKey{}) == nil {
 		ctx = context.WithValue(ctx, updateStateKey{}, &updateState{})
 	}
+	stateOf(ctx).update = updateRef{chatID: updateChatID(u), id: u.UpdateID}
 	defer func() {
 		// A bug must not take the process down with every other chat.
 		if r := recover(); r != nil {
@@ -249,7 +250,11 @@ const maxConflicts = 5
 // reloading and deciding again when the session changed since it was loaded.
 // It returns the snapshot the committed outcome was decided on and the
 // session's new version.
-func (b *Bot) apply(ctx context.Context, snap store.Snapshot, updateID int, decide decision) (store.Snapshot, flows.Outcome, int64, error) {
+//
+// With updateID 0 a change made for a clinician's update (or a patient's
+// /start) is still committed once: commitOf marks the update in its own
+// chat. with adds to the commit what the engine does not decide (an invite).
+func (b *Bot) apply(ctx context.Context, snap store.Snapshot, updateID int, decide decision, with ...func(*store.Commit)) (store.Snapshot, flows.Outcome, int64, error) {
 	for attempt := 1; ; attempt++ {
 		p, err := b.protocolFor(ctx, snap.Session)
 		if err != nil {
@@ -265,7 +270,10 @@ func (b *Bot) apply(ctx context.Context, snap store.Snapshot, updateID int, deci
 			}
 			b.log.Error("engine fault; its safe outcome is used", "chat", b.chatRef(snap.ChatID), "error", err.Error())
 		}
-		c := b.commitOf(snap, updateID, out)
+		c := b.commitOf(ctx, snap, updateID, out)
+		for _, f := range with {
+			f(&c)
+		}
 		st := stateOf(ctx)
 		st.storageWait.Store(true)
 		res, err := b.store.Commit(ctx, c)

@@ -10,6 +10,10 @@ import (
 // updateState is what the attempts at one update share (handleWithRetry
 // makes one per update; HandleUpdate one per call otherwise).
 type updateState struct {
+	// update is the update itself: its chat and id. A commit made for it on
+	// another chat (a clinician's command changing a patient) records it
+	// in its own chat's de-duplication mark (commitOf).
+	update       updateRef
 	crisis       *flows.CrisisMatch // the crisis screen matched the update's text
 	chatID       int64
 	text         string
@@ -18,6 +22,12 @@ type updateState struct {
 	storageWait  atomic.Bool // it is waiting for Redis (to load or commit)
 	committed    atomic.Bool // its outcome is committed (escalations included)
 	noticeIssued atomic.Bool // the patient was told it is delayed
+}
+
+// updateRef names an update: the chat it came from and its id.
+type updateRef struct {
+	chatID int64
+	id     int
 }
 
 type updateStateKey struct{}

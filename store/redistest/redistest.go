@@ -5,13 +5,11 @@ package redistest
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"net"
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -48,7 +46,7 @@ func start(tb testing.TB, bin string) (string, error) {
 		return "", err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	logs := &lockedBuffer{}
+	logs := &LogBuffer{}
 	cmd := exec.Command(bin,
 		"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", tb.TempDir(),
@@ -72,12 +70,12 @@ func start(tb testing.TB, bin string) (string, error) {
 		}
 		select {
 		case <-exited:
-			return "", fmt.Errorf("redis-server on %s exited at start: %s", addr, logs.String())
+			return "", fmt.Errorf("redis-server on %s exited at start: %s", addr, strings.TrimSpace(logs.String()))
 		case <-time.After(10 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			stop()
-			return "", fmt.Errorf("redis-server on %s did not answer PING within %v: %s", addr, StartTimeout, logs.String())
+			return "", fmt.Errorf("redis-server on %s did not answer PING within %v: %s", addr, StartTimeout, strings.TrimSpace(logs.String()))
 		}
 	}
 }
@@ -116,23 +114,4 @@ func ping(addr string) bool {
 	}
 	line, err := bufio.NewReader(c).ReadString('\n')
 	return err == nil && strings.HasPrefix(line, "+PONG")
-}
-
-// lockedBuffer collects the server's output; it is written by exec's copying
-// goroutine and read by the test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.TrimSpace(b.buf.String())
 }
