@@ -103,6 +103,10 @@ type Bot struct {
 	delivery sync.RWMutex
 	inFlight *inFlight // escalations being delivered
 	stopped  bool
+
+	// beforeCommit, when set (tests only, export_test.go), runs between an
+	// update's load and its commit: where another writer can get in.
+	beforeCommit func()
 }
 
 // New wires a bot. api must come from Connect (or point at an emulator).

@@ -94,14 +94,6 @@ func newHarness(t testing.TB, opts ...option) *harness {
 func (h *harness) startBot() {
 	h.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	api, err := bot.Connect(ctx, h.tg.Token(), h.tg.Endpoint())
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	st, err := store.Open(context.Background(), h.redisURL+h.redisOptions)
-	if err != nil {
-		h.t.Fatal(err)
-	}
 	cfg := bot.Config{
 		// Like a restarted process under the same INSTANCE_NAME: a restart
 		// takes its poller lease back at once.
@@ -113,16 +105,8 @@ func (h *harness) startBot() {
 	for _, o := range h.opts {
 		o(&cfg)
 	}
-	if cfg.Now != nil {
-		st.Now = cfg.Now // one clock for the instance
-	}
-	for _, o := range h.storeOpts {
-		o(st)
-	}
-	b, err := bot.New(api, st, cfg)
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	b, _, st := newTestBot(ctx, h.t, h.tg, h.redisURL+h.redisOptions, cfg, h.storeOpts...)
+	h.t.Cleanup(h.stopBot) // before the store closes (cleanups run last first)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -26,16 +26,10 @@ func (b *Bot) retentionLoop(ctx context.Context) {
 		defer cancel()
 		_ = b.store.ReleaseLease(rctx, retentionName, b.consumer)
 	}()
-	timer := time.NewTimer(retentionFirst)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-timer.C:
-		}
+	sleep(ctx, retentionFirst)
+	for ctx.Err() == nil {
 		b.pruneOnce(ctx)
-		timer.Reset(retentionEvery)
+		sleep(ctx, retentionEvery)
 	}
 }
 

@@ -274,6 +274,9 @@ func (b *Bot) apply(ctx context.Context, snap store.Snapshot, updateID int, deci
 		for _, f := range with {
 			f(&c)
 		}
+		if b.beforeCommit != nil {
+			b.beforeCommit()
+		}
 		st := stateOf(ctx)
 		st.storageWait.Store(true)
 		res, err := b.store.Commit(ctx, c)

@@ -169,23 +169,10 @@ func TestTwoInstancesRunEachJobOnce(t *testing.T) {
 func startInstance(t *testing.T, h *harness, clock *fakeClock, log io.Writer) func() {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	api, err := bot.Connect(ctx, h.tg.Token(), h.tg.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(ctx, h.redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.Now = clock.Now
-	b, err := bot.New(api, st, bot.Config{
-		Protocol: h.proto(), Clinicians: []int64{clinician.ID},
-		Now: clock.Now, JobTick: 2 * time.Millisecond,
+	b, _, _ := newTestBot(ctx, t, h.tg, h.redisURL, bot.Config{
+		Protocol: h.proto(), Now: clock.Now, JobTick: 2 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(log, nil)),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx) }()
 	return func() {
@@ -193,6 +180,5 @@ func startInstance(t *testing.T, h *harness, clock *fakeClock, log io.Writer) fu
 		if err := <-done; err != nil {
 			t.Error(err)
 		}
-		st.Close()
 	}
 }
