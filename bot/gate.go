@@ -238,13 +238,3 @@ func (b *Bot) gateLine(ctx context.Context, chatID int64) string {
 	}
 	return line
 }
-
-// clearPrefix reads a resolution note that starts with "clear": the
-// clinician also clears the patient to dose ("Clear to dose").
-func clearPrefix(note string) (clear bool, rest string) {
-	word, rest, _ := strings.Cut(strings.TrimSpace(note), " ")
-	if strings.EqualFold(strings.TrimRight(word, ":"), "clear") {
-		return true, strings.TrimSpace(rest)
-	}
-	return false, note
-}

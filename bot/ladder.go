@@ -97,7 +97,7 @@ func (b *Bot) repage(ctx context.Context, job flows.Job) ([]flows.Job, error) {
 		return nil, err
 	}
 	every := flows.RepageAfter(rec.Level)
-	if rec.State != store.EscalationOpen || every <= 0 {
+	if !flows.EscalationState(rec.State).Repages(rec.Level) {
 		return nil, nil
 	}
 	n, err := b.store.RecordRepage(ctx, rec.ID)
@@ -207,7 +207,7 @@ func (b *Bot) resolve(ctx context.Context, chatID int64, from *tgbotapi.User, id
 			b.log.Warn("could not tell the patient about the acknowledgement", "escalation", id, "error", err.Error())
 		}
 	}
-	if clear, rest := clearPrefix(note); clear {
+	if clear, rest := flows.ResolutionClears(note); clear {
 		// "Clear to dose": resolving is not clearing unless the note says so.
 		text, err := b.clearGate(ctx, rec.ChatID, rec.Patient, from, rest)
 		if err != nil {

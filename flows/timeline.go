@@ -62,19 +62,6 @@ const (
 	instrumentStagger = time.Minute
 )
 
-// RepageAfter is how long an unacknowledged escalation of level l waits
-// before clinicians are paged again, and again after each re-page (URGENT
-// every 5 minutes, HIGH every 30); 0 means it is never re-paged (ROUTINE).
-func RepageAfter(l Level) time.Duration {
-	switch l {
-	case Urgent:
-		return 5 * time.Minute
-	case High:
-		return 30 * time.Minute
-	}
-	return 0
-}
-
 // Location returns the patient's time zone, or def when none is set or it
 // is not a known zone.
 func (s Session) Location(def *time.Location) *time.Location {
