@@ -45,8 +45,8 @@ type Points struct {
 // Colours, chosen to stay apart for the common colour-vision deficiencies
 // (Okabe–Ito palette).
 var (
-	colPHQ9      = color.RGBA{0, 114, 178, 255}  // blue
-	colGAD7      = color.RGBA{213, 94, 0, 255}   // vermillion
+	colPHQ9      = color.RGBA{0, 114, 178, 255}   // blue
+	colGAD7      = color.RGBA{213, 94, 0, 255}    // vermillion
 	colSystolic  = color.RGBA{204, 121, 167, 255} // reddish purple
 	colDiastolic = color.RGBA{86, 180, 233, 255}  // sky blue
 	colPulse     = color.RGBA{0, 158, 115, 255}   // bluish green

@@ -61,7 +61,9 @@ func Build(label string, checkins []flows.Completion, answers []flows.Answer, es
 		if ci.Outcome == flows.OutcomeHeld {
 			c.Holds = append(c.Holds, Hold{At: ci.EndedAt, Reason: ci.Reason})
 		}
-		if ci.Score == nil || ci.Outcome != flows.OutcomeCompleted {
+		// The engine scores an instrument only when every scored item was
+		// answered: a PHQ-9 stopped by item 9's crisis still has its total.
+		if ci.Score == nil {
 			continue
 		}
 		p := ScorePoint{At: ci.EndedAt, Total: ci.Score.Total, Band: ci.Score.Band}

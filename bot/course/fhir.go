@@ -80,7 +80,7 @@ func (c Course) FHIR(now time.Time) ([]byte, error) {
 		return nil
 	}
 	for _, ci := range c.CheckIns {
-		if ci.Score == nil || ci.Outcome != flows.OutcomeCompleted {
+		if ci.Score == nil {
 			continue
 		}
 		codes, ok := instrumentCodes[ci.Score.Instrument]
@@ -145,6 +145,11 @@ func (c Course) questionnaireResponse(id string, ci flows.Completion) fhir.Quest
 		Questionnaire: ptr("http://loinc.org/q/" + codes.panel),
 		Subject:       c.subject(),
 		Authored:      ptr(ci.EndedAt.UTC().Format(time.RFC3339)),
+	}
+	if ci.Outcome != flows.OutcomeCompleted {
+		// Scored, yet ended before its last unscored item, e.g. by a
+		// crisis answer to PHQ-9 item 9.
+		qr.Status = fhir.QuestionnaireResponseStatusStopped
 	}
 	for _, a := range ci.Answers {
 		linkID := a.Item

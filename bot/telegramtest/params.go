@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"sort"
@@ -115,8 +116,22 @@ func readParams(w http.ResponseWriter, r *http.Request) (*params, error) {
 			p.values[k] = v[0]
 		}
 		for k, fh := range r.MultipartForm.File {
-			p.files[k] = File{Kind: k, Name: fh[0].Filename, Size: fh[0].Size}
+			p.files[k] = File{Kind: k, Name: fh[0].Filename, Size: fh[0].Size, Data: readPart(fh[0])}
 		}
 	}
 	return p, nil
+}
+
+// readPart reads an uploaded part; nil if it cannot be read.
+func readPart(fh *multipart.FileHeader) []byte {
+	f, err := fh.Open()
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil
+	}
+	return data
 }
