@@ -88,7 +88,7 @@ func TestTrendChart(t *testing.T) {
 	if call.Params["protect_content"] != "true" {
 		t.Errorf("chart sent without protect_content: %v", call.Params)
 	}
-	img, err := png.Decode(bytes.NewReader(call.Files[0].Data))
+	img, err := png.Decode(bytes.NewReader(call.Uploads[0]))
 	if err != nil {
 		t.Fatalf("chart is not a PNG: %v", err)
 	}
@@ -125,7 +125,7 @@ func TestExport(t *testing.T) {
 		}
 	}
 
-	rows, err := csv.NewReader(bytes.NewReader(csvCall.Files[0].Data)).ReadAll()
+	rows, err := csv.NewReader(bytes.NewReader(csvCall.Uploads[0])).ReadAll()
 	if err != nil {
 		t.Fatalf("export is not CSV: %v", err)
 	}
@@ -156,7 +156,7 @@ func TestExport(t *testing.T) {
 			}
 		}
 	}
-	if err := json.Unmarshal(fhirCall.Files[0].Data, &b); err != nil {
+	if err := json.Unmarshal(fhirCall.Uploads[0], &b); err != nil {
 		t.Fatal(err)
 	}
 	codes := map[string]int{}

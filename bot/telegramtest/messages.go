@@ -32,7 +32,6 @@ type File struct {
 	Kind string // "photo" or "document"
 	Name string // uploaded file name, or the file_id or URL sent instead
 	Size int64  // uploaded size in bytes, 0 when not uploaded
-	Data []byte // the uploaded bytes, so tests can decode what was sent
 }
 
 // chat is a chat the bot may write to because a user started it.

@@ -20,6 +20,8 @@ const maxBody = 50 << 20
 type params struct {
 	values map[string]string
 	files  map[string]File // multipart uploads by field name
+	// uploads are the uploaded bytes by field name.
+	uploads map[string][]byte
 }
 
 func (p *params) has(name string) bool {
@@ -65,7 +67,7 @@ var errBadParams = errors.New("can't parse request parameters")
 // readParams collects parameters from the query string and from a body in any
 // of the encodings Telegram accepts: urlencoded, JSON and multipart.
 func readParams(w http.ResponseWriter, r *http.Request) (*params, error) {
-	p := &params{values: map[string]string{}, files: map[string]File{}}
+	p := &params{values: map[string]string{}, files: map[string]File{}, uploads: map[string][]byte{}}
 	for k, v := range r.URL.Query() {
 		p.values[k] = v[0]
 	}
@@ -116,7 +118,8 @@ func readParams(w http.ResponseWriter, r *http.Request) (*params, error) {
 			p.values[k] = v[0]
 		}
 		for k, fh := range r.MultipartForm.File {
-			p.files[k] = File{Kind: k, Name: fh[0].Filename, Size: fh[0].Size, Data: readPart(fh[0])}
+			p.files[k] = File{Kind: k, Name: fh[0].Filename, Size: fh[0].Size}
+			p.uploads[k] = readPart(fh[0])
 		}
 	}
 	return p, nil
