@@ -73,10 +73,11 @@ var severityBands = []struct {
 // Chart draws the course as a ChartWidth×ChartHeight PNG, times in loc.
 func (c Course) Chart(loc *time.Location) ([]byte, Points, error) {
 	var pts Points
-	from, to, ok := c.Span()
+	from, last, ok := c.Span()
 	if !ok {
 		return nil, pts, fmt.Errorf("course: nothing recorded for %s", c.Label)
 	}
+	to := last
 	// Pad the time axis so the first and last points are not on its edge,
 	// and show at least a week so a single day is not stretched across.
 	if to.Sub(from) < 7*24*time.Hour {
@@ -98,7 +99,7 @@ func (c Course) Chart(loc *time.Location) ([]byte, Points, error) {
 	if err != nil {
 		return nil, pts, err
 	}
-	scores.Title.Text = fmt.Sprintf("%s, %s – %s", c.Label, from.In(loc).Format("Jan 2"), to.In(loc).Format("Jan 2 2006"))
+	scores.Title.Text = fmt.Sprintf("%s, %s – %s", c.Label, from.In(loc).Format("Jan 2"), last.In(loc).Format("Jan 2 2006"))
 	for _, p := range []*plot.Plot{scores, vitals, events} {
 		p.X.Min, p.X.Max = xMin, xMax
 		p.X.Tick.Marker = ticks

@@ -371,3 +371,30 @@ func TestFHIRBundle(t *testing.T) {
 		t.Error("two exports of the same data differ")
 	}
 }
+
+// BenchmarkChart measures drawing and encoding the four-week chart.
+func BenchmarkChart(b *testing.B) {
+	c, _ := fixture()
+	var size int
+	for b.Loop() {
+		data, _, err := c.Chart(chicago)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(data)
+	}
+	b.ReportMetric(float64(size), "png-bytes")
+}
+
+// BenchmarkExports measures both exports of the four-week course.
+func BenchmarkExports(b *testing.B) {
+	c, _ := fixture()
+	for b.Loop() {
+		if _, err := c.CSV(chicago); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.FHIR(day0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
