@@ -32,10 +32,13 @@ func (b *Bot) trendCommand(ctx context.Context, m *tgbotapi.Message, args string
 	if err != nil || !ok {
 		return err
 	}
+	if _, _, recorded := c.Span(); !recorded {
+		return b.reply(ctx, m.Chat.ID, fmt.Sprintf(textTrendEmpty, c.Label))
+	}
 	loc := b.now().Location()
 	png, pts, err := c.Chart(loc)
 	if err != nil {
-		return b.reply(ctx, m.Chat.ID, fmt.Sprintf(textTrendEmpty, c.Label))
+		return err
 	}
 	caption := fmt.Sprintf("%s: %d PHQ-9, %d GAD-7, %d readings, %d doses, %d holds, %d escalations (times %s)",
 		c.Label, pts.PHQ9, pts.GAD7, pts.Readings, pts.Doses, pts.Holds, pts.Escalations, loc)
