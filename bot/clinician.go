@@ -26,6 +26,10 @@ func (b *Bot) handleClinician(ctx context.Context, m *tgbotapi.Message, cmd, arg
 		return b.resolveCommand(ctx, m, args)
 	case "history":
 		return b.history(ctx, m, args)
+	case "trend":
+		return b.trendCommand(ctx, m, args)
+	case "export":
+		return b.exportCommand(ctx, m, args)
 	case "unenroll":
 		return b.unenroll(ctx, m, args)
 	case "clear":

@@ -251,7 +251,9 @@ func TestRoundTripsClinicianCommands(t *testing.T) {
 		{"/clear", say("/clear P-0042 back home"), 3},
 		{"/open", say("/open"), 4},
 		{"/resolve", say("/resolve 1 called, safe"), 1},
-		{"/history", say("/history P-0042"), 4},
+		{"/history", say("/history P-0042"), 7},
+		{"/trend", say("/trend P-0042"), 6},
+		{"/export", say("/export P-0042"), 6},
 		{"/unenroll", say("/unenroll P-0042 confirm"), 2},
 		{"unknown command", say("/nonsense"), 1},
 	}
