@@ -1,12 +1,15 @@
-// The path of one update, top to bottom: intake hands it to HandleUpdate,
-// which routes it (patient or clinician, message or button), loads the
-// chat in one round trip, steps the engine, commits the outcome in one
-// atomic round trip, and delivers the replies from the outbox. The pieces it
-// uses sit beside it, named for what they are: route.go (commands and typed
-// text), crisis.go (the crisis screen before storage), updatestate.go (what
-// the attempts at one update share), commit.go (an outcome as a store
-// commit), outbox.go (sending committed replies), prompts.go (settling
-// answered buttons), errors.go (transient or permanent).
+// The path of one update, top to bottom: intake (polling or the webhook)
+// hands it to handleWithRetry, the one wrapper (timeout, retries, the
+// delay notice, metrics), which calls HandleUpdate (recover), which routes
+// it (patient or clinician, message or button), loads the chat in one
+// round trip, steps the engine, commits the outcome in one atomic round
+// trip, and delivers the replies from the outbox. The pieces it uses sit
+// beside it, named for what they are: route.go (commands, typed text,
+// button data), crisis.go (the crisis screen before storage),
+// updatestate.go (what the attempts at one update share), commit.go (an
+// outcome as one store commit), outbox.go (sending committed replies),
+// prompts.go (settling answered buttons), errors.go (transient or
+// permanent).
 
 package bot
 
@@ -21,6 +24,116 @@ import (
 	"github.com/checkinbot/checkinbot/store"
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
+
+// handleWithRetry handles one update and reports whether it is settled:
+// handled, or failed for good with the patient told so. A failure that may
+// pass (Redis unreachable, Telegram down) is retried with backoff, because
+// the update may be a patient's self-harm answer that must not be lost.
+// The patient hears once that their message is delayed, as soon as Redis
+// has kept it waiting delayNotice, within an attempt or across attempts.
+// Retrying stops when stop is done (the update is then not settled: the
+// caller leaves it unconfirmed for a later start) or after retryLimit, so
+// that one update with an unforeseen lasting fault cannot hold every other
+// chat up forever. A crisis the screen found is raised without the session
+// when the update fails for good.
+func (b *Bot) handleWithRetry(stop context.Context, u tgbotapi.Update) bool {
+	kind := updateKind(u.Message != nil, u.CallbackQuery != nil)
+	start := time.Now()
+	delay := 100 * time.Millisecond
+	st := &updateState{}
+	notice := func() {
+		if st.noticeIssued.CompareAndSwap(false, true) {
+			b.tell(u, textDelayed)
+		}
+	}
+	timer := time.AfterFunc(delayNotice, func() {
+		if st.storageWait.Load() {
+			notice()
+		}
+	})
+	defer timer.Stop()
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), updateStateKey{}, st), handleTimeout)
+		err := b.HandleUpdate(ctx, u)
+		cancel()
+		if err == nil {
+			b.metrics.updates.WithLabelValues(kind, "ok").Inc()
+			b.metrics.handleTime.Observe(time.Since(start).Seconds())
+			return true
+		}
+		if kindOf(err) == kindPermanent || time.Since(start) > retryLimit {
+			b.log.Error("update not handled", "update_id", u.UpdateID, "attempts", attempt, "error", err.Error())
+			b.metrics.updates.WithLabelValues(kind, "failed").Inc()
+			if st.crisis != nil {
+				b.raiseCrisisUntilDone(stop, st)
+			}
+			if !st.alerted.Load() {
+				// A patient in crisis already has the resources and knows
+				// the care team was alerted; anyone else hears it failed.
+				b.tell(u, textTryAgain)
+			}
+			return true
+		}
+		if time.Since(start) > delayNotice && st.storageWait.Load() {
+			notice() // Redis failing; when Telegram is, telling is futile
+		}
+		b.log.Warn("update failed, retrying", "update_id", u.UpdateID, "attempt", attempt, "error", err.Error())
+		select {
+		case <-stop.Done():
+			return false
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 30*time.Second)
+	}
+}
+
+// raiseCrisisUntilDone raises a screened crisis without the session,
+// retrying until Redis takes it or stop is done (the update then stays
+// unconfirmed, and the next start tries again).
+func (b *Bot) raiseCrisisUntilDone(stop context.Context, st *updateState) {
+	delay := 100 * time.Millisecond
+	for {
+		ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), updateStateKey{}, st), 10*time.Second)
+		err := b.raiseCrisis(ctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		b.log.Error("crisis escalation not recorded yet, retrying", "chat", b.chatRef(st.chatID), "error", err.Error())
+		select {
+		case <-stop.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 10*time.Second)
+	}
+}
+
+const (
+	handleTimeout = 30 * time.Second
+	// delayNotice is how long Redis may keep an update waiting (hung or
+	// failing) before the patient hears that their message is delayed.
+	delayNotice = 2 * time.Second
+	// retryLimit bounds the retrying of one update.
+	retryLimit = 15 * time.Minute
+)
+
+// tell sends text to the chat of an update that is failing, so that even a
+// failure does not end in silence. Telegram may be what fails: best effort.
+func (b *Bot) tell(u tgbotapi.Update, text string) {
+	chatID := updateChatID(u)
+	if chatID == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if u.CallbackQuery != nil {
+		_ = b.send.request(ctx, tgbotapi.NewCallback(u.CallbackQuery.ID, ""))
+	}
+	if _, err := b.send.send(ctx, tgbotapi.NewMessage(chatID, text)); err != nil {
+		b.log.Error("could not tell the chat about a failing update", "chat", b.chatRef(chatID), "error", err.Error())
+	}
+}
 
 // HandleUpdate handles one update completely: it routes it to the patient or
 // clinician side, commits the resulting state and sends the replies. An
