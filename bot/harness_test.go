@@ -204,6 +204,15 @@ func (h *harness) answer(question, label string) {
 	h.press(patient, patient.ID, label, question)
 }
 
+// answers answers questions in order: each a part of the question's text,
+// then the label of the button to press.
+func (h *harness) answers(questionsAndLabels ...string) {
+	h.t.Helper()
+	for i := 0; i+1 < len(questionsAndLabels); i += 2 {
+		h.answer(questionsAndLabels[i], questionsAndLabels[i+1])
+	}
+}
+
 // enroll has the clinician enrol label and u open the invite link.
 func (h *harness) enroll(u telegramtest.User, label string) string {
 	h.t.Helper()
