@@ -193,7 +193,7 @@ func (b *Bot) limitsCommand(ctx context.Context, m *tgbotapi.Message, args strin
 func (b *Bot) startIntake(ctx context.Context, chatID int64) error {
 	_, _, err := b.changeChat(ctx, chatID, func(_ *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
 		out := b.protocol.Enrol(s, now)
-		out.Replies = append([]flows.Reply{{Text: textWelcome + "\n\n" + b.patientHelp()}}, out.Replies...)
+		out.Replies = append([]flows.Reply{{Text: b.protocol.Messages.Welcome + "\n\n" + b.patientHelp()}}, out.Replies...)
 		return out, nil
 	})
 	return err
@@ -211,7 +211,7 @@ func (b *Bot) reconnect(ctx context.Context, chatID int64) error {
 	if s := snap.Session; s.Gate == nil && s.Flow == "" && s.Dose == nil && len(s.Done) == 0 && snap.Version == 0 {
 		return b.startIntake(ctx, chatID)
 	}
-	return b.reply(ctx, chatID, textConnected+"\n\n"+b.patientHelp())
+	return b.reply(ctx, chatID, b.protocol.Messages.Connected+"\n\n"+b.patientHelp())
 }
 
 // gateLine is the dose gate of the patient in chatID for clinicians, with

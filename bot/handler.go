@@ -144,9 +144,6 @@ func typedText(m *tgbotapi.Message) string {
 	return m.Caption
 }
 
-// textEditNoted answers a patient's edit that is not a crisis.
-const textEditNoted = "I saw you edited a message. Edits don't change an answer already given: if something changed, please send it as a new message."
-
 // handleEditedMessage screens a patient's edited message. An edit changes
 // no answer, but a crisis typed into one brings help like any message: the
 // crisis resources and an URGENT escalation, sent urgent-first.
@@ -172,7 +169,7 @@ func (b *Bot) handleEditedMessage(ctx context.Context, updateID int, m *tgbotapi
 		return nil // handled before, or not a patient: nothing is stored
 	}
 	if !crisis {
-		return b.reply(ctx, m.Chat.ID, textEditNoted)
+		return b.reply(ctx, m.Chat.ID, b.protocol.Messages.EditNoted)
 	}
 	return b.applyAndDeliver(withPriority(ctx, prioUrgent), snap, updateID, nil, func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
 		out, _ := p.ScreenEdit(s, text, now)
@@ -192,7 +189,7 @@ func (b *Bot) handleCallback(ctx context.Context, updateID int, q *tgbotapi.Call
 	}
 	press, ok := flows.DecodeAnswer(q.Data)
 	if !ok || q.Message == nil || q.Message.Chat == nil || !q.Message.Chat.IsPrivate() {
-		b.answerCallback(ctx, q, textStaleButton)
+		b.answerCallback(ctx, q, b.protocol.Messages.StaleButton)
 		return nil
 	}
 	return b.handlePatientButton(ctx, updateID, q, press)

@@ -81,11 +81,11 @@ func (b *Bot) handlePatientMessage(ctx context.Context, updateID int, m *tgbotap
 	case "status":
 		return b.reply(ctx, chatID, b.protocol.Status(snap.Session, b.now()))
 	case "start":
-		return b.reply(ctx, chatID, textConnected+"\n\n"+b.patientHelp())
+		return b.reply(ctx, chatID, b.protocol.Messages.Connected+"\n\n"+b.patientHelp())
 	case "help":
 		return b.reply(ctx, chatID, b.patientHelp())
 	default:
-		return b.reply(ctx, chatID, textUnknownCommand+"\n\n"+b.patientHelp())
+		return b.reply(ctx, chatID, b.protocol.Messages.UnknownCommand+"\n\n"+b.patientHelp())
 	}
 }
 
@@ -102,7 +102,7 @@ func (b *Bot) handlePatientButton(ctx context.Context, updateID int, q *tgbotapi
 	}
 	if snap.Patient == "" {
 		b.answerCallback(ctx, q, "")
-		return b.reply(ctx, chatID, textStranger)
+		return b.reply(ctx, chatID, b.protocol.Messages.Stranger)
 	}
 	return b.applyAndDeliver(ctx, snap, updateID, q, func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
 		return p.Step(s, flows.Input{Button: &press}, now)
@@ -321,20 +321,20 @@ func (b *Bot) reply(ctx context.Context, chatID int64, text string) error {
 // Nothing about a stranger is stored.
 func (b *Bot) handleUnenrolled(ctx context.Context, chatID int64, label, cmd, args string) error {
 	if cmd != "start" || args == "" {
-		return b.reply(ctx, chatID, textStranger)
+		return b.reply(ctx, chatID, b.protocol.Messages.Stranger)
 	}
 	if !validInviteCode(args) {
-		return b.reply(ctx, chatID, textInviteInvalid)
+		return b.reply(ctx, chatID, b.protocol.Messages.InviteInvalid)
 	}
 	newLabel, err := b.store.RedeemInvite(ctx, args, chatID)
 	switch {
 	case errors.Is(err, store.ErrInviteUsed):
 		if label != "" {
-			return b.reply(ctx, chatID, textConnected+"\n\n"+b.patientHelp())
+			return b.reply(ctx, chatID, b.protocol.Messages.Connected+"\n\n"+b.patientHelp())
 		}
-		return b.reply(ctx, chatID, textInviteUsed)
+		return b.reply(ctx, chatID, b.protocol.Messages.InviteUsed)
 	case errors.Is(err, store.ErrNotFound):
-		return b.reply(ctx, chatID, textInviteInvalid)
+		return b.reply(ctx, chatID, b.protocol.Messages.InviteInvalid)
 	case err != nil:
 		return err
 	}

@@ -699,40 +699,31 @@ func (p *Protocol) Resume(s Session) Reply {
 	return Reply{Text: p.Messages.NotInFlow}
 }
 
-// flowNames are patient-facing names of the built-in flows for Status.
-var flowNames = map[string]string{
-	FlowPreDose:     "the safety check before your dose",
-	FlowPostSession: "the check-in after your session",
-	FlowFollowUp:    "the next-day follow-up",
-	FlowPHQ9:        "the mood questionnaire (PHQ-9)",
-	FlowGAD7:        "the anxiety questionnaire (GAD-7)",
-}
-
 // Status describes the session for /status: the dose gate, the check-in in
 // progress and when today's dose was cleared and taken.
 func (p *Protocol) Status(s Session, now time.Time) string {
 	lines := []string{p.GateStatus(s, now)}
 	if s.Flow != "" {
-		name := flowNames[s.Flow]
-		if name == "" {
-			name = "the " + s.Flow + " check-in"
+		name := s.Flow
+		if f := p.Flow(s.Flow); f != nil && f.Title != "" {
+			name = f.Title
 		}
-		lines = append(lines, fmt.Sprintf("You're in the middle of %s (%d answered so far). Send /resume to see the question again, or /cancel to stop.", name, len(s.Answers)))
+		lines = append(lines, fill(p.Messages.StatusInFlow, "title", name, "progress", p.progressWords(s)))
 	} else {
-		lines = append(lines, "You're not in a check-in right now.")
+		lines = append(lines, p.Messages.StatusIdle)
 	}
 	if d := s.Dose; d != nil {
-		line := "Your last safety check cleared you at " + d.ClearedAt.Format("Mon 2 Jan 15:04") + "."
+		line := fill(p.Messages.StatusCleared, "time", d.ClearedAt.Format("Mon 2 Jan 15:04"))
 		if d.TakenAt.IsZero() {
-			line += " You haven't recorded taking that dose."
+			line += " " + p.Messages.StatusNotTaken
 		} else {
-			line += " You recorded taking your dose at " + d.TakenAt.Format("Mon 2 Jan 15:04") + "."
+			line += " " + fill(p.Messages.StatusTaken, "time", d.TakenAt.Format("Mon 2 Jan 15:04"))
 		}
 		lines = append(lines, line)
 	}
 	if sch := s.Schedule; sch != nil {
-		lines = append(lines, fmt.Sprintf("Your dose day is %s at %02d:%02d (%s time); I'll remind you then.",
-			sch.Weekday, sch.Hour, sch.Minute, s.TimeZone))
+		lines = append(lines, fill(p.Messages.StatusSchedule, "day", sch.Weekday.String(), "time",
+			fmt.Sprintf("%02d:%02d", sch.Hour, sch.Minute), "tz", s.TimeZone))
 	}
 	return strings.Join(lines, "\n")
 }

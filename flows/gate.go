@@ -310,7 +310,7 @@ func (p *Protocol) dosedText(s Session, h GateHold) string {
 func (p *Protocol) GateStatus(s Session, now time.Time) string {
 	hs := s.activeHolds(now)
 	if len(hs) == 0 {
-		return "You can do your safety check before a dose whenever you're ready (/checkin)."
+		return p.Messages.StatusReady
 	}
 	words := map[GateReason]string{
 		GateCrisis: "your care team needs to talk with you first, after what you told me",

@@ -82,6 +82,7 @@ func Parse(name string, data []byte) (*Protocol, error) {
 		return nil, ps
 	}
 	p.Messages = p.Messages.withDefaults()
+	p.expandTexts()
 	p.yaml = append([]byte(nil), data...)
 	return p, nil
 }

@@ -348,6 +348,12 @@ func (c ClockTime) String() string { return fmt.Sprintf("%02d:%02d", c.Hour, c.M
 // `protocol check` prints them and still succeeds.
 func (p *Protocol) Warnings() Problems { return p.warnings }
 
+// PostSessionFlow is the id of the flow the timeline starts after the dose.
+func (t Timeline) PostSessionFlow() string { return FlowPostSession }
+
+// FollowUpFlow is the id of the flow the timeline starts the next morning.
+func (t Timeline) FollowUpFlow() string { return FlowFollowUp }
+
 // SetOnCall sets the clinic's on-call number shown in crisis messages; cmd
 // calls it after loading, before sharing the protocol.
 func (p *Protocol) SetOnCall(number string) { p.Crisis.OnCall = strings.TrimSpace(number) }
