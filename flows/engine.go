@@ -70,7 +70,8 @@ func (p *Protocol) Start(s Session, flowID string, now time.Time) (Outcome, erro
 	prompt := p.prompt(s.Run, first)
 	s.Prompt = &prompt
 	if f.Intro != "" {
-		out.Replies = append(out.Replies, Reply{Text: f.Intro})
+		intro := fill(f.Intro, "greeting", p.Greeting(now.In(s.Location(now.Location()))))
+		out.Replies = append(out.Replies, Reply{Text: intro})
 	}
 	out.Replies = append(out.Replies, prompt)
 	out.Session = s
@@ -632,26 +633,6 @@ func (p *Protocol) extraDose(s Session, d Dose, b ButtonPress, now time.Time) Ou
 			{Label: m.DoseExtraNo, Data: EncodeAnswer(d.Run, DoseItem, DoseOnce)},
 		}},
 	}}}
-}
-
-// HumanDuration writes a duration the way people say it: "an hour",
-// "2 hours", "1.5 hours", "45 minutes", "7 days", "20 seconds".
-func HumanDuration(d time.Duration) string {
-	const day = 24 * time.Hour
-	switch {
-	case d < time.Minute:
-		return plural(int(d.Round(time.Second)/time.Second), "second")
-	case d >= day && d%day == 0:
-		return plural(int(d/day), "day")
-	case d == time.Hour:
-		return "an hour"
-	case d%time.Hour == 0:
-		return plural(int(d/time.Hour), "hour")
-	case d%(30*time.Minute) == 0 && d > time.Hour:
-		return strconv.FormatFloat(d.Hours(), 'f', 1, 64) + " hours"
-	default:
-		return plural(int(d.Round(time.Minute)/time.Minute), "minute")
-	}
 }
 
 // plural writes "1 minute", "2 minutes".

@@ -226,6 +226,7 @@ func (v *VitalLimits) UnmarshalYAML(n *yaml.Node) error {
 
 // UnmarshalYAML decodes the timeline and records its line.
 func (t *Timeline) UnmarshalYAML(n *yaml.Node) error {
+	t.unfoldTimeline(n)
 	type plain Timeline
 	return decodeMapping(n, (*plain)(t), &t.m, "timeline")
 }

@@ -110,8 +110,12 @@ type Messages struct {
 	StatusNotTaken string `yaml:"status_not_taken"` // cleared, dose not recorded
 	StatusTaken    string `yaml:"status_taken"`     // {time}
 	StatusSchedule string `yaml:"status_schedule"`  // {day} {time} {tz}
-	Progress       string `yaml:"progress"`         // {n} {total}: where a question is, "3 of 8"
-	ProgressSoFar  string `yaml:"progress_so_far"`  // {n}: answers so far, when the total is unknown
+	// {greeting} in a flow's intro, by the patient's local time of day.
+	GoodMorning   string `yaml:"good_morning"`    // 05:00–11:59
+	GoodAfternoon string `yaml:"good_afternoon"`  // 12:00–17:59
+	GoodEvening   string `yaml:"good_evening"`    // 18:00–04:59
+	Progress      string `yaml:"progress"`        // {n} {total}: where a question is, "3 of 8"
+	ProgressSoFar string `yaml:"progress_so_far"` // {n}: answers so far, when the total is unknown
 
 	m meta
 }
@@ -232,6 +236,9 @@ var DefaultMessages = Messages{
 	StatusTaken:    "You recorded taking your dose at {time}.",
 	Progress:       "{n} of {total}",
 	ProgressSoFar:  "{n} answered so far",
+	GoodMorning:    "Good morning!",
+	GoodAfternoon:  "Good afternoon!",
+	GoodEvening:    "Good evening!",
 	StatusSchedule: "Your dose day is {day} at {time} ({tz} time); I'll remind you then.",
 }
 

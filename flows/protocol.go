@@ -19,7 +19,10 @@ type Protocol struct {
 	// Version names this protocol revision; it is stamped on every answer.
 	Version string `yaml:"version"`
 	// Name is a human label for the protocol, e.g. the clinic's name for it.
-	Name       string     `yaml:"name"`
+	Name string `yaml:"name"`
+	// Testing marks a file written for tests and demos: only such a file may
+	// set timeline durations below one second.
+	Testing    bool       `yaml:"testing"`
 	Thresholds Thresholds `yaml:"thresholds"`
 	Timeline   Timeline   `yaml:"timeline"`
 	Crisis     Crisis     `yaml:"crisis"`
@@ -75,6 +78,7 @@ type Timeline struct {
 	// weekly dosing); the gate stays `dosed` until it has passed.
 	MinDoseInterval Duration `yaml:"min_dose_interval"`
 	m               meta
+	flows           timelineFlows // the flows named by the long forms, see i18n_timeline.go
 }
 
 // Crisis lists the crisis and emergency resources shown with every URGENT
@@ -283,6 +287,10 @@ func (v Values) Has(s string) bool {
 // Duration is a time.Duration written in YAML like 90s, 60m, 2h or 7d.
 type Duration time.Duration
 
+// explicitZero marks a duration written as 0 in the file, which validation
+// tells apart from one left out (and so defaulted).
+const explicitZero = -1
+
 // D returns the duration as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
@@ -291,6 +299,9 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := parseDuration(n.Value)
 	if err != nil || n.Kind != yaml.ScalarNode {
 		return typeErr(n, "cannot read %q as a duration; write it like 90s, 60m, 2h or 7d", n.Value)
+	}
+	if v == 0 {
+		v = explicitZero
 	}
 	*d = Duration(v)
 	return nil
@@ -347,12 +358,6 @@ func (c ClockTime) String() string { return fmt.Sprintf("%02d:%02d", c.Hour, c.M
 // Warnings are what the protocol allows but a clinic should reconsider;
 // `protocol check` prints them and still succeeds.
 func (p *Protocol) Warnings() Problems { return p.warnings }
-
-// PostSessionFlow is the id of the flow the timeline starts after the dose.
-func (t Timeline) PostSessionFlow() string { return FlowPostSession }
-
-// FollowUpFlow is the id of the flow the timeline starts the next morning.
-func (t Timeline) FollowUpFlow() string { return FlowFollowUp }
 
 // SetOnCall sets the clinic's on-call number shown in crisis messages; cmd
 // calls it after loading, before sharing the protocol.

@@ -110,6 +110,7 @@ func (p *Protocol) validate() Problems {
 		p.byID[f.ID] = f
 	}
 	c.commandTexts()
+	c.timelineFlowNames()
 	p.warnings = c.warns
 	return c.ps
 }
@@ -146,8 +147,15 @@ func (c *checker) timeline(t *Timeline) {
 		{&t.ClearanceValid, 0, 24 * time.Hour, "clearance_valid"},
 		{&t.MinDoseInterval, 6 * 24 * time.Hour, 30 * 24 * time.Hour, "min_dose_interval"},
 	} {
-		if *x.v == 0 {
+		switch {
+		case *x.v == explicitZero && x.name == "clearance_valid":
+			*x.v = 0 // 0 means no limit
+		case *x.v == explicitZero:
+			c.add(t.m.line, "timeline.%s is 0; leave it out for the default (%s) or give a duration like 90s or 2h", x.name, HumanDuration(x.def))
+		case *x.v == 0:
 			*x.v = Duration(x.def)
+		case x.v.D() < time.Second && !c.p.Testing:
+			c.add(t.m.line, "timeline.%s is %s; it must be at least 1s (only a file marked testing: true may go below)", x.name, x.v.D())
 		}
 		if x.v.D() > x.max {
 			c.add(t.m.line, "timeline.%s is %s; it must be at most %s", x.name, x.v.D(), x.max)
