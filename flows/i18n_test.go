@@ -1,0 +1,128 @@
+package flows
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func parseT(t *testing.T, name, yaml string) *Protocol {
+	t.Helper()
+	p, err := Parse(name, []byte(yaml))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return p
+}
+
+func TestReadYesNo(t *testing.T) {
+	for text, want := range map[string]string{
+		"yes": "yes", "Yes!": "yes", "yeah": "yes", "yep": "yes", "Y": "yes", "sure": "yes", "OK": "yes",
+		"okay 👍": "yes", "yes 🙂": "yes", "sí": "yes", "Si": "yes", "claro": "yes", "¡Sí!": "yes", "vale": "yes",
+		"no": "no", "nope": "no", "nah": "no", "N": "no", "no 🙂": "no", "No.": "no", "not really": "no",
+		"para nada": "no", "No, gracias": "no", "I'm not": "no", "nope!!!": "no",
+		"": "", "maybe": "", "no, I'm not ok": "", "yes but my sitter left": "", "sino": "", "128/82": "",
+		"síntomas": "", strings.Repeat("yes ", 40): "",
+	} {
+		got, ok := ReadYesNo(text)
+		if got != want || ok != (want != "") {
+			t.Errorf("ReadYesNo(%q) = %q, %v; want %q", text, got, ok, want)
+		}
+	}
+}
+
+func FuzzReadYesNo(f *testing.F) {
+	for _, s := range []string{"yes", "nope 🙂", "¡Sí!", "no, gracias", "\xff", "i’m not"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		v, ok := ReadYesNo(text)
+		if ok != (v == "yes" || v == "no") {
+			t.Fatalf("ReadYesNo(%q) = %q, %v", text, v, ok)
+		}
+	})
+}
+
+// TestSkippedIsNotAnswered: a skipped item fires skipped rules, never
+// answered ones (a skipped "which medication" raised a new prescription).
+func TestSkippedIsNotAnswered(t *testing.T) {
+	p := parseT(t, "meds.yaml", `version: x
+crisis: {resources: [call 988]}
+flows:
+  - id: meds
+    command: meds
+    kind: questionnaire
+    items:
+      - id: which
+        summary: New medication
+        kind: text
+        skip: true
+        text: "Which medication did you start, if any?"
+        rules:
+          - {when: answered, escalate: routine, reason: New prescription or supplement reported}
+          - {when: skipped, advise: "No new medication, noted."}
+`)
+	w := newWalker(t, p)
+	w.start("meds")
+	out := w.btn(skipValue)
+	if len(out.Escalations) != 0 || !strings.Contains(allText(out), "No new medication") {
+		t.Fatalf("skip: escalations %+v, replies %q", out.Escalations, allText(out))
+	}
+	w = newWalker(t, p)
+	w.start("meds")
+	if out := w.text("sertraline"); len(out.Escalations) != 1 || strings.Contains(allText(out), "No new medication") {
+		t.Fatalf("answer: escalations %+v, replies %q", out.Escalations, allText(out))
+	}
+}
+
+// TestTimelineFlowNames: the long forms name the flows; the short forms of
+// earlier files keep meaning postsession, followup and every instrument.
+func TestTimelineFlowNames(t *testing.T) {
+	p := testProtocol(t)
+	if p.Timeline.PostSessionFlow() != "postsession" || p.Timeline.FollowUpFlow() != "followup" || len(p.InstrumentFlows()) != 2 {
+		t.Fatalf("default: %q %q %d", p.Timeline.PostSessionFlow(), p.Timeline.FollowUpFlow(), len(p.InstrumentFlows()))
+	}
+	data, err := os.ReadFile("../testdata/protocols/clinic_uk.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := parseT(t, "clinic_uk.yaml", string(data))
+	tl := c.Timeline
+	if tl.PostSessionFlow() != "debrief" || tl.PostSession.D() != 5*time.Minute || tl.FollowUpFlow() != "morning" ||
+		tl.FollowUpAt.String() != "09:00" || len(c.InstrumentFlows()) != 0 || tl.Instruments.D() != 7*24*time.Hour {
+		t.Fatalf("clinic timeline: %+v", tl)
+	}
+	if got, _ := c.CommandFor(RoleCheck); got != "/ready" {
+		t.Fatalf("check command %q", got)
+	}
+	if !strings.Contains(c.Messages.Help, "/ready – pre-dose check") || strings.Contains(c.Messages.Help, "/checkin") {
+		t.Fatalf("help: %q", c.Messages.Help)
+	}
+	if !strings.Contains(c.Messages.Stranger, "116 123") || strings.Contains(c.Messages.Stranger, "988") {
+		t.Fatalf("stranger: %q", c.Messages.Stranger)
+	}
+}
+
+func TestGreetingByLocalTime(t *testing.T) {
+	p := testProtocol(t)
+	for hour, want := range map[int]string{7: "Good morning", 13: "Good afternoon", 19: "Good evening", 2: "Good evening"} {
+		if got := p.Greeting(time.Date(2025, 6, 2, hour, 34, 0, 0, time.UTC)); !strings.HasPrefix(got, want) {
+			t.Errorf("%02d:34: %q, want %q", hour, got, want)
+		}
+	}
+	// The follow-up opened at 19:34 greets the evening.
+	s := Session{TimeZone: "Europe/Madrid"}
+	out, err := p.Start(s, "followup", time.Date(2025, 6, 2, 17, 34, 0, 0, time.UTC))
+	if err != nil || !strings.Contains(allText(out), "Good evening") {
+		t.Fatalf("follow-up at 19:34 Madrid: %q, %v", allText(out), err)
+	}
+}
+
+func TestSubSecondOnlyWhenTesting(t *testing.T) {
+	base := "version: x\ncrisis: {resources: [a]}\n%stimeline: {ping_after_dose: 500ms}\nflows:\n  - {id: f, command: f, items: [{id: q, kind: yesno, text: 'Q?'}]}\n"
+	if _, err := Parse("f.yaml", []byte(strings.Replace(base, "%s", "", 1))); err == nil || !strings.Contains(err.Error(), "at least 1s") {
+		t.Fatalf("500ms without testing: %v", err)
+	}
+	parseT(t, "f.yaml", strings.Replace(base, "%s", "testing: true\n", 1))
+}
