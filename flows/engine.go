@@ -67,7 +67,7 @@ func (p *Protocol) Start(s Session, flowID string, now time.Time) (Outcome, erro
 	s.Flow, s.State, s.Run = f.ID, first.ID, newRun(now, avoid...)
 	s.ProtocolVersion, s.StartedAt = p.Version, now
 	s.Answers, s.Tries, s.Finishing = nil, nil, nil
-	prompt := p.prompt(s.Run, first)
+	prompt := p.promptAt(f, s, first)
 	s.Prompt = &prompt
 	if f.Intro != "" {
 		intro := fill(f.Intro, "greeting", p.Greeting(now.In(s.Location(now.Location()))))
@@ -217,7 +217,7 @@ func (p *Protocol) accept(s Session, f *Flow, it *Item, a reading, now time.Time
 		if rest := pendingScreens(f, s); len(rest) > 0 {
 			s.Finishing = fin
 			s.State = rest[0].ID
-			pr := p.prompt(s.Run, rest[0])
+			pr := p.promptAt(f, s, rest[0])
 			s.Prompt = &pr
 			if newlyHeld {
 				out.Replies = append(out.Replies, Reply{Text: fill(p.Messages.Held, "reason", fin.HoldReason, "next", fin.HoldNext)})
@@ -232,7 +232,7 @@ func (p *Protocol) accept(s Session, f *Flow, it *Item, a reading, now time.Time
 	}
 	if next != s.State {
 		s.State = next
-		pr := p.prompt(s.Run, f.Item(next))
+		pr := p.promptAt(f, s, f.Item(next))
 		s.Prompt = &pr
 	}
 	out.Replies = append(out.Replies, p.currentPrompt(s, f.Item(next)))
@@ -545,6 +545,9 @@ func (p *Protocol) prompt(run string, it *Item) Reply {
 func (p *Protocol) currentPrompt(s Session, it *Item) Reply {
 	if s.Prompt != nil {
 		return *s.Prompt
+	}
+	if f := p.Flow(s.Flow); f != nil {
+		return p.promptAt(f, s, it)
 	}
 	return p.prompt(s.Run, it)
 }

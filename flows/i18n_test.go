@@ -126,3 +126,43 @@ func TestSubSecondOnlyWhenTesting(t *testing.T) {
 	}
 	parseT(t, "f.yaml", strings.Replace(base, "%s", "testing: true\n", 1))
 }
+
+// TestProgressFollowsTheBranch: "Question n of m" counts the items answered
+// and the path ahead, so a branch that skips items shortens the total, and a
+// hold leaves only the screens.
+func TestProgressFollowsTheBranch(t *testing.T) {
+	p := parseT(t, "branch.yaml", `version: x
+crisis: {resources: [call 988]}
+flows:
+  - id: f
+    command: f
+    kind: questionnaire
+    items:
+      - id: meds
+        kind: yesno
+        text: "New medication?"
+        rules: [{when: "no", goto: mood}]
+      - {id: which, kind: text, text: "Which one?"}
+      - {id: amount, kind: text, text: "How much?"}
+      - {id: mood, kind: scale, text: "Mood 0-10?"}
+`)
+	w := newWalker(t, p)
+	if out := w.start("f"); !strings.Contains(last(out).Text, "Question 1 of 4\nNew medication?") {
+		t.Fatalf("first: %q", last(out).Text)
+	}
+	if out := w.btn("no"); !strings.Contains(last(out).Text, "Question 2 of 2\nMood") {
+		t.Fatalf("after the branch: %q", last(out).Text)
+	}
+	if s := p.Status(w.s, w.now); !strings.Contains(s, "question 2 of 2, 1 answered so far") {
+		t.Fatalf("status: %q", s)
+	}
+
+	d := testProtocol(t)
+	w = newWalker(t, d)
+	if out := w.start("predose"); !strings.Contains(last(out).Text, "Question 1 of 8\n") {
+		t.Fatalf("predose first: %q", last(out).Text)
+	}
+	if out := w.btn("no"); !strings.Contains(last(out).Text, "Question 2 of 2\n") { // no sitter: only the self-harm screen is left
+		t.Fatalf("after a hold: %q", last(out).Text)
+	}
+}

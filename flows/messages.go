@@ -111,11 +111,12 @@ type Messages struct {
 	StatusTaken    string `yaml:"status_taken"`     // {time}
 	StatusSchedule string `yaml:"status_schedule"`  // {day} {time} {tz}
 	// {greeting} in a flow's intro, by the patient's local time of day.
-	GoodMorning   string `yaml:"good_morning"`    // 05:00–11:59
-	GoodAfternoon string `yaml:"good_afternoon"`  // 12:00–17:59
-	GoodEvening   string `yaml:"good_evening"`    // 18:00–04:59
-	Progress      string `yaml:"progress"`        // {n} {total}: where a question is, "3 of 8"
-	ProgressSoFar string `yaml:"progress_so_far"` // {n}: answers so far, when the total is unknown
+	GoodMorning    string `yaml:"good_morning"`    // 05:00–11:59
+	GoodAfternoon  string `yaml:"good_afternoon"`  // 12:00–17:59
+	GoodEvening    string `yaml:"good_evening"`    // 18:00–04:59
+	Progress       string `yaml:"progress"`        // {n} {total}: where a question is, "3 of 8"
+	ProgressSoFar  string `yaml:"progress_so_far"` // {n}: answers so far, when the total is unknown
+	StatusProgress string `yaml:"status_progress"` // {n} {total} {answered}: /status's words for where the patient is
 
 	m meta
 }
@@ -229,13 +230,14 @@ var DefaultMessages = Messages{
 	CmdLanguage:    "choose your language",
 	CmdHelp:        "what I can do",
 	StatusReady:    "You can do your safety check before a dose whenever you're ready ({cmd:check}).",
-	StatusInFlow:   "You're in the middle of the {title} ({progress}). Send /resume to see the question again, or /cancel to stop.",
+	StatusInFlow:   "You're in the middle of the {title}: {progress}. Send /resume to see the question again, or /cancel to stop.",
 	StatusIdle:     "You're not in a check-in right now.",
 	StatusCleared:  "Your last safety check cleared you at {time}.",
 	StatusNotTaken: "You haven't recorded taking that dose.",
 	StatusTaken:    "You recorded taking your dose at {time}.",
-	Progress:       "{n} of {total}",
+	Progress:       "Question {n} of {total}",
 	ProgressSoFar:  "{n} answered so far",
+	StatusProgress: "question {n} of {total}, {answered} answered so far",
 	GoodMorning:    "Good morning!",
 	GoodAfternoon:  "Good afternoon!",
 	GoodEvening:    "Good evening!",
