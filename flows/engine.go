@@ -95,6 +95,9 @@ func (p *Protocol) step(s Session, in Input, now time.Time) (Outcome, error) {
 	if in.Button != nil && in.Button.Item == DoseItem {
 		return p.doseTaken(s, *in.Button, now), nil
 	}
+	if in.Button != nil && in.Button.Item == LanguageItem {
+		return p.chooseLanguage(s, in.Button.Value), nil
+	}
 	if in.Button != nil && in.Button.Item == PingItem {
 		return p.pingAnswer(s, *in.Button, now), nil
 	}

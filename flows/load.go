@@ -60,6 +60,20 @@ func (ps Problems) Error() string {
 // Parse reads and validates a protocol file. On failure the error is a
 // Problems listing everything wrong at once, so a clinic fixes its file in one pass.
 func Parse(name string, data []byte) (*Protocol, error) {
+	p, err := parse(name, data)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Translations) > 0 {
+		if err := p.buildLanguages(func() (*Protocol, error) { return parse(name, data) }); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// parse is Parse for the clinic's language alone.
+func parse(name string, data []byte) (*Protocol, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, yamlProblems(name, err)

@@ -110,6 +110,10 @@ type Messages struct {
 	StatusNotTaken string `yaml:"status_not_taken"` // cleared, dose not recorded
 	StatusTaken    string `yaml:"status_taken"`     // {time}
 	StatusSchedule string `yaml:"status_schedule"`  // {day} {time} {tz}
+	// Languages (i18n.go).
+	LanguageName string `yaml:"language_name"` // this language's own name, on its button
+	LanguageAsk  string `yaml:"language_ask"`  // the one-tap language choice
+	LanguageSet  string `yaml:"language_set"`  // the choice confirmed, in the new language
 	// {greeting} in a flow's intro, by the patient's local time of day.
 	GoodMorning    string `yaml:"good_morning"`    // 05:00–11:59
 	GoodAfternoon  string `yaml:"good_afternoon"`  // 12:00–17:59
@@ -238,6 +242,9 @@ var DefaultMessages = Messages{
 	Progress:       "Question {n} of {total}",
 	ProgressSoFar:  "{n} answered so far",
 	StatusProgress: "question {n} of {total}, {answered} answered so far",
+	LanguageName:   "English",
+	LanguageAsk:    "Which language would you like me to use? You can change it any time with /language.",
+	LanguageSet:    "Okay, I'll write to you in English.",
 	GoodMorning:    "Good morning!",
 	GoodAfternoon:  "Good afternoon!",
 	GoodEvening:    "Good evening!",

@@ -26,6 +26,11 @@ type Protocol struct {
 	Thresholds Thresholds `yaml:"thresholds"`
 	Timeline   Timeline   `yaml:"timeline"`
 	Crisis     Crisis     `yaml:"crisis"`
+	// Language is the clinic's language, of every text outside
+	// Translations (default en); clinicians always read it.
+	Language string `yaml:"language"`
+	// Translations holds the patient texts in other languages (i18n.go).
+	Translations map[string]*Translation `yaml:"translations"`
 	// Messages overrides any of the engine's built-in patient messages.
 	Messages Messages `yaml:"messages"`
 	Flows    []*Flow  `yaml:"flows"`
@@ -37,6 +42,11 @@ type Protocol struct {
 	// built-in crisis lexicon turned off.
 	warnings Problems
 	m        meta
+	// langs are the protocol in each language, on the root (the clinic's
+	// language); root and lang are set on each translated copy.
+	langs map[string]*Protocol
+	root  *Protocol
+	lang  string
 }
 
 // Thresholds are the protocol-wide safety limits.
@@ -361,7 +371,12 @@ func (p *Protocol) Warnings() Problems { return p.warnings }
 
 // SetOnCall sets the clinic's on-call number shown in crisis messages; cmd
 // calls it after loading, before sharing the protocol.
-func (p *Protocol) SetOnCall(number string) { p.Crisis.OnCall = strings.TrimSpace(number) }
+func (p *Protocol) SetOnCall(number string) {
+	p.Crisis.OnCall = strings.TrimSpace(number)
+	for _, q := range p.langs {
+		q.Crisis.OnCall = p.Crisis.OnCall
+	}
+}
 
 // FlowForCommand returns the flow a patient command starts, or nil.
 func (p *Protocol) FlowForCommand(command string) *Flow {

@@ -29,7 +29,7 @@ var (
 )
 
 // reserved ids would clash with terminal states or the dose pseudo-item.
-var reserved = map[string]bool{StateCleared: true, StateCompleted: true, StateHeld: true, GotoEnd: true, DoseItem: true, PingItem: true, OutcomeCancelled: true}
+var reserved = map[string]bool{StateCleared: true, StateCompleted: true, StateHeld: true, GotoEnd: true, DoseItem: true, PingItem: true, LanguageItem: true, OutcomeCancelled: true}
 
 type checker struct {
 	p     *Protocol
@@ -111,6 +111,7 @@ func (p *Protocol) validate() Problems {
 	}
 	c.commandTexts()
 	c.timelineFlowNames()
+	c.translations()
 	p.warnings = c.warns
 	return c.ps
 }
