@@ -167,7 +167,8 @@ func (p *Protocol) buildLanguages(parse func() (*Protocol, error)) error {
 }
 
 // translate overlays the language's texts; untranslated ones were refused
-// by validation, except messages, which fall back to the engine's defaults.
+// as warnings and stay in the clinic's language; messages fall back to the
+// engine's defaults in the language.
 func (q *Protocol) translate(l string, tr *Translation) {
 	if tr == nil {
 		tr = &Translation{}
@@ -251,8 +252,11 @@ func (c *checker) translations() {
 		if tr == nil {
 			tr = &Translation{}
 		}
+		// A warning, not a refusal: an untranslated text falls back to the
+		// clinic's language, which a patient can still read with help, and
+		// a clinic editing one English sentence must not be kept from starting.
 		miss := func(line int, what, where string) {
-			c.add(line, "%s has no %s translation; add it under translations: %s: %s", what, l, l, where)
+			c.warn(line, "%s has no %s translation; add it under translations: %s: %s", what, l, l, where)
 		}
 		mv := reflect.ValueOf(p.Messages)
 		for i := 0; i < mv.NumField(); i++ {

@@ -2,6 +2,8 @@ package flows
 
 import (
 	"os"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -164,5 +166,87 @@ flows:
 	}
 	if out := w.btn("no"); !strings.Contains(last(out).Text, "Question 2 of 2\n") { // no sitter: only the self-harm screen is left
 		t.Fatalf("after a hold: %q", last(out).Text)
+	}
+}
+
+func TestSpanishDefaultIsComplete(t *testing.T) {
+	mv := reflect.ValueOf(DefaultMessagesES)
+	en := reflect.ValueOf(DefaultMessages)
+	for i := 0; i < mv.NumField(); i++ {
+		if !mv.Type().Field(i).IsExported() {
+			continue
+		}
+		name := mv.Type().Field(i).Name
+		if mv.Field(i).String() == "" {
+			t.Errorf("DefaultMessagesES.%s is empty", name)
+		}
+		for _, ph := range placeholderRE.FindAllString(en.Field(i).String(), -1) {
+			if !strings.Contains(mv.Field(i).String(), ph) {
+				t.Errorf("DefaultMessagesES.%s lacks %s", name, ph)
+			}
+		}
+	}
+	p := testProtocol(t)
+	es := p.In("es-MX")
+	if es.LanguageCode() != "es" || p.In("fr").LanguageCode() != "en" || p.In("").LanguageCode() != "en" {
+		t.Fatalf("languages: es-MX→%s fr→%s", es.LanguageCode(), p.In("fr").LanguageCode())
+	}
+	if got := es.Flow("phq9").Items[0].Choices[3].Label; got != "Casi todos los días" {
+		t.Fatalf("PHQ-9 choice in Spanish: %q", got)
+	}
+	if es.Flow("phq9").Items[0].Summary != p.Flow("phq9").Items[0].Summary {
+		t.Fatal("clinician summaries must stay in the clinic's language")
+	}
+	if !strings.Contains(es.Crisis.Text(GroupSelfHarm), "oprima 2") || !strings.Contains(es.Crisis.Text(GroupSelfHarm), testOnCall) {
+		t.Fatalf("Spanish crisis text: %q", es.Crisis.Text(GroupSelfHarm))
+	}
+	if !strings.Contains(es.Messages.Help, "/checkin – revisión de seguridad") {
+		t.Fatalf("Spanish help: %q", es.Messages.Help)
+	}
+}
+
+var placeholderRE = regexp.MustCompile(`\{[a-z_:]+\}`)
+
+func TestMissingTranslationIsReportedAtItsLine(t *testing.T) {
+	p, err := Parse("tr.yaml", []byte(`version: x
+crisis: {resources: [call 988]}
+flows:
+  - id: f
+    command: f
+    title: check-in
+    items:
+      - id: q
+        kind: yesno
+        text: "Q?"
+translations:
+  es:
+    crisis: {resources: [llame al 988]}
+    flows:
+      f: {title: cuestionario}
+`))
+	if err != nil || !strings.Contains(p.Warnings().Error(), `tr.yaml:8: warning: item "q" text has no es translation`) {
+		t.Fatalf("err = %v, warnings %v", err, p.Warnings())
+	}
+	if q := p.In("es").Flow("f"); q.Title != "cuestionario" || q.Items[0].Text != "Q?" {
+		t.Fatalf("untranslated text falls back: %+v", q.Items[0])
+	}
+}
+
+// TestLanguageButton: the patient's tap sets the language and the question
+// in progress comes again in it.
+func TestLanguageButton(t *testing.T) {
+	p := testProtocol(t)
+	w := newWalker(t, p)
+	w.start("predose")
+	out := w.btn("yes")
+	_ = out
+	press := ButtonPress{Run: "l", Item: LanguageItem, Value: "es"}
+	out, err := p.Step(w.s, Input{Button: &press}, w.now)
+	if err != nil || out.Session.Language != "es" || !strings.Contains(allText(out), "español") || !strings.Contains(allText(out), "Pregunta 2 de 8\n¿Evitará manejar") {
+		t.Fatalf("language tap: %q, %v", allText(out), err)
+	}
+	bad := ButtonPress{Run: "l", Item: LanguageItem, Value: "xx"}
+	if out, _ := p.Step(w.s, Input{Button: &bad}, w.now); out.Session.Language != "" || len(out.Replies[0].Buttons) == 0 {
+		t.Fatalf("unknown language: %+v", out)
 	}
 }
