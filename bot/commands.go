@@ -6,10 +6,6 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
-// patientHelp is the reply to /help: the commands, and where to turn in a
-// crisis, which is never more than one message away.
-func (b *Bot) patientHelp() string { return b.protocol.Messages.PatientHelp }
-
 // registerCommands publishes the patient command menu; failure only costs
 // the menu, so it is logged, not fatal.
 func (b *Bot) registerCommands(ctx context.Context) {

@@ -592,7 +592,7 @@ func (p *Protocol) doseTaken(s Session, b ButtonPress, now time.Time) Outcome {
 		tl := p.Timeline
 		out.Jobs = p.doseJobs(&s, d.Run, now)
 		out.Audit = closeGate(&s, GateHold{Reason: GateDosed, At: now, Until: now.Add(p.Timeline.MinDoseInterval.D()), Detail: "dose taken"})
-		out.Replies = []Reply{{Text: fill(m.DoseTaken, "ping", HumanDuration(tl.PingAfterDose.D()), "post_session", HumanDuration(tl.PostSession.D()))}}
+		out.Replies = []Reply{{Text: fill(m.DoseTaken, "ping", p.Duration(tl.PingAfterDose.D()), "post_session", p.Duration(tl.PostSession.D()))}}
 	}
 	if s.Flow != "" {
 		// A check-in is in progress: show its question again so it is not lost.

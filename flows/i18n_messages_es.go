@@ -24,7 +24,7 @@ var DefaultMessagesES = Messages{
 	DoseButton:       "Ya tomé mi dosis",
 	DoseTaken: "Entendido: he anotado la hora. Su acompañante debe quedarse con usted toda la sesión (unas 2 horas). " +
 		"No maneje, no ande en bicicleta ni use maquinaria hasta mañana, después de dormir. " +
-		"Le escribiré en unos {ping}, y otra vez pasados {post_session} para unas preguntas breves.",
+		"Le escribiré dentro de {ping}, y otra vez cuando pasen {post_session}, para unas preguntas breves.",
 	DoseAlready:     "Su dosis ya está registrada (a las {time}). No necesita hacer nada más.",
 	DoseUnknown:     "Ese botón es de un cuestionario anterior. Envíe {cmd:check} para hacer primero la revisión de seguridad de hoy.",
 	DoseExpired:     "Esa revisión de seguridad fue hace un rato y las cosas pueden haber cambiado. Envíe {cmd:check} para revisar de nuevo antes de tomar su dosis.",
@@ -116,6 +116,11 @@ var DefaultMessagesES = Messages{
 	LanguageName:   "Español",
 	LanguageAsk:    "¿En qué idioma prefiere que le escriba? Puede cambiarlo cuando quiera con /language.",
 	LanguageSet:    "De acuerdo, le escribiré en español.",
+	UnitDay:        "día|días",
+	UnitHour:       "hora|horas",
+	UnitMinute:     "minuto|minutos",
+	UnitSecond:     "segundo|segundos",
+	AnHour:         "una hora",
 	GoodMorning:    "¡Buenos días!",
 	GoodAfternoon:  "¡Buenas tardes!",
 	GoodEvening:    "¡Buenas noches!",

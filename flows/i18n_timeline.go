@@ -3,10 +3,13 @@ package flows
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+	xplural "golang.org/x/text/feature/plural"
+	"golang.org/x/text/language"
 )
 
 // The timeline names the flows it starts. The long forms
@@ -170,15 +173,38 @@ func (p *Protocol) Greeting(local time.Time) string {
 	}
 }
 
-// HumanDuration writes a duration the way people say it: "90 seconds",
-// "an hour", "1 hour 30 minutes", "2 days".
+// HumanDuration writes a duration the way people say it in English: "90
+// seconds", "an hour", "1 hour 30 minutes", "2 days".
 func HumanDuration(d time.Duration) string {
+	return humanDuration(d, "an hour", plural)
+}
+
+// Duration writes a duration in the protocol's language, with that
+// language's plural rules (golang.org/x/text/feature/plural).
+func (p *Protocol) Duration(d time.Duration) string {
+	m := p.Messages
+	tag := language.Make(p.LanguageCode())
+	forms := map[string]string{"day": m.UnitDay, "hour": m.UnitHour, "minute": m.UnitMinute, "second": m.UnitSecond}
+	return humanDuration(d, m.AnHour, func(n int, unit string) string {
+		one, other, _ := strings.Cut(forms[unit], "|")
+		if other == "" {
+			other = one
+		}
+		w := other
+		if xplural.Cardinal.MatchPlural(tag, n, 0, 0, 0, 0) == xplural.One {
+			w = one
+		}
+		return strconv.Itoa(n) + " " + w
+	})
+}
+
+func humanDuration(d time.Duration, anHour string, plural func(n int, unit string) string) string {
 	const day = 24 * time.Hour
 	switch {
 	case d < 2*time.Minute && d%time.Minute != 0:
 		return plural(int(d.Round(time.Second)/time.Second), "second")
-	case d == time.Hour:
-		return "an hour"
+	case d == time.Hour && anHour != "":
+		return anHour
 	}
 	d = d.Round(time.Minute)
 	var parts []string

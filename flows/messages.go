@@ -114,6 +114,12 @@ type Messages struct {
 	LanguageName string `yaml:"language_name"` // this language's own name, on its button
 	LanguageAsk  string `yaml:"language_ask"`  // the one-tap language choice
 	LanguageSet  string `yaml:"language_set"`  // the choice confirmed, in the new language
+	// Durations in words: "singular|plural" of each unit, and "an hour".
+	UnitDay    string `yaml:"unit_day"`
+	UnitHour   string `yaml:"unit_hour"`
+	UnitMinute string `yaml:"unit_minute"`
+	UnitSecond string `yaml:"unit_second"`
+	AnHour     string `yaml:"an_hour"`
 	// {greeting} in a flow's intro, by the patient's local time of day.
 	GoodMorning    string `yaml:"good_morning"`    // 05:00–11:59
 	GoodAfternoon  string `yaml:"good_afternoon"`  // 12:00–17:59
@@ -245,6 +251,11 @@ var DefaultMessages = Messages{
 	LanguageName:   "English",
 	LanguageAsk:    "Which language would you like me to use? You can change it any time with /language.",
 	LanguageSet:    "Okay, I'll write to you in English.",
+	UnitDay:        "day|days",
+	UnitHour:       "hour|hours",
+	UnitMinute:     "minute|minutes",
+	UnitSecond:     "second|seconds",
+	AnHour:         "an hour",
 	GoodMorning:    "Good morning!",
 	GoodAfternoon:  "Good afternoon!",
 	GoodEvening:    "Good evening!",
