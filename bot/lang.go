@@ -38,9 +38,12 @@ func (b *Bot) patientProtocol(s flows.Session) *flows.Protocol {
 // crisis, which is never more than one message away.
 func patientHelp(p *flows.Protocol) string { return p.Messages.PatientHelp }
 
-// languageChoice offers the protocol's languages, when it has more than one.
+// languageChoice asks a new patient to confirm, with a tap, a language
+// guessed from Telegram that is not the clinic's; in the clinic's language
+// the welcome's command list already offers /language, and a question
+// nobody needs would only leave buttons hanging.
 func languageChoice(p *flows.Protocol) []flows.Reply {
-	if len(p.Languages()) < 2 {
+	if len(p.Languages()) < 2 || p.LanguageCode() == p.Languages()[0] {
 		return nil
 	}
 	return []flows.Reply{p.LanguagePrompt()}

@@ -9,20 +9,26 @@ import (
 	"github.com/checkinbot/checkinbot/flows"
 )
 
+// testProtocol loads a clinic protocol of testdata/protocols with its
+// on-call number.
+func testProtocol(t testing.TB, file, oncall string) *flows.Protocol {
+	t.Helper()
+	data, err := os.ReadFile("../testdata/protocols/" + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := flows.Parse(file, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SetOnCall(oncall)
+	return p
+}
+
 // clinicUK loads the Harbour Clinic's protocol: /ready and /debrief, flows
 // named prep, debrief and morning, UK crisis lines, offsets of seconds.
 func clinicUK(t testing.TB) *flows.Protocol {
-	t.Helper()
-	data, err := os.ReadFile("../testdata/protocols/clinic_uk.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := flows.Parse("clinic_uk.yaml", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.SetOnCall("+44 20 7946 0000")
-	return p
+	return testProtocol(t, "clinic_uk.yaml", "+44 20 7946 0000")
 }
 
 // foreignWords are what the default protocol says and the Harbour Clinic's

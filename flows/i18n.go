@@ -3,6 +3,7 @@ package flows
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -342,7 +343,7 @@ func (p *Protocol) LanguagePrompt() Reply {
 // question in progress is shown again in the new language.
 func (p *Protocol) chooseLanguage(s Session, code string) Outcome {
 	root := p.rootProtocol()
-	if !languageListed(root.Languages(), code) {
+	if !slices.Contains(root.Languages(), code) {
 		return Outcome{Session: s, Replies: []Reply{p.LanguagePrompt()}}
 	}
 	s.Language = code
@@ -356,13 +357,4 @@ func (p *Protocol) chooseLanguage(s Session, code string) Outcome {
 		}
 	}
 	return out
-}
-
-func languageListed(ls []string, l string) bool {
-	for _, x := range ls {
-		if x == l {
-			return true
-		}
-	}
-	return false
 }
