@@ -48,3 +48,17 @@ func languageChoice(p *flows.Protocol) []flows.Reply {
 	}
 	return []flows.Reply{p.LanguagePrompt()}
 }
+
+// patientText picks a message in an enrolled patient's language, for texts
+// sent outside the patient's own updates (a clinician's acknowledgement).
+// If the session cannot be read, the clinic's language still gets it out.
+func (b *Bot) patientText(ctx context.Context, chatID int64, pick func(flows.Messages) string) string {
+	snap, err := b.store.Load(ctx, chatID, 0)
+	if err != nil {
+		return pick(b.protocol.Messages)
+	}
+	return pick(b.patientProtocol(snap.Session).Messages)
+}
+
+// ackText is the acknowledgement the patient reads.
+func ackText(m flows.Messages) string { return m.AckToPatient }

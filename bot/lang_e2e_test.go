@@ -35,6 +35,7 @@ func TestSpanishSpeakingPatient(t *testing.T) {
 	id, _ := strings.CutPrefix(buttonData(esc, "Acknowledge"), "k:")
 	h.say(clinician, "/resolve "+id+" clear intake reviewed")
 	h.expect(clinician.ID, "P-ES: cleared (intake)")
+	h.expect(lupe.ID, "Un miembro de su equipo de atención vio su mensaje")
 	h.expect(lupe.ID, "visto bueno")
 
 	// The pre-dose check, typed and tapped.
