@@ -620,7 +620,7 @@ func (p *Protocol) extraDose(s Session, d Dose, b ButtonPress, now time.Time) Ou
 		ans := Answer{Flow: FlowPreDose, Run: d.Run, Item: DoseItem, Value: b.Value, Display: label, At: now, ProtocolVersion: p.Version}
 		out := Outcome{Session: s, Accepted: &ans, Answers: []Answer{ans}}
 		if b.Value == DoseOnce {
-			out.Replies = []Reply{{Text: fill(m.DoseAlready, "time", first)}}
+			out.Replies = []Reply{{Text: fill(m.DoseAlready, "time", p.localTime(d.TakenAt.In(loc)))}}
 			return out
 		}
 		out.Escalations = []Escalation{{
@@ -633,7 +633,7 @@ func (p *Protocol) extraDose(s Session, d Dose, b ButtonPress, now time.Time) Ou
 	}
 	ans := Answer{Flow: FlowPreDose, Run: d.Run, Item: DoseItem, Value: DoseAgain, Display: m.DoseButton + " (again)", At: now, ProtocolVersion: p.Version}
 	return Outcome{Session: s, Answers: []Answer{ans}, Replies: []Reply{{
-		Text: fill(m.DoseExtraAsk, "time", first),
+		Text: fill(m.DoseExtraAsk, "time", p.localTime(d.TakenAt.In(loc))),
 		Buttons: [][]Button{{
 			{Label: m.DoseExtraYes, Data: EncodeAnswer(d.Run, DoseItem, DoseExtra)},
 			{Label: m.DoseExtraNo, Data: EncodeAnswer(d.Run, DoseItem, DoseOnce)},
@@ -700,16 +700,16 @@ func (p *Protocol) Status(s Session, now time.Time) string {
 		lines = append(lines, p.Messages.StatusIdle)
 	}
 	if d := s.Dose; d != nil {
-		line := fill(p.Messages.StatusCleared, "time", d.ClearedAt.Format("Mon 2 Jan 15:04"))
+		line := fill(p.Messages.StatusCleared, "time", p.localTime(d.ClearedAt))
 		if d.TakenAt.IsZero() {
 			line += " " + p.Messages.StatusNotTaken
 		} else {
-			line += " " + fill(p.Messages.StatusTaken, "time", d.TakenAt.Format("Mon 2 Jan 15:04"))
+			line += " " + fill(p.Messages.StatusTaken, "time", p.localTime(d.TakenAt))
 		}
 		lines = append(lines, line)
 	}
 	if sch := s.Schedule; sch != nil {
-		lines = append(lines, fill(p.Messages.StatusSchedule, "day", sch.Weekday.String(), "time",
+		lines = append(lines, fill(p.Messages.StatusSchedule, "day", dayName(p.Messages.Days, sch.Weekday), "time",
 			fmt.Sprintf("%02d:%02d", sch.Hour, sch.Minute), "tz", s.TimeZone))
 	}
 	return strings.Join(lines, "\n")

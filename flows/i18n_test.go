@@ -200,6 +200,12 @@ func TestSpanishDefaultIsComplete(t *testing.T) {
 	if !strings.Contains(es.Crisis.Text(GroupSelfHarm), "oprima 2") || !strings.Contains(es.Crisis.Text(GroupSelfHarm), testOnCall) {
 		t.Fatalf("Spanish crisis text: %q", es.Crisis.Text(GroupSelfHarm))
 	}
+	if got := es.localTime(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC)); got != "sáb 7 jun 15:00" {
+		t.Fatalf("Spanish date: %q", got)
+	}
+	if got := es.Duration(90 * time.Minute); got != "1 hora 30 minutos" {
+		t.Fatalf("Spanish duration: %q", got)
+	}
 	if !strings.Contains(es.Messages.Help, "/checkin – revisión de seguridad") {
 		t.Fatalf("Spanish help: %q", es.Messages.Help)
 	}

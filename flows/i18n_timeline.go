@@ -161,6 +161,25 @@ func (p *Protocol) flowIDs() string {
 	return strings.Join(ids, ", ")
 }
 
+// localTime writes a date and time for the patient, "Sat 7 Jun 15:00", in
+// the protocol's language.
+func (p *Protocol) localTime(t time.Time) string {
+	days, months := strings.Split(p.Messages.DaysShort, "|"), strings.Split(p.Messages.Months, "|")
+	if len(days) != 7 || len(months) != 12 {
+		return t.Format("Mon 2 Jan 15:04")
+	}
+	return fmt.Sprintf("%s %d %s %02d:%02d", days[t.Weekday()], t.Day(), months[t.Month()-1], t.Hour(), t.Minute())
+}
+
+// dayName is a weekday's name from a "|"-separated list of seven, Sunday first.
+func dayName(list string, d time.Weekday) string {
+	names := strings.Split(list, "|")
+	if len(names) != 7 || d < time.Sunday || d > time.Saturday {
+		return d.String()
+	}
+	return names[d]
+}
+
 // Greeting is the protocol's greeting for the patient's local time of day.
 func (p *Protocol) Greeting(local time.Time) string {
 	switch h := local.Hour(); {

@@ -103,17 +103,28 @@ type Messages struct {
 	CmdLanguage    string `yaml:"cmd_language"`
 	CmdHelp        string `yaml:"cmd_help"`
 	// /status lines.
-	StatusReady    string `yaml:"status_ready"`     // the gate is open
-	StatusInFlow   string `yaml:"status_in_flow"`   // {title} {progress}
-	StatusIdle     string `yaml:"status_idle"`      // no check-in running
-	StatusCleared  string `yaml:"status_cleared"`   // {time}
-	StatusNotTaken string `yaml:"status_not_taken"` // cleared, dose not recorded
-	StatusTaken    string `yaml:"status_taken"`     // {time}
-	StatusSchedule string `yaml:"status_schedule"`  // {day} {time} {tz}
+	StatusReady      string `yaml:"status_ready"`       // the gate is open
+	StatusInFlow     string `yaml:"status_in_flow"`     // {title} {progress}
+	StatusGate       string `yaml:"status_gate"`        // {reasons}: the dose gate is closed
+	StatusGateCrisis string `yaml:"status_gate_crisis"` // each reason, in /status's words
+	StatusGateReview string `yaml:"status_gate_review"`
+	StatusGatePaused string `yaml:"status_gate_paused"`
+	StatusGateIntake string `yaml:"status_gate_intake"`
+	StatusGateDosed  string `yaml:"status_gate_dosed"` // {next}
+	StatusIdle       string `yaml:"status_idle"`       // no check-in running
+	StatusCleared    string `yaml:"status_cleared"`    // {time}
+	StatusNotTaken   string `yaml:"status_not_taken"`  // cleared, dose not recorded
+	StatusTaken      string `yaml:"status_taken"`      // {time}
+	StatusSchedule   string `yaml:"status_schedule"`   // {day} {time} {tz}
 	// Languages (i18n.go).
 	LanguageName string `yaml:"language_name"` // this language's own name, on its button
 	LanguageAsk  string `yaml:"language_ask"`  // the one-tap language choice
 	LanguageSet  string `yaml:"language_set"`  // the choice confirmed, in the new language
+	// Dates: "|"-separated names, Sunday and January first.
+	DaysShort string `yaml:"days_short"` // Sun|Mon|…, in dates
+	Days      string `yaml:"days"`       // Sunday|Monday|…
+	DoseDays  string `yaml:"dose_days"`  // Sundays|Mondays|…: a weekly dose day
+	Months    string `yaml:"months"`     // Jan|Feb|…, in dates
 	// Durations in words: "singular|plural" of each unit, and "an hour".
 	UnitDay    string `yaml:"unit_day"`
 	UnitHour   string `yaml:"unit_hour"`
@@ -232,34 +243,44 @@ var DefaultMessages = Messages{
 	Unenrolled: "Your clinic has ended this check-in service for you, so I won't send you " +
 		"more messages. If this is a mistake, please ask your clinic for a new invite link. " +
 		"If you need help now:\n{crisis}",
-	EditNoted:      "I saw you edited a message. Edits don't change an answer already given: if something changed, please send it as a new message.",
-	PatientHelp:    "Here is what I can do:\n{commands}\n\nIf you feel unsafe at any time:\n{crisis}",
-	CmdStatus:      "where you are",
-	CmdResume:      "show the current question again",
-	CmdCancel:      "stop the current check-in",
-	CmdLanguage:    "choose your language",
-	CmdHelp:        "what I can do",
-	StatusReady:    "You can do your safety check before a dose whenever you're ready ({cmd:check}).",
-	StatusInFlow:   "You're in the middle of the {title}: {progress}. Send /resume to see the question again, or /cancel to stop.",
-	StatusIdle:     "You're not in a check-in right now.",
-	StatusCleared:  "Your last safety check cleared you at {time}.",
-	StatusNotTaken: "You haven't recorded taking that dose.",
-	StatusTaken:    "You recorded taking your dose at {time}.",
-	Progress:       "Question {n} of {total}",
-	ProgressSoFar:  "{n} answered so far",
-	StatusProgress: "question {n} of {total}, {answered} answered so far",
-	LanguageName:   "English",
-	LanguageAsk:    "Which language would you like me to use? You can change it any time with /language.",
-	LanguageSet:    "Okay, I'll write to you in English.",
-	UnitDay:        "day|days",
-	UnitHour:       "hour|hours",
-	UnitMinute:     "minute|minutes",
-	UnitSecond:     "second|seconds",
-	AnHour:         "an hour",
-	GoodMorning:    "Good morning!",
-	GoodAfternoon:  "Good afternoon!",
-	GoodEvening:    "Good evening!",
-	StatusSchedule: "Your dose day is {day} at {time} ({tz} time); I'll remind you then.",
+	EditNoted:        "I saw you edited a message. Edits don't change an answer already given: if something changed, please send it as a new message.",
+	PatientHelp:      "Here is what I can do:\n{commands}\n\nIf you feel unsafe at any time:\n{crisis}",
+	CmdStatus:        "where you are",
+	CmdResume:        "show the current question again",
+	CmdCancel:        "stop the current check-in",
+	CmdLanguage:      "choose your language",
+	CmdHelp:          "what I can do",
+	StatusReady:      "You can do your safety check before a dose whenever you're ready ({cmd:check}).",
+	StatusInFlow:     "You're in the middle of the {title}: {progress}. Send /resume to see the question again, or /cancel to stop.",
+	StatusGate:       "Doses are on hold for now: {reasons}. I'll let you know when you can go ahead.",
+	StatusGateCrisis: "your care team needs to talk with you first, after what you told me",
+	StatusGateReview: "your care team is reviewing your earlier answers",
+	StatusGatePaused: "your care team has paused your doses for now",
+	StatusGateIntake: "your care team is reviewing your first answers",
+	StatusGateDosed:  "your next dose can be from {next}",
+	StatusIdle:       "You're not in a check-in right now.",
+	StatusCleared:    "Your last safety check cleared you at {time}.",
+	StatusNotTaken:   "You haven't recorded taking that dose.",
+	StatusTaken:      "You recorded taking your dose at {time}.",
+	Progress:         "Question {n} of {total}",
+	ProgressSoFar:    "{n} answered so far",
+	StatusProgress:   "question {n} of {total}, {answered} answered so far",
+	LanguageName:     "English",
+	LanguageAsk:      "Which language would you like me to use? You can change it any time with /language.",
+	LanguageSet:      "Okay, I'll write to you in English.",
+	DaysShort:        "Sun|Mon|Tue|Wed|Thu|Fri|Sat",
+	Days:             "Sunday|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday",
+	DoseDays:         "Sundays|Mondays|Tuesdays|Wednesdays|Thursdays|Fridays|Saturdays",
+	Months:           "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec",
+	UnitDay:          "day|days",
+	UnitHour:         "hour|hours",
+	UnitMinute:       "minute|minutes",
+	UnitSecond:       "second|seconds",
+	AnHour:           "an hour",
+	GoodMorning:      "Good morning!",
+	GoodAfternoon:    "Good afternoon!",
+	GoodEvening:      "Good evening!",
+	StatusSchedule:   "Your dose day is {day} at {time} ({tz} time); I'll remind you then.",
 }
 
 // withDefaults fills every empty field from DefaultMessages.

@@ -597,6 +597,6 @@ func (p *Protocol) SetSchedule(s Session, sch *DoseSchedule, tz string, now time
 	s.Schedule = &set
 	jobs := []Job{{Kind: JobReminder, Due: next, Run: set.Run}}
 	jobs = append(jobs, p.startInstruments(&s, now)...)
-	text := fill(m.ScheduleSet, "day", set.Weekday.String()+"s", "time", fmt.Sprintf("%02d:%02d", set.Hour, set.Minute), "tz", tz)
+	text := fill(m.ScheduleSet, "day", dayName(m.DoseDays, set.Weekday), "time", fmt.Sprintf("%02d:%02d", set.Hour, set.Minute), "tz", tz)
 	return Outcome{Session: s, Jobs: jobs, Replies: append([]Reply{{Text: text}}, p.reshow(s)...)}, nil
 }
