@@ -256,3 +256,33 @@ func TestLanguageButton(t *testing.T) {
 		t.Fatalf("unknown language: %+v", out)
 	}
 }
+
+// FuzzParseLongForms feeds Parse the timeline's long forms and translations,
+// whose YAML nodes Parse rewrites and overlays: a bad file is Problems,
+// never a panic, and a good one answers in each of its languages.
+func FuzzParseLongForms(f *testing.F) {
+	base := "version: x\ncrisis: {resources: [a]}\nflows:\n  - {id: p, command: p, items: [{id: q, kind: yesno, text: 'Q {cmd:p}?'}]}\n"
+	for _, s := range []string{
+		base + "timeline: {post_session: {flow: p, after: 2h}, follow_up: {flow: p}, instruments: {flows: [p], every: 7d}}\n",
+		base + "timeline: {post_session: {flow: [x]}, follow_up: 3}\n",
+		base + "translations: {es: {flows: {p: {items: {q: {text: '¿Q?'}}}}, crisis: {resources: [b]}}}\n",
+		base + "translations: {'': {messages: {yes: Sí}}, es: 3}\n",
+		base + "testing: true\ntimeline: {ping_after_dose: 1ns, ping_retry: 0}\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data string) {
+		p, err := Parse("f.yaml", []byte(data))
+		if err != nil {
+			if _, ok := err.(Problems); !ok {
+				t.Fatalf("error %T %v, want Problems", err, err)
+			}
+			return
+		}
+		for _, l := range p.Languages() {
+			if q := p.In(l); q == nil || q.Messages.Help == "" {
+				t.Fatalf("language %q has no protocol", l)
+			}
+		}
+	})
+}

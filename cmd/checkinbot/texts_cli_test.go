@@ -21,3 +21,13 @@ func TestProtocolCheckAcceptsTheClinicFile(t *testing.T) {
 		t.Errorf("exit %d, out %q, err %q", code, out, errOut)
 	}
 }
+
+// TestProtocolCheckReportsMissingTranslations: each untranslated text is
+// reported at its line, as a warning (it stays in the clinic's language).
+func TestProtocolCheckReportsMissingTranslations(t *testing.T) {
+	code, out, _ := runCLI(t, nil, "", "protocol", "check", "../../testdata/protocols/untranslated.yaml")
+	if code != 0 {
+		t.Errorf("exit code %d, want 0", code)
+	}
+	golden(t, "protocols/untranslated.check.golden", out)
+}
