@@ -286,3 +286,17 @@ func FuzzParseLongForms(f *testing.F) {
 		}
 	})
 }
+
+// TestNoResponseNamesShortOffsets: with offsets of seconds the escalation
+// says so, not "pinged 0 and 0 minutes after the dose".
+func TestNoResponseNamesShortOffsets(t *testing.T) {
+	p := testProtocol(t)
+	d := &Dose{Run: "r1", ClearedAt: t0, TakenAt: t0, PingedAt: t0.Add(90 * time.Second), RepingedAt: t0.Add(150 * time.Second)}
+	out, err := p.RunJob(Session{Dose: d}, Job{Kind: JobNoResponse, Run: "r1", Due: t0.Add(210 * time.Second)}, t0.Add(210*time.Second))
+	if err != nil || len(out.Escalations) != 1 {
+		t.Fatalf("no response: %+v, %v", out, err)
+	}
+	if want := "pinged 90 seconds and 3 minutes after the dose, no answer for 2 minutes"; !strings.Contains(out.Escalations[0].Reason, want) {
+		t.Fatalf("reason %q, want %q", out.Escalations[0].Reason, want)
+	}
+}
