@@ -300,3 +300,13 @@ func TestNoResponseNamesShortOffsets(t *testing.T) {
 		t.Fatalf("reason %q, want %q", out.Escalations[0].Reason, want)
 	}
 }
+
+// BenchmarkParseDefault measures loading the default protocol, which parses
+// the file once per language (start-up, and once per earlier version).
+func BenchmarkParseDefault(b *testing.B) {
+	for b.Loop() {
+		if _, err := Parse("default.yaml", defaultYAML); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
