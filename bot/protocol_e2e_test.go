@@ -2,7 +2,6 @@ package bot_test
 
 import (
 	"context"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -15,15 +14,7 @@ import (
 // emulator: other questions, wording, thresholds and re-measures, number and
 // scale answers, a branch, and a flow started by the clinic's own command.
 func TestAltProtocolEndToEnd(t *testing.T) {
-	data, err := os.ReadFile("../testdata/protocols/alt.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	alt, err := flows.Parse("alt.yaml", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	alt.SetOnCall("+1 555 0142")
+	alt := testProtocol(t, "alt.yaml", "+1 555 0142")
 	h := newHarness(t, withProtocol(alt))
 	h.enroll(patient, "R-7")
 	h.openChat(clinician)
