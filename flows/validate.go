@@ -210,7 +210,7 @@ var commandPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 var reservedCommands = map[string]bool{
 	"start": true, "help": true, "status": true, "resume": true, "cancel": true,
 	"enroll": true, "open": true, "schedule": true, "resolve": true, "history": true, "unenroll": true,
-	"clear": true, "pause": true, "limits": true, "language": true,
+	"clear": true, "pause": true, "limits": true, "language": true, "trend": true, "export": true,
 }
 
 // command checks a flow's patient command: well formed, not one of the
