@@ -17,7 +17,7 @@ type decision func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Out
 // always starts on the clinic's current protocol.
 func (b *Bot) startFlow(flowID string) decision {
 	return func(_ *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
-		return b.protocol.Start(s, flowID, now)
+		return b.patientProtocol(s).Start(s, flowID, now)
 	}
 }
 

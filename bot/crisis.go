@@ -22,7 +22,7 @@ func (b *Bot) screenCrisis(ctx context.Context, chatID int64, text string) bool 
 	if st.alerted.Load() {
 		return true
 	}
-	if _, err := b.send.send(withPriority(ctx, prioUrgent), message(chatID, b.protocol.CrisisAlert(match))); err != nil {
+	if _, err := b.send.send(withPriority(ctx, prioUrgent), message(chatID, b.telegramProtocol(ctx).CrisisAlert(match))); err != nil {
 		b.log.Error("crisis alert not sent before the commit; the committed reply carries it", "chat", b.chatRef(chatID), "error", err.Error())
 		return false
 	}

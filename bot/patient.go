@@ -12,20 +12,20 @@ import (
 // Nothing about a stranger is stored.
 func (b *Bot) handleUnenrolled(ctx context.Context, chatID int64, label, cmd, args string) error {
 	if cmd != "start" || args == "" {
-		return b.reply(ctx, chatID, textStranger)
+		return b.reply(ctx, chatID, b.telegramProtocol(ctx).Messages.Stranger)
 	}
 	if !validInviteCode(args) {
-		return b.reply(ctx, chatID, textInviteInvalid)
+		return b.reply(ctx, chatID, b.telegramProtocol(ctx).Messages.InviteInvalid)
 	}
 	newLabel, err := b.store.RedeemInvite(ctx, args, chatID)
 	switch {
 	case errors.Is(err, store.ErrInviteUsed):
 		if label != "" {
-			return b.reply(ctx, chatID, textConnected+"\n\n"+b.patientHelp())
+			return b.reply(ctx, chatID, b.telegramProtocol(ctx).Messages.Connected+"\n\n"+patientHelp(b.telegramProtocol(ctx)))
 		}
-		return b.reply(ctx, chatID, textInviteUsed)
+		return b.reply(ctx, chatID, b.telegramProtocol(ctx).Messages.InviteUsed)
 	case errors.Is(err, store.ErrNotFound):
-		return b.reply(ctx, chatID, textInviteInvalid)
+		return b.reply(ctx, chatID, b.telegramProtocol(ctx).Messages.InviteInvalid)
 	case err != nil:
 		return err
 	}

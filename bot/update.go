@@ -43,7 +43,7 @@ func (b *Bot) handleWithRetry(stop context.Context, u tgbotapi.Update) bool {
 	st := &updateState{}
 	notice := func() {
 		if st.noticeIssued.CompareAndSwap(false, true) {
-			b.tell(u, textDelayed)
+			b.tell(u, b.protocol.Messages.Delayed)
 		}
 	}
 	timer := time.AfterFunc(delayNotice, func() {
@@ -70,7 +70,7 @@ func (b *Bot) handleWithRetry(stop context.Context, u tgbotapi.Update) bool {
 			if !st.alerted.Load() {
 				// A patient in crisis already has the resources and knows
 				// the care team was alerted; anyone else hears it failed.
-				b.tell(u, textTryAgain)
+				b.tell(u, b.protocol.Messages.TryAgain)
 			}
 			return true
 		}
@@ -180,6 +180,7 @@ func (b *Bot) handleMessage(ctx context.Context, updateID int, m *tgbotapi.Messa
 		return nil
 	}
 	alerted := false
+	ctx = withLanguage(ctx, m.From)
 	if typed := typedText(m); cmd == "" && typed != "" && !b.clinicians[m.From.ID] {
 		alerted = b.screenCrisis(ctx, m.Chat.ID, typed)
 	}
@@ -198,7 +199,7 @@ func (b *Bot) handleCallback(ctx context.Context, updateID int, q *tgbotapi.Call
 	}
 	press, ok := flows.DecodeAnswer(q.Data)
 	if !ok || q.Message == nil || q.Message.Chat == nil || !q.Message.Chat.IsPrivate() {
-		b.answerCallback(ctx, q, textStaleButton)
+		b.answerCallback(ctx, q, b.protocol.Messages.StaleButton)
 		return nil
 	}
 	return b.handlePatientButton(ctx, updateID, q, press)
@@ -229,16 +230,13 @@ func (b *Bot) handleEditedMessage(ctx context.Context, updateID int, m *tgbotapi
 		return nil // handled before, or not a patient: nothing is stored
 	}
 	if !crisis {
-		return b.reply(ctx, m.Chat.ID, textEditNoted)
+		return b.reply(ctx, m.Chat.ID, b.protocol.Messages.EditNoted)
 	}
 	return b.applyAndDeliver(withPriority(ctx, prioUrgent), snap, updateID, nil, func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
 		out, _ := p.ScreenEdit(s, text, now)
 		return out, nil
 	})
 }
-
-// textEditNoted answers a patient's edit that is not a crisis.
-const textEditNoted = "I saw you edited a message. Edits don't change an answer already given: if something changed, please send it as a new message."
 
 // handlePatientMessage handles a message in a private chat; alerted says
 // the crisis screen already matched it and its alert was sent.
@@ -294,13 +292,16 @@ func (b *Bot) handlePatientMessage(ctx context.Context, updateID int, m *tgbotap
 		return b.deliver(ctx, snap, snap.Version, flows.Outcome{Session: snap.Session,
 			Replies: []flows.Reply{p.Resume(snap.Session)}}, nil, false)
 	case "status":
-		return b.reply(ctx, chatID, b.protocol.Status(snap.Session, b.now()))
+		return b.reply(ctx, chatID, b.patientProtocol(snap.Session).Status(snap.Session, b.now()))
 	case "start":
-		return b.reply(ctx, chatID, textConnected+"\n\n"+b.patientHelp())
+		return b.reply(ctx, chatID, b.patientProtocol(snap.Session).Messages.Connected+"\n\n"+patientHelp(b.patientProtocol(snap.Session)))
 	case "help":
-		return b.reply(ctx, chatID, b.patientHelp())
+		return b.reply(ctx, chatID, patientHelp(b.patientProtocol(snap.Session)))
+	case "language":
+		return b.deliver(ctx, snap, snap.Version, flows.Outcome{Session: snap.Session,
+			Replies: []flows.Reply{b.patientProtocol(snap.Session).LanguagePrompt()}}, nil, false)
 	default:
-		return b.reply(ctx, chatID, textUnknownCommand+"\n\n"+b.patientHelp())
+		return b.reply(ctx, chatID, b.patientProtocol(snap.Session).Messages.UnknownCommand+"\n\n"+patientHelp(b.patientProtocol(snap.Session)))
 	}
 }
 
@@ -317,7 +318,7 @@ func (b *Bot) handlePatientButton(ctx context.Context, updateID int, q *tgbotapi
 	}
 	if snap.Patient == "" {
 		b.answerCallback(ctx, q, "")
-		return b.reply(ctx, chatID, textStranger)
+		return b.reply(ctx, chatID, b.protocol.Messages.Stranger)
 	}
 	return b.applyAndDeliver(ctx, snap, updateID, q, func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
 		return p.Step(s, flows.Input{Button: &press}, now)
