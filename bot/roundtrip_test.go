@@ -219,10 +219,14 @@ func TestRoundTripsOlderProtocol(t *testing.T) {
 	d.enrollPatient()
 	d.tg.SendText(patient, "/checkin")
 	d.handle()
-	src := strings.Replace(string(flows.DefaultYAML()), `version: "default-1"`, `version: "default-2"`, 1)
+	v := flows.Default().Version
+	src := strings.Replace(string(flows.DefaultYAML()), `version: "`+v+`"`, `version: "`+v+`-next"`, 1)
 	changed, err := flows.Parse("changed.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if changed.Version == v {
+		t.Fatalf("the changed protocol kept version %q", v)
 	}
 	bot.MarkRepliesSent(d.b) // what the old process sent, so the new one has nothing to send again
 	d.restart(changed)
@@ -250,7 +254,7 @@ func TestRoundTripsClinicianCommands(t *testing.T) {
 		{"/pause", say("/pause P-0042 travelling"), 3},
 		{"/clear", say("/clear P-0042 back home"), 3},
 		{"/open", say("/open"), 4},
-		{"/resolve", say("/resolve 1 called, safe"), 1},
+		{"/resolve", say("/resolve 1 called, safe"), 2},
 		{"/history", say("/history P-0042"), 7},
 		{"/trend", say("/trend P-0042"), 6},
 		{"/export", say("/export P-0042"), 6},
