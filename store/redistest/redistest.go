@@ -136,3 +136,97 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return strings.TrimSpace(b.buf.String())
 }
+
+// Server is a private redis-server that keeps its data in an append-only
+// file written with appendfsync always, so that it can be killed and
+// restarted on the same port with every acknowledged write intact: the
+// fault suite's "Redis restart on AOF".
+type Server struct {
+	tb   testing.TB
+	bin  string
+	dir  string
+	port int
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+// StartPersistent runs a persistent redis-server (see Server) in a fresh
+// temporary directory; it is stopped when the test ends.
+func StartPersistent(tb testing.TB) *Server {
+	tb.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		tb.Fatalf("redistest: redis-server not found in PATH: %v", err)
+	}
+	s := &Server{tb: tb, bin: bin, dir: tb.TempDir()}
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		if s.port, lastErr = freePort(); lastErr != nil {
+			continue
+		}
+		if lastErr = s.run(); lastErr == nil {
+			tb.Cleanup(s.Kill)
+			return s
+		}
+	}
+	tb.Fatalf("redistest: %v", lastErr)
+	return nil
+}
+
+// URL is the server's "redis://127.0.0.1:PORT/0", the same across restarts.
+func (s *Server) URL() string { return "redis://" + s.addr() + "/0" }
+
+func (s *Server) addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+
+// Kill ends the server with SIGKILL, as a crash would.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	cmd, exited := s.cmd, s.exited
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Kill()
+	<-exited
+}
+
+// Restart kills the server and starts it again on the same port and data,
+// waiting until it answers PING (it loads the append-only file first).
+func (s *Server) Restart() error {
+	s.Kill()
+	return s.run()
+}
+
+func (s *Server) run() error {
+	logs := &lockedBuffer{}
+	cmd := exec.Command(s.bin,
+		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", s.dir,
+		"--daemonize", "no", "--loglevel", "warning")
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start redis-server: %w", err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	deadline := time.Now().Add(StartTimeout)
+	for !ping(s.addr()) {
+		select {
+		case <-exited:
+			return fmt.Errorf("redis-server on %s exited at start: %s", s.addr(), logs.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			<-exited
+			return fmt.Errorf("redis-server on %s did not answer PING within %v: %s", s.addr(), StartTimeout, logs.String())
+		}
+	}
+	s.mu.Lock()
+	s.cmd, s.exited = cmd, exited
+	s.mu.Unlock()
+	return nil
+}
