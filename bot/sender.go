@@ -111,7 +111,7 @@ func (s *sender) attempt(ctx context.Context, method string, kind callKind, call
 		s.count(method, "retried")
 		s.log.Warn("telegram call failed, retrying", "method", method, "attempt", attempt,
 			"delay", delay, "error", err.Error())
-		if isTooMany(err) {
+		if isTooMany(err) && !kind.free {
 			// Telegram's wait applies to the chat it refused (or to
 			// everything, for a call outside any chat); other chats go on.
 			turn.holdOff(delay)

@@ -16,9 +16,11 @@ import (
 //     (a chat's turn), so a reply never overtakes the one before it;
 //   - messages to one chat keep to the chat's budget: about one a second in
 //     a private chat with short bursts, 20 a minute in a group;
-//   - all calls together keep to the overall budget (SendRate), and when it
-//     is short the waiting call with the highest priority (priority.go)
-//     goes first, in arrival order within a priority;
+//   - all messages together keep to the overall budget (SendRate), and when
+//     it is short the waiting message with the highest priority
+//     (priority.go) goes first, in arrival order within a priority; edits
+//     and other calls that send no new message need no budget, as on
+//     Telegram, whose limits count messages;
 //   - a 429's retry_after holds off only the chat it was answered for (and
 //     everything only for a call outside any chat), in that chat's turn, so
 //     a flooded chat waits alone.
@@ -72,8 +74,8 @@ func newSendScheduler(perSecond float64, limits chatLimits) *sendScheduler {
 // callKind is what the scheduler needs to know about a call.
 type callKind struct {
 	chatID  int64 // 0: outside any chat
-	message bool  // a new message: counts against the chat's budget
-	free    bool  // needs no budget at all (answerCallbackQuery)
+	message bool  // a new message: counts against the budgets
+	free    bool  // needs no turn or hold-off either (answerCallbackQuery)
 }
 
 // sendKind classifies a call by its type and chat.
@@ -221,9 +223,9 @@ func later(a, b time.Time) time.Time {
 	return a
 }
 
-// await waits, in the call's turn, until it may go: hold-offs over, a token
-// of the chat's budget for a message, then a token of the overall budget
-// when no call of a higher priority is waiting for one.
+// await waits, in the call's turn, until it may go: hold-offs over, then
+// for a message a token of the chat's budget and one of the overall budget,
+// taken when no message of a higher priority is waiting for one.
 func (t *turn) await(ctx context.Context, k callKind, prio priority) error {
 	if k.free {
 		return nil
@@ -242,7 +244,10 @@ func (t *turn) await(ctx context.Context, k callKind, prio priority) error {
 			return err
 		}
 	}
-	if k.message && t.lane != nil {
+	if !k.message {
+		return nil
+	}
+	if t.lane != nil {
 		if err := t.lane.budget.Wait(ctx); err != nil {
 			return err
 		}
