@@ -43,6 +43,13 @@ type faultRun struct {
 	floodFor      time.Duration // over this long
 	replyWait     time.Duration // a patient waits this long for a reply, then sends /resume
 	seed          uint64
+	// strictReplies fails the run for a reply lost to a kill (between the
+	// commit and the send), which only the reply outbox prevents; without
+	// it such losses are reported, and any other missing reply fails.
+	strictReplies bool
+	// targets fails the run on the latency targets: escalation
+	// p99 ≤ 2 s, other patients' reply p99 under the flood ≤ 3 s.
+	targets bool
 }
 
 // reducedRun is the size run with the ordinary tests.
@@ -63,7 +70,7 @@ func TestFaultSuite(t *testing.T) {
 // question (by a part of its text) and its safe answer ("" for typed
 // vitals). faultSelfHarm is the one a few patients answer "Yes".
 var faultPreDose = []struct{ question, safe string }{
-	{"sober adult", "Yes"}, {"stay off the road", "Yes"}, {"measure your blood pressure", ""},
+	{"sober adult", "Yes"}, {"stay off the road", "Yes"}, {"then measure your blood pressure", ""},
 	{"past 24 hours", "No"}, {"eaten anything", "No"}, {"changed with your health", "No"},
 	{faultSelfHarm, "No"}, {"safe and comfortable", "Yes"},
 }
@@ -109,6 +116,7 @@ type faultHarness struct {
 	procs   []*process
 	actions []action
 	rng     *rand.Rand
+	kills   []time.Time
 }
 
 func runFaultSuite(t *testing.T, run faultRun) {
@@ -201,9 +209,16 @@ func runFaultSuite(t *testing.T, run faultRun) {
 	faultsDone.Add(1)
 	go func() {
 		defer faultsDone.Done()
+		// Kills keep clear of the flood when there is room, so that the
+		// flood's own effect on the others is measured.
+		floodFrom, floodTo := floodStart.Sub(start)-time.Second, floodStart.Sub(start)+run.floodFor+run.replyWait
 		var moments []time.Duration
 		for range run.kills {
-			moments = append(moments, busy/10+time.Duration(h.rng.Int64N(int64(busy*7/10))))
+			m := busy/10 + time.Duration(h.rng.Int64N(int64(busy*7/10)))
+			for try := 0; try < 20 && m > floodFrom && m < floodTo; try++ {
+				m = busy/10 + time.Duration(h.rng.Int64N(int64(busy*7/10)))
+			}
+			moments = append(moments, m)
 		}
 		slices.Sort(moments)
 		redisAt := busy * 45 / 100
@@ -255,6 +270,9 @@ func (h *faultHarness) killBot() {
 	h.mu.Unlock()
 	_ = p.cmd.Process.Signal(syscall.SIGKILL)
 	_ = p.wait(h.t)
+	h.mu.Lock()
+	h.kills = append(h.kills, time.Now())
+	h.mu.Unlock()
 	h.t.Logf("%s bot killed with SIGKILL and restarted", time.Now().Format("15:04:05.000"))
 	h.startBot()
 }
@@ -434,7 +452,7 @@ func (h *faultHarness) report(ctx context.Context, st *store.Store, patients []*
 	slices.SortFunc(actions, func(a, b action) int { return a.at.Compare(b.at) })
 	nextAt := map[int64]time.Time{}
 	var replyAll, replyFlood []time.Duration
-	unanswered := 0
+	unanswered, lostToKill := 0, 0
 	for i := len(actions) - 1; i >= 0; i-- {
 		a := actions[i]
 		until, ok := nextAt[a.chatID]
@@ -447,7 +465,12 @@ func (h *faultHarness) report(ctx context.Context, st *store.Store, patients []*
 			}
 		}
 		if reply.IsZero() {
-			unanswered++
+			if h.killedWithin(a.at, h.run.replyWait) {
+				lostToKill++
+			} else {
+				unanswered++
+			}
+			t.Logf("no reply in chat %d to the message of %s", a.chatID, a.at.Format("15:04:05.000"))
 			continue
 		}
 		d := reply.Sub(a.at)
@@ -513,8 +536,8 @@ func (h *faultHarness) report(ctx context.Context, st *store.Store, patients []*
 
 	t.Logf("fault run: %d patients, %d kills, redis restart %v, %.0f%% injected errors, flood of %d messages in %v, %v in all",
 		h.run.patients, h.run.kills, h.run.redisRestart, 100*h.run.errorRate, h.run.flood, h.run.floodFor, time.Since(start).Round(time.Second))
-	t.Logf("patient messages: %d, without a reply: %d; patients who gave up waiting and sent /resume: %d times; checks not finished: %d",
-		len(actions), unanswered, stalls, notDone)
+	t.Logf("patient messages: %d, without a reply: %d (%d of them sent shortly before a kill); patients who gave up waiting and sent /resume: %d times; checks not finished: %d",
+		len(actions), unanswered+lostToKill, lostToKill, stalls, notDone)
 	t.Logf("answers: %d given, %d lost, %d doubled", answersTotal, lostAnswers, doubledAnswers)
 	t.Logf("escalations: %d expected, %d lost, %d sent more than once", len(escalation)+len(lost), len(lost), doubled)
 	t.Logf("reply latency: p50 %v, p99 %v; under the flood (other patients): p50 %v, p99 %v (%d messages)",
@@ -523,7 +546,18 @@ func (h *faultHarness) report(ctx context.Context, st *store.Store, patients []*
 	t.Logf("the flooding chat got %d messages for its %d; messages answered 429 (injected or over a limit): %d", floodReplies, h.run.flood, tooMany)
 
 	if unanswered > 0 {
-		t.Errorf("%d patient messages got no reply", unanswered)
+		t.Errorf("%d patient messages got no reply, not explained by a kill", unanswered)
+	}
+	if lostToKill > 0 && h.run.strictReplies {
+		t.Errorf("%d patient messages sent shortly before a kill got no reply", lostToKill)
+	}
+	if h.run.targets {
+		if p := pct(escalation, 99); p > 2*time.Second {
+			t.Errorf("escalation p99 %v, over 2 s", p)
+		}
+		if p := pct(replyFlood, 99); p > 3*time.Second {
+			t.Errorf("other patients' reply p99 under the flood %v, over 3 s", p)
+		}
 	}
 	if lostAnswers > 0 || doubledAnswers > 0 {
 		t.Errorf("answers: %d lost, %d doubled", lostAnswers, doubledAnswers)
@@ -544,6 +578,18 @@ func (h *faultHarness) report(ctx context.Context, st *store.Store, patients []*
 		}
 		h.mu.Unlock()
 	}
+}
+
+// killedWithin reports a kill of the bot within d after at.
+func (h *faultHarness) killedWithin(at time.Time, d time.Duration) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, k := range h.kills {
+		if !k.Before(at) && k.Sub(at) <= d {
+			return true
+		}
+	}
+	return false
 }
 
 // pct is the p-th percentile of ds (0 when empty).
