@@ -234,10 +234,18 @@ func (in *intake) pollOnce(ctx context.Context) error {
 //
 // The depth is small on purpose: a chat's waiting updates keep the
 // long-polling offset back, and only getUpdatesLimit updates fit behind it.
+//
+// In webhook mode Telegram holds a chat's next update until the previous
+// one is answered, so updates never pile up here and the depth says
+// nothing; there a looser bucket alone (webhookBurst, then webhookRate a
+// second) tells a flood from a fast patient.
 const (
 	floodDepth = 3
 	floodRate  = rate.Limit(0.5) // updates a second, sustained, once piled up
 	floodBurst = 3
+
+	webhookRate  = rate.Limit(0.5)
+	webhookBurst = 10
 	// floodNoticeGap is the least time between two "slow down" notices to
 	// one chat: one notice per burst, not per message.
 	floodNoticeGap = time.Minute
@@ -251,6 +259,9 @@ const (
 const textSlowDown = "You're sending messages faster than I can read them, so I skipped some. " +
 	"Please send one message at a time and wait for my answer. " +
 	"If you are in danger or thinking of harming yourself, call or text 988 now, or call 911."
+
+// waitingUnknown stands for the depth of a chat's queue in webhook mode.
+const waitingUnknown = -1
 
 type floodGuard struct {
 	b     *Bot
@@ -271,8 +282,9 @@ func newFloodGuard(b *Bot, off bool) *floodGuard {
 }
 
 // admit reports whether u is to be handled, given how many of its chat's
-// updates are waiting before it. A dropped update of a new burst gets the
-// chat a "slow down" notice, sent in the background.
+// updates are waiting before it (waitingUnknown in webhook mode). A dropped
+// update of a new burst gets the chat a "slow down" notice, sent in the
+// background.
 func (f *floodGuard) admit(u tgbotapi.Update, waiting int) bool {
 	chatID := updateChatID(u)
 	if chatID == 0 || f.off {
@@ -285,9 +297,12 @@ func (f *floodGuard) admit(u tgbotapi.Update, waiting int) bool {
 	st := f.chats[chatID]
 	if st == nil {
 		st = &floodState{bucket: rate.NewLimiter(floodRate, floodBurst)}
+		if waiting == waitingUnknown {
+			st.bucket = rate.NewLimiter(webhookRate, webhookBurst)
+		}
 		f.chats[chatID] = st
 	}
-	if waiting < floodDepth || st.bucket.AllowN(now, 1) || f.crisis(u) {
+	if (waiting != waitingUnknown && waiting < floodDepth) || st.bucket.AllowN(now, 1) || f.crisis(u) {
 		return true
 	}
 	st.dropped++
@@ -330,7 +345,7 @@ func (f *floodGuard) sweepLocked(now time.Time) {
 			f.audit(id, st.dropped)
 			st.dropped = 0
 		}
-		if st.dropped == 0 && st.bucket.TokensAt(now) >= floodBurst && now.Sub(st.lastNote) >= floodNoticeGap {
+		if st.dropped == 0 && st.bucket.TokensAt(now) >= float64(st.bucket.Burst()) && now.Sub(st.lastNote) >= floodNoticeGap {
 			delete(f.chats, id)
 		}
 	}

@@ -182,3 +182,32 @@ func (h *harness) expectAudit(event string) {
 	}
 	h.t.Fatalf("no %s audit entry", event)
 }
+
+// TestWebhookFloodHoldsNoOneUp is the stranger's flood in webhook mode,
+// where Telegram hands the bot a chat's updates one at a time: the
+// stranger's extra messages are dropped (answered 200 at once, so Telegram
+// moves on), and a patient's /status is answered meanwhile.
+func TestWebhookFloodHoldsNoOneUp(t *testing.T) {
+	tg, _ := startWebhookBot(t, "s3cret-token-for-the-webhook-0123", nil,
+		telegramtest.WithRateLimits(telegramtest.TelegramLimits))
+	floodAt := time.Now()
+	for range 60 {
+		tg.SendText(stranger, "hello?")
+	}
+	tg.SendText(patient, "/status")
+	tg.ExpectMessage(t, patient.ID, 2*wait, nil)
+	tg.ExpectMessage(t, stranger.ID, 2*wait, func(m telegramtest.Message) bool {
+		return strings.Contains(m.Text, "faster than I can read")
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*wait)
+	defer cancel()
+	if err := tg.WaitConfirmed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	replies := len(tg.Messages(stranger.ID))
+	t.Logf("the stranger got %d replies to 60 messages in %v", replies, time.Since(floodAt).Round(time.Millisecond))
+	if replies >= 30 {
+		t.Errorf("the stranger got %d replies to 60 messages: the flood was not limited", replies)
+	}
+	assertNoTooMany(t, tg)
+}

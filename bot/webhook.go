@@ -47,7 +47,7 @@ func (b *Bot) WebhookHandler(secret string) http.Handler {
 			http.Error(w, "bad request: expected a Telegram update", http.StatusBadRequest)
 			return
 		}
-		if !b.intake.flood.admit(u, b.chatLocks.users(updateChatID(u))) {
+		if !b.intake.flood.admit(u, waitingUnknown) {
 			// Over the chat's flood limit: dropped (and audited), and
 			// confirmed so that Telegram moves on to the chat's next update.
 			w.WriteHeader(http.StatusOK)
@@ -123,16 +123,6 @@ type chatLocks struct {
 type chatLock struct {
 	sync.Mutex
 	users int // holders and waiters; the entry goes when it reaches 0
-}
-
-// users is how many of chatID's updates are being handled or waiting.
-func (c *chatLocks) users(chatID int64) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if l := c.chats[chatID]; l != nil {
-		return l.users
-	}
-	return 0
 }
 
 // lock takes chatID's lock and returns its release.
