@@ -79,7 +79,10 @@ const (
 	faultSelfHarm = "better off dead"
 	faultCleared  = "clear to take today's dose"
 	faultHeld     = "pause today's dose"
-	faultItems    = 8
+	// faultOver is /resume's answer once the check has ended (its last
+	// reply lost): the patient's check is over.
+	faultOver  = "not in a check-in right now"
+	faultItems = 8
 )
 
 // faultClinician receives the escalations.
@@ -116,7 +119,7 @@ type faultHarness struct {
 	procs   []*process
 	actions []action
 	rng     *rand.Rand
-	kills   []time.Time
+	kills   []time.Time // of the bot and of Redis
 }
 
 func runFaultSuite(t *testing.T, run faultRun) {
@@ -279,10 +282,14 @@ func (h *faultHarness) killBot() {
 
 // restartRedis kills Redis with SIGKILL and restarts it on its AOF.
 func (h *faultHarness) restartRedis() {
+	at := time.Now()
 	if err := h.redis.Restart(); err != nil {
 		h.t.Errorf("redis restart: %v", err)
 		return
 	}
+	h.mu.Lock()
+	h.kills = append(h.kills, at)
+	h.mu.Unlock()
 	h.t.Logf("%s redis killed and restarted on its append-only file", time.Now().Format("15:04:05.000"))
 }
 
@@ -320,13 +327,16 @@ func (h *faultHarness) think(ctx context.Context) {
 }
 
 // state names what a bot message asks or says: a question's index, or
-// faultItems for "cleared", faultItems+1 for "held", -1 for anything else.
+// faultItems for "cleared", faultItems+1 for "held", faultItems+2 for "no
+// check in progress", -1 for anything else.
 func state(m telegramtest.Message) int {
 	switch {
 	case strings.Contains(m.Text, faultCleared):
 		return faultItems
 	case strings.Contains(m.Text, faultHeld):
 		return faultItems + 1
+	case strings.Contains(m.Text, faultOver):
+		return faultItems + 2
 	}
 	for i, item := range faultPreDose {
 		if strings.Contains(m.Text, item.question) && len(m.Buttons)+btoi(item.safe == "") > 0 {
@@ -536,7 +546,7 @@ func (h *faultHarness) report(ctx context.Context, st *store.Store, patients []*
 
 	t.Logf("fault run: %d patients, %d kills, redis restart %v, %.0f%% injected errors, flood of %d messages in %v, %v in all",
 		h.run.patients, h.run.kills, h.run.redisRestart, 100*h.run.errorRate, h.run.flood, h.run.floodFor, time.Since(start).Round(time.Second))
-	t.Logf("patient messages: %d, without a reply: %d (%d of them sent shortly before a kill); patients who gave up waiting and sent /resume: %d times; checks not finished: %d",
+	t.Logf("patient messages: %d, without a reply: %d (%d of them sent shortly before a kill of the bot or Redis); patients who gave up waiting and sent /resume: %d times; checks not finished: %d",
 		len(actions), unanswered+lostToKill, lostToKill, stalls, notDone)
 	t.Logf("answers: %d given, %d lost, %d doubled", answersTotal, lostAnswers, doubledAnswers)
 	t.Logf("escalations: %d expected, %d lost, %d sent more than once", len(escalation)+len(lost), len(lost), doubled)
@@ -549,7 +559,7 @@ func (h *faultHarness) report(ctx context.Context, st *store.Store, patients []*
 		t.Errorf("%d patient messages got no reply, not explained by a kill", unanswered)
 	}
 	if lostToKill > 0 && h.run.strictReplies {
-		t.Errorf("%d patient messages sent shortly before a kill got no reply", lostToKill)
+		t.Errorf("%d patient messages sent shortly before a kill of the bot or Redis got no reply", lostToKill)
 	}
 	if h.run.targets {
 		if p := pct(escalation, 99); p > 2*time.Second {
@@ -580,7 +590,7 @@ func (h *faultHarness) report(ctx context.Context, st *store.Store, patients []*
 	}
 }
 
-// killedWithin reports a kill of the bot within d after at.
+// killedWithin reports a kill of the bot or Redis within d after at.
 func (h *faultHarness) killedWithin(at time.Time, d time.Duration) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
