@@ -26,12 +26,14 @@ import (
 type intake struct {
 	b *Bot
 
-	mu      sync.Mutex
-	changed chan struct{} // closed and replaced whenever an update settles
-	known   map[int]bool  // ids at or above the offset: true once settled
-	maxSeen int           // the highest update id seen
-	chats   map[int64]*chatQueue
-	stopped bool // shutting down: start nothing new
+	mu       sync.Mutex
+	advanced chan struct{} // closed and replaced whenever the offset advances
+	known    map[int]bool  // ids at or above the offset: true once settled
+	maxSeen  int           // the highest update id seen
+	chats    map[int64]*chatQueue
+	stopped  bool // shutting down: start nothing new
+
+	lastFullLog time.Time
 
 	slots   chan struct{} // one per chat being handled: Workers
 	running sync.WaitGroup
@@ -51,18 +53,21 @@ const (
 	getUpdatesLimit = 100
 	// knownPollInterval is how long the poller waits before asking again
 	// when getUpdates returned only updates already in hand (it would answer
-	// at once instead of long polling), unless an update settles first.
-	knownPollInterval = 200 * time.Millisecond
+	// at once instead of long polling), unless the offset advances first:
+	// the most a new update waits while others are in hand.
+	knownPollInterval = 100 * time.Millisecond
+	// fullPollInterval is the same wait when the window was full.
+	fullPollInterval = time.Second
 )
 
 func newIntake(b *Bot, unthrottled bool) *intake {
 	return &intake{
-		b:       b,
-		changed: make(chan struct{}),
-		known:   map[int]bool{},
-		chats:   map[int64]*chatQueue{},
-		slots:   make(chan struct{}, b.workers),
-		flood:   newFloodGuard(b, unthrottled),
+		b:        b,
+		advanced: make(chan struct{}),
+		known:    map[int]bool{},
+		chats:    map[int64]*chatQueue{},
+		slots:    make(chan struct{}, b.workers),
+		flood:    newFloodGuard(b, unthrottled),
 	}
 }
 
@@ -91,10 +96,10 @@ func (in *intake) offsetLocked() int {
 }
 
 // add queues the updates not yet known and starts their chats' handling;
-// it returns how many were new and a channel closed at the next settlement
-// (the poller waits on it when nothing was new). stop ends the retrying of
-// updates on shutdown.
-func (in *intake) add(stop context.Context, updates []tgbotapi.Update) (fresh int, changed <-chan struct{}) {
+// it returns how many were new and a channel closed when the offset next
+// advances (the poller waits on it when nothing was new). stop ends the
+// retrying of updates on shutdown.
+func (in *intake) add(stop context.Context, updates []tgbotapi.Update) (fresh int, advanced <-chan struct{}) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	// The offset just sent to Telegram confirmed every id below it.
@@ -132,7 +137,7 @@ func (in *intake) add(stop context.Context, updates []tgbotapi.Update) (fresh in
 		}
 	}
 	in.b.metrics.queued.Set(float64(in.unsettledLocked()))
-	return fresh, in.changed
+	return fresh, in.advanced
 }
 
 func (in *intake) unsettledLocked() int {
@@ -182,9 +187,12 @@ func (in *intake) serve(stop context.Context, chatID int64, q *chatQueue) {
 			return
 		}
 		q.waiting = q.waiting[1:]
+		before := in.offsetLocked()
 		in.known[u.UpdateID] = true
-		close(in.changed)
-		in.changed = make(chan struct{})
+		if in.offsetLocked() != before {
+			close(in.advanced)
+			in.advanced = make(chan struct{})
+		}
 		in.b.metrics.queued.Set(float64(in.unsettledLocked()))
 		in.mu.Unlock()
 	}
@@ -210,17 +218,44 @@ func (in *intake) pollOnce(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fresh, changed := in.add(ctx, updates)
-	if len(updates) > 0 && fresh == 0 {
-		t := time.NewTimer(knownPollInterval)
-		defer t.Stop()
-		select {
-		case <-changed:
-		case <-t.C:
-		case <-ctx.Done():
-		}
+	fresh, advanced := in.add(ctx, updates)
+	if len(updates) == 0 || fresh > 0 {
+		return nil
+	}
+	wait := knownPollInterval
+	if len(updates) == getUpdatesLimit {
+		// Nothing new can come before the offset advances.
+		in.windowFull()
+		wait = fullPollInterval
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-advanced:
+	case <-t.C:
+	case <-ctx.Done():
 	}
 	return nil
+}
+
+// windowFull notes that Telegram's window behind the lowest unsettled
+// update is full of updates in hand: new ones wait until it settles. It
+// logs which chat holds the window back, at most every 10 s.
+func (in *intake) windowFull() {
+	in.b.metrics.windowFull.Inc()
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if time.Since(in.lastFullLog) < 10*time.Second {
+		return
+	}
+	in.lastFullLog = time.Now()
+	lowest := in.offsetLocked()
+	for chatID, q := range in.chats {
+		if len(q.waiting) > 0 && q.waiting[0].UpdateID == lowest {
+			in.b.log.Warn("intake window full: one chat's unsettled update holds the others back",
+				"chat", in.b.chatRef(chatID), "waiting", len(q.waiting))
+		}
+	}
 }
 
 // The flood limit: a chat whose updates pile up is throttled. While fewer
@@ -240,9 +275,9 @@ func (in *intake) pollOnce(ctx context.Context) error {
 // nothing; there a looser bucket alone (webhookBurst, then webhookRate a
 // second) tells a flood from a fast patient.
 const (
-	floodDepth = 3
+	floodDepth = 2
 	floodRate  = rate.Limit(0.5) // updates a second, sustained, once piled up
-	floodBurst = 3
+	floodBurst = 4
 
 	webhookRate  = rate.Limit(0.5)
 	webhookBurst = 10

@@ -14,6 +14,7 @@ type metrics struct {
 
 	queued       prometheus.Gauge
 	floodDropped prometheus.Counter
+	windowFull   prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -43,9 +44,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Namespace: "checkinbot", Name: "intake_flood_dropped_total",
 			Help: "Updates dropped by the per-chat flood limit (never a message the crisis screen matches).",
 		}),
+		windowFull: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "checkinbot", Name: "intake_window_full_total",
+			Help: "Polls that found Telegram's window of 100 updates behind the oldest unsettled one full: new updates waited.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.updates, m.handleTime, m.escalations, m.telegram, m.queued, m.floodDropped)
+		reg.MustRegister(m.updates, m.handleTime, m.escalations, m.telegram, m.queued, m.floodDropped, m.windowFull)
 	}
 	return m
 }
