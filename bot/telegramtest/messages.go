@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
 )
 
@@ -187,9 +186,17 @@ func (s *Server) WaitMessage(ctx context.Context, chatID int64, match func(Messa
 	}
 }
 
+// TB is the part of testing.TB that ExpectMessage uses. Declaring it here
+// keeps the testing package out of the binaries that link the emulator
+// (the demo).
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+}
+
 // ExpectMessage is WaitMessage for tests: it fails t after timeout; call it
 // from the test's goroutine.
-func (s *Server) ExpectMessage(t testing.TB, chatID int64, timeout time.Duration, match func(Message) bool) Message {
+func (s *Server) ExpectMessage(t TB, chatID int64, timeout time.Duration, match func(Message) bool) Message {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()

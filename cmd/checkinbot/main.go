@@ -1,5 +1,6 @@
 // Command checkinbot runs the check-in bot: `checkinbot run` against Telegram
-// and Redis, `checkinbot demo` in the terminal with nothing installed.
+// and Redis, and the protocol tools. The terminal demo is its own command,
+// cmd/checkinbot-demo, so this binary links no emulator and no embedded Redis.
 package main
 
 import (
@@ -17,7 +18,6 @@ const usage = `checkinbot: a Telegram check-in bot for at-home ketamine therapy.
 
 Usage:
   checkinbot run                   run the bot (configuration from the environment, see README)
-  checkinbot demo                  play the patient in the terminal against an in-process Telegram emulator
   checkinbot protocol check FILE   validate a clinic's protocol file
   checkinbot protocol show FILE    print each flow of a protocol as a Mermaid diagram
   checkinbot protocol default      print the built-in protocol, to copy and adapt
@@ -42,7 +42,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "run":
 		err = runBot(ctx, getenv, stderr)
 	case "demo":
-		err = runDemo(ctx, stdin, stdout)
+		fmt.Fprintln(stderr, "The demo is its own command: go run ./cmd/checkinbot-demo")
+		return 2
 	case "protocol":
 		err = runProtocol(args, stdout)
 	case "help", "-h", "--help":

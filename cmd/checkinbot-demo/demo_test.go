@@ -1,14 +1,24 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"strings"
 	"testing"
 )
 
+// runDemoScript runs the demo with stdin as the person's typing.
+func runDemoScript(t *testing.T, stdin string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := runDemo(context.Background(), strings.NewReader(stdin), &out)
+	return out.String(), err
+}
+
 func TestDemoExitsCleanlyWithStdinClosed(t *testing.T) {
-	code, out, errOut := runCLI(t, nil, "", "demo")
-	if code != 0 {
-		t.Fatalf("exit %d; stderr %q", code, errOut)
+	out, err := runDemoScript(t, "")
+	if err != nil {
+		t.Fatal(err)
 	}
 	if !strings.Contains(out, "Welcome") || !strings.Contains(out, "Invite for DEMO-001") {
 		t.Fatalf("the demo did not enrol the patient:\n%s", out)
@@ -32,9 +42,9 @@ func TestDemoScriptedPatient(t *testing.T) {
 		"7",         // no buttons left to press
 		"/status",
 	}, "\n") + "\n"
-	code, out, errOut := runCLI(t, nil, script, "demo")
-	if code != 0 {
-		t.Fatalf("exit %d; stderr %q", code, errOut)
+	out, err := runDemoScript(t, script)
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, want := range []string{"clear to take today's dose", "[1] I've taken my dose", "noted the time", "no buttons to press"} {
 		if !strings.Contains(out, want) {
