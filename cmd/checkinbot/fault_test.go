@@ -479,6 +479,13 @@ func (h *faultHarness) report(ctx context.Context, st *store.Store, patients []*
 				lostToKill++
 			} else {
 				unanswered++
+				var b strings.Builder
+				for _, c := range h.tg.Calls("") {
+					if c.Params["chat_id"] == strconv.FormatInt(a.chatID, 10) && !c.At.Before(a.at.Add(-5*time.Second)) {
+						fmt.Fprintf(&b, "\n  %s %s %d %.50q", c.At.Format("15:04:05.000"), c.Method, c.Status, c.Params["text"])
+					}
+				}
+				t.Logf("calls to chat %d around the message without a reply:%s", a.chatID, b.String())
 			}
 			t.Logf("no reply in chat %d to the message of %s", a.chatID, a.at.Format("15:04:05.000"))
 			continue
