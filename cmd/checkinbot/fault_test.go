@@ -293,8 +293,19 @@ func (h *faultHarness) restartRedis() {
 	h.t.Logf("%s redis killed and restarted on its append-only file", time.Now().Format("15:04:05.000"))
 }
 
+// readAll marks every bot message the patient has now as read: what the
+// patient waits for after acting must come after the action. (After a
+// crash the bot may send a message twice; a copy that came before the
+// action is not its reply.)
+func (h *faultHarness) readAll(p *simPatient) {
+	if msgs := h.tg.Messages(p.user.ID); len(msgs) > 0 {
+		p.lastSeen = max(p.lastSeen, msgs[len(msgs)-1].ID)
+	}
+}
+
 // say sends a patient's message and records it.
 func (h *faultHarness) say(p *simPatient, text string) {
+	h.readAll(p)
 	h.mu.Lock()
 	h.actions = append(h.actions, action{chatID: p.user.ID, at: time.Now()})
 	h.mu.Unlock()
@@ -304,7 +315,10 @@ func (h *faultHarness) say(p *simPatient, text string) {
 // press presses a button and records it.
 func (h *faultHarness) press(p *simPatient, m telegramtest.Message, data string) bool {
 	at := time.Now()
+	before := p.lastSeen
+	h.readAll(p)
 	if _, err := h.tg.PressButton(p.user, p.user.ID, m.ID, data); err != nil {
+		p.lastSeen = before
 		var b strings.Builder
 		for _, m := range h.tg.Messages(p.user.ID) {
 			fmt.Fprintf(&b, "\n  #%d %.60q %d buttons", m.ID, m.Text, len(m.Buttons))
