@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -25,6 +26,8 @@ func (b *Bot) HandleUpdate(ctx context.Context, u tgbotapi.Update) (err error) {
 		return b.handleCallback(ctx, u.UpdateID, u.CallbackQuery)
 	case u.Message != nil:
 		return b.handleMessage(ctx, u.UpdateID, u.Message)
+	case u.EditedMessage != nil:
+		return b.handleEditedMessage(ctx, u.UpdateID, u.EditedMessage)
 	}
 	return nil // kinds we do not ask for (allowedUpdates); nothing to answer
 }
@@ -49,6 +52,51 @@ func (b *Bot) handleMessage(ctx context.Context, updateID int, m *tgbotapi.Messa
 		return nil
 	}
 	return b.handlePatientMessage(ctx, updateID, m, cmd, args)
+}
+
+// typedText is what a patient typed in a message: its text, or the caption
+// of a photo or document, which the crisis screen reads too.
+func typedText(m *tgbotapi.Message) string {
+	if m.Text != "" {
+		return m.Text
+	}
+	return m.Caption
+}
+
+// textEditNoted answers a patient's edit that is not a crisis.
+const textEditNoted = "I saw you edited a message. Edits don't change an answer already given: if something changed, please send it as a new message."
+
+// handleEditedMessage screens a patient's edited message. An edit changes
+// no answer, but a crisis typed into one brings help like any message: the
+// crisis resources and an URGENT escalation, sent urgent-first.
+func (b *Bot) handleEditedMessage(ctx context.Context, updateID int, m *tgbotapi.Message) error {
+	if m.From == nil || m.Chat == nil || m.From.IsBot || !m.Chat.IsPrivate() {
+		return nil
+	}
+	text := typedText(m)
+	if cmd, _ := command(m); cmd != "" || strings.TrimSpace(text) == "" {
+		return nil // an edited command runs nothing
+	}
+	match, crisis := b.protocol.Crisis.Screen(text)
+	snap, err := b.store.Load(ctx, m.Chat.ID, updateID)
+	if err != nil {
+		if crisis {
+			// Storage trouble must not hold back the resources; the update
+			// is retried, and the escalation raised then.
+			_ = b.reply(withPriority(ctx, prioUrgent), m.Chat.ID, b.protocol.Crisis.Text(match.Group))
+		}
+		return err
+	}
+	if snap.Seen || snap.Patient == "" {
+		return nil // handled before, or not a patient: nothing is stored
+	}
+	if !crisis {
+		return b.reply(ctx, m.Chat.ID, textEditNoted)
+	}
+	return b.applyAndDeliver(withPriority(ctx, prioUrgent), snap, updateID, nil, func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
+		out, _ := p.ScreenEdit(s, text, now)
+		return out, nil
+	})
 }
 
 func (b *Bot) handleCallback(ctx context.Context, updateID int, q *tgbotapi.CallbackQuery) error {

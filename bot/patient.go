@@ -45,8 +45,8 @@ func (b *Bot) handlePatientMessage(ctx context.Context, updateID int, m *tgbotap
 	}
 	switch cmd {
 	case "":
-		in := flows.Input{Text: m.Text}
-		if m.Text == "" {
+		in := flows.Input{Text: typedText(m)}
+		if in.Text == "" {
 			// A photo, sticker or voice note: the engine treats it as an
 			// answer it cannot read and asks again.
 			in.Text = " "

@@ -11,7 +11,7 @@ import (
 )
 
 // allowedUpdates are the only update kinds the bot asks Telegram for.
-var allowedUpdates = []string{"message", "callback_query"}
+var allowedUpdates = []string{"message", "edited_message", "callback_query"}
 
 // pollLoop is long polling written around getUpdates rather than tgbotapi's
 // GetUpdatesChan, which confirms updates before they are handled and so loses

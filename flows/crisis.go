@@ -1,7 +1,6 @@
 package flows
 
 import (
-	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -13,30 +12,11 @@ import (
 // suicidal" matches too, and costs a clinician a glance; a missed "I want to
 // die" typed into a journal could cost far more.
 
-// DefaultCrisisPhrases apply when a protocol's crisis section lists none.
-var DefaultCrisisPhrases = []string{
-	"kill myself", "killing myself", "suicide", "suicidal", "end my life", "ending my life",
-	"take my own life", "want to die", "better off dead", "hurt myself", "hurting myself",
-	"harm myself", "self-harm", "self harm", "cut myself", "overdose", "no reason to live",
-	"can't breathe", "cannot breathe", "chest pain", "seizure",
-}
-
 // FlowMessage names, in an escalation, a message typed outside any question.
 const FlowMessage = "message"
 
 // maxQuoted bounds how much of a message an escalation quotes.
 const maxQuoted = 300
-
-// crisisPhrase returns the first crisis phrase text contains, or "".
-func (c Crisis) crisisPhrase(text string) string {
-	norm := strings.Join(strings.Fields(strings.ToLower(strings.ReplaceAll(text, "’", "'"))), " ")
-	for _, ph := range c.Phrases {
-		if ph = strings.ToLower(strings.TrimSpace(ph)); ph != "" && strings.Contains(norm, ph) {
-			return ph
-		}
-	}
-	return ""
-}
 
 // screen adds the crisis response to out when typed text matches a crisis
 // phrase and the step did not already escalate URGENT (with the resources).
@@ -46,7 +26,6 @@ func (p *Protocol) screen(out *Outcome, before Session, in Input, now time.Time)
 	if !ok {
 		return
 	}
-	phrase := match.Phrase
 	for _, e := range out.Escalations {
 		if e.Level == Urgent {
 			return
@@ -63,7 +42,7 @@ func (p *Protocol) screen(out *Outcome, before Session, in Input, now time.Time)
 	out.Escalations = append(out.Escalations, Escalation{
 		Level: Urgent, Flow: flow, Item: item,
 		Question: "Typed message", Answer: quoted,
-		Reason: "the message contains \"" + phrase + "\" (automatic phrase match: please read it)",
+		Reason: crisisReason(match),
 		At:     now,
 	})
 	if in.CrisisAlerted {

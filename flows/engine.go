@@ -302,19 +302,7 @@ func rank(l Level) int {
 }
 
 // crisisText lists the crisis resources and, once set, the on-call number.
-func crisisText(c Crisis) string {
-	lines := []string{}
-	if c.Intro != "" {
-		lines = append(lines, c.Intro)
-	}
-	for _, r := range c.Resources {
-		lines = append(lines, "• "+r)
-	}
-	if c.OnCall != "" && c.OnCallText != "" {
-		lines = append(lines, "• "+fill(c.OnCallText, "oncall", c.OnCall))
-	}
-	return strings.Join(lines, "\n")
-}
+func crisisText(c Crisis) string { return c.Text(GroupSelfHarm) }
 
 // finish ends the run in s and returns its Completion.
 func (p *Protocol) finish(s *Session, outcome, reason string, now time.Time, score *Score) Completion {

@@ -30,7 +30,10 @@ type Protocol struct {
 	source string           // file name used in problems
 	yaml   []byte           // the file as parsed, see YAML
 	byID   map[string]*Flow // flow index, built by Parse
-	m      meta
+	// warnings are what validate allows but a clinic should know, e.g. the
+	// built-in crisis lexicon turned off.
+	warnings Problems
+	m        meta
 }
 
 // Thresholds are the protocol-wide safety limits.
@@ -76,18 +79,26 @@ type Timeline struct {
 type Crisis struct {
 	// Intro opens the crisis message.
 	Intro string `yaml:"intro"`
-	// Resources are shown one per line, in order.
+	// Resources are shown one per line, in order: first for self-harm
+	// (988), after Emergency for the other crisis groups.
 	Resources []string `yaml:"resources"`
+	// Emergency lists emergency services (911), shown first for medical
+	// emergencies, overdoses and harm from others, after Resources for
+	// self-harm. Left out: lines of Resources that name 911 or an emergency
+	// lead for those groups.
+	Emergency []string `yaml:"emergency"`
 	// OnCallText is the line about the clinic's on-call number; "{oncall}" is
 	// replaced by OnCall. It is left out while OnCall is empty.
 	OnCallText string `yaml:"oncall_text"`
 	// OnCall is the clinic's on-call phone number; cmd sets it from config
 	// with SetOnCall.
 	OnCall string `yaml:"oncall"`
-	// Phrases in anything a patient types that raise an URGENT escalation
-	// and bring the crisis resources, whatever the question (see crisis.go).
-	// Left out: DefaultCrisisPhrases; an empty list turns the screen off.
+	// Phrases are the clinic's own crisis phrases, in the pattern language
+	// of match.go; they extend the built-in lexicon, never replace it.
 	Phrases []string `yaml:"phrases"`
+	// Builtin screens the built-in lexicon (lexicon.go); only an explicit
+	// false turns it off, and protocol check warns about that.
+	Builtin *bool `yaml:"builtin"`
 	m       meta
 }
 
@@ -322,6 +333,10 @@ func (c ClockTime) Next(now time.Time) time.Time {
 
 // String renders the time as HH:MM.
 func (c ClockTime) String() string { return fmt.Sprintf("%02d:%02d", c.Hour, c.Minute) }
+
+// Warnings are what the protocol allows but a clinic should reconsider;
+// `protocol check` prints them and still succeeds.
+func (p *Protocol) Warnings() Problems { return p.warnings }
 
 // SetOnCall sets the clinic's on-call number shown in crisis messages; cmd
 // calls it after loading, before sharing the protocol.

@@ -32,8 +32,17 @@ var (
 var reserved = map[string]bool{StateCleared: true, StateCompleted: true, StateHeld: true, GotoEnd: true, DoseItem: true, PingItem: true, OutcomeCancelled: true}
 
 type checker struct {
-	p  *Protocol
-	ps Problems
+	p     *Protocol
+	ps    Problems
+	warns Problems // not errors: the protocol loads, protocol check shows them
+}
+
+// warn notes something allowed but risky, e.g. a safety net switched off.
+func (c *checker) warn(line int, format string, args ...any) {
+	if line == 0 {
+		line = c.p.m.line
+	}
+	c.warns = append(c.warns, Problem{File: c.p.source, Line: line, Message: "warning: " + fmt.Sprintf(format, args...)})
 }
 
 func (c *checker) add(line int, format string, args ...any) {
@@ -100,6 +109,7 @@ func (p *Protocol) validate() Problems {
 		}
 		p.byID[f.ID] = f
 	}
+	p.warnings = c.warns
 	return c.ps
 }
 
@@ -155,17 +165,29 @@ func (c *checker) timeline(t *Timeline) {
 }
 
 func (c *checker) crisis(cr *Crisis) {
-	if len(cr.Resources) == 0 {
+	if len(cr.Resources) == 0 && len(cr.Emergency) == 0 {
 		c.add(cr.m.line, "crisis has no resources; list at least the 988 and 911 lines, which every URGENT reply shows")
 	}
-	c.text(cr.m.line, "the crisis message", crisisText(*cr))
-	if cr.Phrases == nil {
-		cr.Phrases = DefaultCrisisPhrases
+	for _, g := range CrisisGroups {
+		c.text(cr.m.line, "the crisis message for "+g.Label(), cr.Text(g))
 	}
 	for _, ph := range cr.Phrases {
 		if len([]rune(strings.TrimSpace(ph))) < 4 {
 			c.add(cr.m.line, "crisis phrase %q is too short to match safely; use 4 or more characters, e.g. \"kill myself\"", ph)
+			continue
 		}
+		if _, err := compilePattern(GroupSelfHarm, ph); err != nil {
+			c.add(cr.m.line, "crisis phrase %q: %v; write words, \"…\" for a gap, \"|\" between alternatives, \"*\" after a prefix", ph, err)
+		}
+	}
+	if !cr.BuiltinOn() {
+		msg := "crisis.builtin is false: the built-in crisis lexicon (suicide, overdose, chest pain, … in English and Spanish) is off"
+		if len(cr.Phrases) == 0 {
+			msg += " and there are no phrases, so typed messages are not screened at all"
+		} else {
+			msg += ", and only the clinic's phrases are screened"
+		}
+		c.warn(cr.m.line, "%s; remove builtin: false unless a clinician has decided this", msg)
 	}
 }
 

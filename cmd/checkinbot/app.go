@@ -31,6 +31,9 @@ func runBot(ctx context.Context, getenv func(string) string, logOut io.Writer) e
 	if err != nil {
 		return err
 	}
+	for _, w := range proto.Warnings() { // e.g. the crisis lexicon turned off
+		log.Warn("protocol: " + w.Message)
+	}
 	st, err := store.Open(ctx, cfg.RedisURL)
 	if err != nil {
 		return fmt.Errorf("redis (REDIS_URL): %w", err)
