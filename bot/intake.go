@@ -353,12 +353,16 @@ func (f *floodGuard) admit(u tgbotapi.Update, waiting int) bool {
 // crisis reports whether the crisis screen matches u's text: such a
 // message is always handled.
 func (f *floodGuard) crisis(u tgbotapi.Update) bool {
-	if u.Message == nil {
+	m := u.Message
+	if m == nil {
+		m = u.EditedMessage
+	}
+	if m == nil {
 		return false
 	}
-	text := u.Message.Text
+	text := m.Text
 	if text == "" {
-		text = u.Message.Caption
+		text = m.Caption
 	}
 	_, hit := f.b.protocol.Crisis.Screen(text)
 	return hit

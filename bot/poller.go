@@ -183,6 +183,8 @@ func updateChatID(u tgbotapi.Update) int64 {
 	switch {
 	case u.Message != nil && u.Message.Chat != nil:
 		return u.Message.Chat.ID
+	case u.EditedMessage != nil && u.EditedMessage.Chat != nil:
+		return u.EditedMessage.Chat.ID
 	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil && u.CallbackQuery.Message.Chat != nil:
 		return u.CallbackQuery.Message.Chat.ID
 	case u.CallbackQuery != nil && u.CallbackQuery.From != nil:
