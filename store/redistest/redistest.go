@@ -47,39 +47,45 @@ func start(tb testing.TB, bin string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	cmd, exited, err := launch(bin, port, tb.TempDir(), "--appendonly", "no")
+	if err != nil {
+		return "", err
+	}
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	return "redis://127.0.0.1:" + strconv.Itoa(port) + "/0", nil
+}
+
+// launch starts redis-server on port with its data in dir and the given
+// persistence options, and waits until it answers PING.
+func launch(bin string, port int, dir string, persistence ...string) (*exec.Cmd, chan struct{}, error) {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	logs := &lockedBuffer{}
-	cmd := exec.Command(bin,
-		"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", tb.TempDir(),
-		"--daemonize", "no", "--loglevel", "warning")
+	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--dir", dir,
+		"--daemonize", "no", "--loglevel", "warning"}, persistence...)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
-		return "", fmt.Errorf("start redis-server: %w", err)
+		return nil, nil, fmt.Errorf("start redis-server: %w", err)
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
-	stop := func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}
-
 	deadline := time.Now().Add(StartTimeout)
-	for {
-		if ping(addr) {
-			tb.Cleanup(stop)
-			return "redis://" + addr + "/0", nil
-		}
+	for !ping(addr) {
 		select {
 		case <-exited:
-			return "", fmt.Errorf("redis-server on %s exited at start: %s", addr, logs.String())
+			return nil, nil, fmt.Errorf("redis-server on %s exited at start: %s", addr, logs.String())
 		case <-time.After(10 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			stop()
-			return "", fmt.Errorf("redis-server on %s did not answer PING within %v: %s", addr, StartTimeout, logs.String())
+			_ = cmd.Process.Kill()
+			<-exited
+			return nil, nil, fmt.Errorf("redis-server on %s did not answer PING within %v: %s", addr, StartTimeout, logs.String())
 		}
 	}
+	return cmd, exited, nil
 }
 
 // StartMini runs an in-process miniredis, closed when the test ends, and
@@ -142,7 +148,6 @@ func (b *lockedBuffer) String() string {
 // restarted on the same port with every acknowledged write intact: the
 // fault suite's "Redis restart on AOF".
 type Server struct {
-	tb   testing.TB
 	bin  string
 	dir  string
 	port int
@@ -160,7 +165,7 @@ func StartPersistent(tb testing.TB) *Server {
 	if err != nil {
 		tb.Fatalf("redistest: redis-server not found in PATH: %v", err)
 	}
-	s := &Server{tb: tb, bin: bin, dir: tb.TempDir()}
+	s := &Server{bin: bin, dir: tb.TempDir()}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		if s.port, lastErr = freePort(); lastErr != nil {
@@ -201,29 +206,9 @@ func (s *Server) Restart() error {
 }
 
 func (s *Server) run() error {
-	logs := &lockedBuffer{}
-	cmd := exec.Command(s.bin,
-		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", s.dir,
-		"--daemonize", "no", "--loglevel", "warning")
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start redis-server: %w", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	deadline := time.Now().Add(StartTimeout)
-	for !ping(s.addr()) {
-		select {
-		case <-exited:
-			return fmt.Errorf("redis-server on %s exited at start: %s", s.addr(), logs.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			<-exited
-			return fmt.Errorf("redis-server on %s did not answer PING within %v: %s", s.addr(), StartTimeout, logs.String())
-		}
+	cmd, exited, err := launch(s.bin, s.port, s.dir, "--appendonly", "yes", "--appendfsync", "always")
+	if err != nil {
+		return err
 	}
 	s.mu.Lock()
 	s.cmd, s.exited = cmd, exited
