@@ -182,6 +182,19 @@ func runFaultSuite(t *testing.T, run faultRun) {
 	start := time.Now()
 	// How long the patients are busy, roughly: when the faults are spread.
 	busy := run.spread + time.Duration(faultItems+2)*(run.think[0]+run.think[1])/2
+	floodStart := start.Add(busy * 3 / 10)
+	// The moments of the kills, drawn before anything runs concurrently.
+	// Kills keep clear of the flood when there is room, so that the
+	// flood's own effect on the others is measured.
+	floodFrom, floodTo := floodStart.Sub(start)-time.Second, floodStart.Sub(start)+run.floodFor+run.replyWait
+	var moments []time.Duration
+	for range run.kills {
+		m := busy/10 + time.Duration(h.rng.Int64N(int64(busy*7/10)))
+		for try := 0; try < 20 && m > floodFrom && m < floodTo; try++ {
+			m = busy/10 + time.Duration(h.rng.Int64N(int64(busy*7/10)))
+		}
+		moments = append(moments, m)
+	}
 	var wg sync.WaitGroup
 	for i, p := range patients {
 		wg.Add(1)
@@ -194,7 +207,6 @@ func runFaultSuite(t *testing.T, run faultRun) {
 	patientsDone := make(chan struct{})
 	go func() { wg.Wait(); close(patientsDone) }()
 
-	floodStart := start.Add(busy * 3 / 10)
 	var floodEnd time.Time
 	floodDone := make(chan struct{})
 	go func() {
@@ -212,17 +224,6 @@ func runFaultSuite(t *testing.T, run faultRun) {
 	faultsDone.Add(1)
 	go func() {
 		defer faultsDone.Done()
-		// Kills keep clear of the flood when there is room, so that the
-		// flood's own effect on the others is measured.
-		floodFrom, floodTo := floodStart.Sub(start)-time.Second, floodStart.Sub(start)+run.floodFor+run.replyWait
-		var moments []time.Duration
-		for range run.kills {
-			m := busy/10 + time.Duration(h.rng.Int64N(int64(busy*7/10)))
-			for try := 0; try < 20 && m > floodFrom && m < floodTo; try++ {
-				m = busy/10 + time.Duration(h.rng.Int64N(int64(busy*7/10)))
-			}
-			moments = append(moments, m)
-		}
 		slices.Sort(moments)
 		redisAt := busy * 45 / 100
 		restarted := !run.redisRestart
