@@ -509,6 +509,9 @@ func (h *faultHarness) report(ctx context.Context, st *store.Store, patients []*
 		replyAll = append(replyAll, d)
 		if !floodEnd.IsZero() && !a.at.Before(floodStart) && a.at.Before(floodEnd) {
 			replyFlood = append(replyFlood, d)
+			if d > 3*time.Second {
+				t.Logf("slow reply under the flood: chat %d, message of %s, %v", a.chatID, a.at.Format("15:04:05.000"), d.Round(time.Millisecond))
+			}
 		}
 	}
 	// Escalation latency: the "Yes" to the first copy to a clinician.
