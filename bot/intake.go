@@ -187,14 +187,32 @@ func (in *intake) serve(stop context.Context, chatID int64, q *chatQueue) {
 			return
 		}
 		q.waiting = q.waiting[1:]
-		before := in.offsetLocked()
-		in.known[u.UpdateID] = true
-		if in.offsetLocked() != before {
-			close(in.advanced)
-			in.advanced = make(chan struct{})
-		}
+		in.mu.Unlock()
+		in.committed(u.UpdateID)
+		in.mu.Lock()
 		in.b.metrics.queued.Set(float64(in.unsettledLocked()))
 		in.mu.Unlock()
+	}
+}
+
+// committed settles an update in hand as soon as its outcome is committed,
+// before its replies are sent: Telegram may then forget it (the issue's
+// "confirmed once committed"). Its chat's next update still waits for the
+// replies. A reply cut off by a crash now is no worse off than before: a
+// redelivered update is recognised as handled; the reply outbox is what
+// sends it. This keeps a slow send (a chat held off by a 429) from holding
+// Telegram's window of updates, and so every other chat, back.
+func (in *intake) committed(updateID int) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if settled, ok := in.known[updateID]; !ok || settled {
+		return
+	}
+	before := in.offsetLocked()
+	in.known[updateID] = true
+	if in.offsetLocked() != before {
+		close(in.advanced)
+		in.advanced = make(chan struct{})
 	}
 }
 

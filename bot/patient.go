@@ -101,6 +101,8 @@ func (b *Bot) applyAndDeliver(ctx context.Context, snap store.Snapshot, updateID
 	if err != nil {
 		return err
 	}
+	// Committed: Telegram may forget the update now (intake.go).
+	b.intake.committed(updateID)
 	if snap.Seen { // handled before (a redelivery): just stop the spinner
 		if q != nil {
 			b.answerCallback(ctx, q, "")
