@@ -461,6 +461,7 @@ func (h *faultHarness) report(ctx context.Context, st *store.Store, patients []*
 			lost = append(lost, p.label)
 		}
 	}
+	allCalls := h.tg.Calls("")
 	calls := h.tg.Calls("sendMessage")
 	sentTo := map[int64][]telegramtest.Call{}
 	for _, c := range calls {
@@ -510,7 +511,16 @@ func (h *faultHarness) report(ctx context.Context, st *store.Store, patients []*
 		if !floodEnd.IsZero() && !a.at.Before(floodStart) && a.at.Before(floodEnd) {
 			replyFlood = append(replyFlood, d)
 			if d > 3*time.Second {
-				t.Logf("slow reply under the flood: chat %d, message of %s, %v", a.chatID, a.at.Format("15:04:05.000"), d.Round(time.Millisecond))
+				// Where the time went: the bot's first call for the chat
+				// (handling began) and the message itself.
+				first := "none"
+				for _, c := range allCalls {
+					if c.At.After(a.at) && c.Params["chat_id"] == strconv.FormatInt(a.chatID, 10) {
+						first = fmt.Sprintf("%s %d after %v", c.Method, c.Status, c.At.Sub(a.at).Round(time.Millisecond))
+						break
+					}
+				}
+				t.Logf("slow reply under the flood: chat %d, message of %s, %v; first call %s", a.chatID, a.at.Format("15:04:05.000"), d.Round(time.Millisecond), first)
 			}
 		}
 	}
@@ -579,6 +589,16 @@ func (h *faultHarness) report(ctx context.Context, st *store.Store, patients []*
 		pct(replyAll, 50), pct(replyAll, 99), pct(replyFlood, 50), pct(replyFlood, 99), len(replyFlood))
 	t.Logf("escalation latency: p50 %v, p99 %v", pct(escalation, 50), pct(escalation, 99))
 	t.Logf("the flooding chat got %d messages for its %d; messages answered 429 (injected or over a limit): %d", floodReplies, h.run.flood, tooMany)
+
+	windowFull, dropped := 0, 0
+	h.mu.Lock()
+	for _, p := range h.procs {
+		log := p.stderr.String()
+		windowFull += strings.Count(log, "intake window full")
+		dropped += strings.Count(log, "flood limit dropped updates")
+	}
+	h.mu.Unlock()
+	t.Logf("intake: %d window-full warnings, %d flood-drop audits in the bot's log", windowFull, dropped)
 
 	if unanswered > 0 {
 		t.Errorf("%d patient messages got no reply, not explained by a kill", unanswered)
