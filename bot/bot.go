@@ -90,7 +90,10 @@ type Bot struct {
 	consumer   string
 
 	prompts       *promptMessages
+	ledger        *replyLedger   // what this process sent from the reply outbox
+	runID         string         // "<consumer>/<random>": this run, owner of the replies it commits
 	polling       bool           // this instance holds the poller lease (pollLoop only)
+	leaseUntil    time.Time      // when the poller lease last taken runs out (pollLoop only)
 	jobs          sync.WaitGroup // the timed-job worker
 	webhookURL    string
 	webhookSecret string
@@ -99,9 +102,11 @@ type Bot struct {
 	metrics       *metrics
 	quit          chan struct{} // closed when Run's context is done
 
-	// delivery is held while an escalation is being delivered; stopped,
-	// set by Run on its way out, makes the dispatcher deliver nothing more.
-	delivery sync.Mutex
+	// delivery is read-held by each escalation being delivered; Run
+	// write-locks it on its way out, waiting for them, to set stopped,
+	// which makes the dispatcher deliver nothing more.
+	delivery sync.RWMutex
+	inFlight *inFlight // escalations being delivered
 	stopped  bool
 }
 
@@ -129,6 +134,8 @@ func New(api *tgbotapi.BotAPI, st *store.Store, cfg Config) (*Bot, error) {
 		metrics:       newMetrics(cfg.Metrics),
 		quit:          make(chan struct{}),
 		prompts:       newPromptMessages(),
+		ledger:        newReplyLedger(),
+		inFlight:      newInFlight(),
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -150,6 +157,7 @@ func New(api *tgbotapi.BotAPI, st *store.Store, cfg Config) (*Bot, error) {
 	if b.consumer == "" {
 		b.consumer = instanceName()
 	}
+	b.runID = b.consumer + "/" + randomHex(8)
 	for _, id := range cfg.Clinicians {
 		b.clinicians[id] = true
 	}
@@ -189,10 +197,18 @@ func (b *Bot) Run(ctx context.Context) error {
 	// acknowledged only after delivery and is otherwise reclaimed. Only a
 	// delivery in progress is waited for.
 	go b.dispatchLoop(ctx)
-	b.jobs.Add(1)
+	b.jobs.Add(3)
 	go func() {
 		defer b.jobs.Done()
 		b.jobLoop(ctx)
+	}()
+	go func() {
+		defer b.jobs.Done()
+		b.sweepLoop(ctx)
+	}()
+	go func() {
+		defer b.jobs.Done()
+		b.markLoop(ctx)
 	}()
 	var err error
 	if b.webhookURL != "" {
@@ -201,6 +217,9 @@ func (b *Bot) Run(ctx context.Context) error {
 		err = b.pollLoop(ctx)
 	}
 	b.jobs.Wait() // a job in hand finishes; the rest stay in Redis
+	mctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	b.markSent(mctx) // so the next start does not send them again
+	cancel()
 	b.delivery.Lock()
 	b.stopped = true
 	b.delivery.Unlock()
@@ -217,9 +236,14 @@ func (b *Bot) protocolFor(ctx context.Context, s flows.Session) (*flows.Protocol
 // in one process (tests) are told apart.
 func instanceName() string {
 	host, _ := os.Hostname()
-	var r [4]byte
-	_, _ = rand.Read(r[:])
-	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), r)
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), randomHex(4))
+}
+
+// randomHex is n random bytes in hex.
+func randomHex(n int) string {
+	r := make([]byte, n)
+	_, _ = rand.Read(r)
+	return hex.EncodeToString(r)
 }
 
 // chatRef is a short, stable pseudonym of a chat id for logs: enough to

@@ -18,7 +18,7 @@ import (
 // (so staff can enrol themselves to try the flows).
 func isClinicianCommand(cmd, args string) bool {
 	switch cmd {
-	case "enroll", "unenroll", "help", "schedule", "open", "resolve", "history":
+	case "enroll", "unenroll", "help", "schedule", "open", "resolve", "history", "clear", "pause", "limits":
 		return true
 	case "start":
 		return args == "" // with an invite code, a clinician is trying the patient side
@@ -41,12 +41,23 @@ func (b *Bot) handleClinician(ctx context.Context, m *tgbotapi.Message, cmd, arg
 		return b.history(ctx, m, args)
 	case "unenroll":
 		return b.unenroll(ctx, m, args)
+	case "clear":
+		return b.clearCommand(ctx, m, args)
+	case "pause":
+		return b.pauseCommand(ctx, m, args)
+	case "limits":
+		return b.limitsCommand(ctx, m, args)
 	}
 	return b.reply(ctx, chatID, textClinicianHelp)
 }
 
 // enroll creates a one-time invite link for a patient label.
+// It works only in a private chat: a single-use invite posted in a group
+// could be opened by anyone there.
 func (b *Bot) enroll(ctx context.Context, m *tgbotapi.Message, label string) error {
+	if !m.Chat.IsPrivate() {
+		return b.reply(ctx, m.Chat.ID, textEnrollPrivate)
+	}
 	if !validLabel(label) {
 		return b.reply(ctx, m.Chat.ID, textEnrollUsage)
 	}
@@ -54,13 +65,15 @@ func (b *Bot) enroll(ctx context.Context, m *tgbotapi.Message, label string) err
 	if err != nil {
 		return err
 	}
-	b.log.Info("invite created", "clinician", m.From.ID)
+	b.log.Info("invite created", "clinician", b.chatRef(m.From.ID))
 	link := fmt.Sprintf("https://t.me/%s?start=%s", url.PathEscape(b.Username()), code)
 	text := fmt.Sprintf("Invite for %s (single use, valid for %s):\n%s\n\n"+
 		"Send it to the patient privately. Opening it links their Telegram account to %s.",
 		label, flows.HumanDuration(b.inviteTTL), link, label)
 	return b.reply(ctx, m.Chat.ID, text)
 }
+
+const textEnrollPrivate = "Invites are single use: send /enroll to me in a private chat, and I'll give you the link there."
 
 // validLabel accepts a clinic's pseudonymous patient id: short, and of a
 // character set that cannot carry a full name with spaces or markup.
@@ -99,7 +112,7 @@ func (b *Bot) unenroll(ctx context.Context, m *tgbotapi.Message, args string) er
 	if err != nil {
 		return err
 	}
-	b.log.Info("patient unenrolled", "clinician", m.From.ID, "chat", b.chatRef(chatID))
+	b.log.Info("patient unenrolled", "clinician", b.chatRef(m.From.ID), "chat", b.chatRef(chatID))
 	if err := b.reply(ctx, chatID, textUnenrollToPatient); err != nil {
 		b.log.Warn("could not tell the patient about the unenrolment", "chat", b.chatRef(chatID), "error", err.Error())
 	}

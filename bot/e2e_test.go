@@ -110,6 +110,7 @@ func TestClearedCheckInAndDoseButton(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkins = withoutIntake(checkins)
 	if len(checkins) != 1 || checkins[0].Outcome != "cleared" || len(checkins[0].Answers) != len(preDose) {
 		t.Fatalf("recorded check-ins = %+v, want one cleared with %d answers", checkins, len(preDose))
 	}
@@ -143,8 +144,20 @@ func TestEachHoldRule(t *testing.T) {
 			h.answerPreDoseUntil(c.question)
 			h.answer(c.question, c.answer)
 			h.expect(patient.ID, c.hold)
+			if c.question != qSelfHarm && c.question != qSetting {
+				// A hold never skips the self-harm screen.
+				h.expect(patient.ID, "one more question", qSelfHarm)
+				h.answer(qSelfHarm, "No")
+				h.expect(patient.ID, "please don't take your dose today")
+			}
 			if c.level != "" {
+				// A hold that escalates closes the dose gate until a clinician clears it.
 				h.expect(clinician.ID, c.level, "P-0042")
+				h.say(patient, "/checkin")
+				h.expect(patient.ID, "can't start a safety check")
+				h.say(clinician, "/clear P-0042 reviewed")
+				h.expect(clinician.ID, "P-0042: cleared")
+				h.expect(patient.ID, "cleared you")
 			}
 		})
 	}

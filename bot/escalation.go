@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -22,6 +23,26 @@ const outboxBlock = 2 * time.Second
 // entry is acknowledged in the outbox only after Telegram accepted at least
 // one copy; until then it stays pending, and any instance reclaims it.
 func (b *Bot) dispatchLoop(ctx context.Context) {
+	// What an earlier run of this instance read and did not deliver goes
+	// first, at once (other instances reclaim it only after OutboxMinIdle).
+	after := "0"
+	for ctx.Err() == nil {
+		entries, err := b.store.PendingOutbox(ctx, b.consumer, after, 10)
+		if err != nil {
+			b.log.Error("reading the escalation outbox failed", "error", err.Error())
+			sleep(ctx, time.Second)
+			continue
+		}
+		if len(entries) == 0 {
+			break
+		}
+		for _, e := range entries {
+			if !b.startDelivery(e) {
+				return
+			}
+		}
+		after = entries[len(entries)-1].StreamID
+	}
 	for ctx.Err() == nil {
 		entries, err := b.store.ReadOutbox(ctx, b.consumer, 10, outboxBlock)
 		if err != nil {
@@ -32,18 +53,66 @@ func (b *Bot) dispatchLoop(ctx context.Context) {
 			continue
 		}
 		for _, e := range entries {
-			if !b.deliver1(e) {
+			if !b.startDelivery(e) {
 				return
 			}
 		}
 	}
 }
 
+// dispatchers bounds the escalations delivered at once, so that one slow
+// delivery (a clinician chat under a 429) does not hold the others up.
+const dispatchers = 8
+
+// inFlight is the set of outbox entries being delivered, so that an entry
+// reclaimed while its delivery is still under way is not sent twice.
+type inFlight struct {
+	mu  sync.Mutex
+	ids map[string]bool
+	sem chan struct{}
+}
+
+func newInFlight() *inFlight {
+	return &inFlight{ids: map[string]bool{}, sem: make(chan struct{}, dispatchers)}
+}
+
+// startDelivery delivers e in the background (waiting for a free
+// dispatcher first) unless the bot has stopped; it reports whether the bot
+// is still running.
+func (b *Bot) startDelivery(e store.OutboxEntry) bool {
+	f := b.inFlight
+	f.mu.Lock()
+	busy := f.ids[e.StreamID]
+	f.ids[e.StreamID] = true
+	f.mu.Unlock()
+	if busy {
+		return true
+	}
+	f.sem <- struct{}{}
+	b.delivery.RLock()
+	stopped := b.stopped
+	b.delivery.RUnlock()
+	if stopped {
+		<-f.sem
+		return false
+	}
+	go func() {
+		defer func() {
+			f.mu.Lock()
+			delete(f.ids, e.StreamID)
+			f.mu.Unlock()
+			<-f.sem
+		}()
+		b.deliver1(e)
+	}()
+	return true
+}
+
 // deliver1 delivers one outbox entry unless the bot has stopped; it reports
 // whether the bot is still running.
 func (b *Bot) deliver1(e store.OutboxEntry) bool {
-	b.delivery.Lock()
-	defer b.delivery.Unlock()
+	b.delivery.RLock()
+	defer b.delivery.RUnlock()
 	if b.stopped {
 		return false // left pending: another instance or the next start reclaims it
 	}
@@ -75,7 +144,7 @@ func (b *Bot) dispatch(ctx context.Context, e store.OutboxEntry) error {
 			todo = append(todo, chatID)
 		}
 	}
-	n, err := b.sendCopies(ctx, rec, todo, "")
+	n, err := b.sendCopies(withPriority(ctx, levelPriority(rec.Level)), rec, todo, "")
 	if err != nil {
 		return err
 	}
@@ -83,7 +152,7 @@ func (b *Bot) dispatch(ctx context.Context, e store.OutboxEntry) error {
 	if copies == 0 {
 		return errors.New("no clinician chat accepted the escalation")
 	}
-	b.log.Info("escalation delivered", "escalation", rec.ID, "level", string(rec.Level), "copies", copies)
+	b.log.Info("escalation delivered", "escalation", rec.ID, "esc_level", string(rec.Level), "copies", copies)
 	b.metrics.escalations.WithLabelValues(string(rec.Level), "delivered").Inc()
 	return b.store.AckOutbox(ctx, e.StreamID)
 }
@@ -114,6 +183,18 @@ func (b *Bot) sendCopies(ctx context.Context, rec store.EscalationRecord, chats 
 		sent++
 	}
 	return sent, nil
+}
+
+// levelPriority is the send priority of an escalation of level l: URGENT
+// rides with crisis replies, ahead of everything else.
+func levelPriority(l flows.Level) priority {
+	switch l {
+	case flows.Urgent:
+		return prioUrgent
+	case flows.High:
+		return prioHigh
+	}
+	return prioRoutine
 }
 
 // escalationRecipients are the chats an escalation goes to.
@@ -190,7 +271,7 @@ func (b *Bot) handleAcknowledge(ctx context.Context, q *tgbotapi.CallbackQuery, 
 	}
 	b.showEscalation(ctx, rec, refs)
 	if first {
-		b.log.Info("escalation acknowledged", "escalation", id, "clinician", q.From.ID)
+		b.log.Info("escalation acknowledged", "escalation", id, "clinician", b.chatRef(q.From.ID))
 		b.metrics.escalations.WithLabelValues(string(rec.Level), "acknowledged").Inc()
 		if err := b.reply(ctx, rec.ChatID, textAckToPatient); err != nil {
 			b.log.Warn("could not tell the patient about the acknowledgement", "escalation", id, "error", err.Error())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -15,6 +16,9 @@ import (
 // clinician side, commits the resulting state and sends the replies. An
 // error means the update may be retried (it is de-duplicated by id).
 func (b *Bot) HandleUpdate(ctx context.Context, u tgbotapi.Update) (err error) {
+	if ctx.Value(updateStateKey{}) == nil {
+		ctx = context.WithValue(ctx, updateStateKey{}, &updateState{})
+	}
 	defer func() {
 		// A bug must not take the process down with every other chat.
 		if r := recover(); r != nil {
@@ -51,7 +55,84 @@ func (b *Bot) handleMessage(ctx context.Context, updateID int, m *tgbotapi.Messa
 		// clinician commands are for us.
 		return nil
 	}
-	return b.handlePatientMessage(ctx, updateID, m, cmd, args)
+	alerted := false
+	if typed := typedText(m); cmd == "" && typed != "" && !b.clinicians[m.From.ID] {
+		alerted = b.screenCrisis(ctx, m.Chat.ID, typed)
+	}
+	return b.handlePatientMessage(ctx, updateID, m, cmd, args, alerted)
+}
+
+// screenCrisis runs the crisis screen on typed text before anything touches
+// Redis, from the protocol in memory, and on a match sends the crisis
+// alert at once, first in Telegram's queue: help never waits on storage. It
+// reports whether the alert was sent (for this update, by this or an
+// earlier attempt); if not, the engine's outcome carries it instead.
+func (b *Bot) screenCrisis(ctx context.Context, chatID int64, text string) bool {
+	match, ok := b.protocol.Crisis.Screen(text)
+	if !ok {
+		return false
+	}
+	st := stateOf(ctx)
+	st.crisis = &match
+	st.chatID, st.text = chatID, text
+	if st.alerted.Load() {
+		return true
+	}
+	if _, err := b.send.send(withPriority(ctx, prioUrgent), message(chatID, b.protocol.CrisisAlert(match))); err != nil {
+		b.log.Error("crisis alert not sent before the commit; the committed reply carries it", "chat", b.chatRef(chatID), "error", err.Error())
+		return false
+	}
+	st.alerted.Store(true)
+	return true
+}
+
+// raiseCrisis records an URGENT escalation for a screened message without
+// the chat's session (it could not be loaded, or the chat is not enrolled),
+// so a crisis reaches the clinicians whatever storage holds.
+func (b *Bot) raiseCrisis(ctx context.Context) error {
+	st := stateOf(ctx)
+	if st.crisis == nil || st.raised.Load() || st.committed.Load() {
+		return nil
+	}
+	e := flows.Escalation{
+		Level: flows.Urgent, Flow: flows.FlowMessage,
+		Question: "Typed message", Answer: truncate(st.text, maxQuoted),
+		Reason: "the message contains \"" + st.crisis.Phrase + "\" (automatic phrase match: please read it; " +
+			"raised without the chat's session, which could not be read or is not enrolled)",
+		At: b.now(),
+	}
+	if _, err := b.store.RaiseEscalation(ctx, st.chatID, "", e); err != nil {
+		return err
+	}
+	st.raised.Store(true)
+	b.log.Warn("crisis escalation raised without the session", "chat", b.chatRef(st.chatID))
+	return nil
+}
+
+// updateState is what the attempts at one update share (handleWithRetry
+// makes one per update; HandleUpdate one per call otherwise).
+type updateState struct {
+	crisis       *flows.CrisisMatch // the crisis screen matched the update's text
+	chatID       int64
+	text         string
+	alerted      atomic.Bool // its crisis alert was sent
+	raised       atomic.Bool // its escalation was raised without the session
+	storageWait  atomic.Bool // it is waiting for Redis (to load or commit)
+	committed    atomic.Bool // its outcome is committed (escalations included)
+	noticeIssued atomic.Bool // the patient was told it is delayed
+}
+
+type updateStateKey struct{}
+
+// maxQuoted bounds how much of a message an escalation quotes.
+const maxQuoted = 300
+
+// stateOf is the update's shared state; a throwaway one outside an update.
+func stateOf(ctx context.Context) *updateState {
+	if st, ok := ctx.Value(updateStateKey{}).(*updateState); ok {
+		return st
+	}
+	return &updateState{}
 }
 
 // typedText is what a patient typed in a message: its text, or the caption

@@ -239,7 +239,41 @@ func (h *harness) enroll(u telegramtest.User, label string) string {
 	code := h.invite(label)
 	h.say(u, "/start "+code)
 	h.expect(u.ID, "Welcome")
+	h.passIntake(u, label)
 	return code
+}
+
+// config is the bot configuration the harness's options make.
+func (h *harness) config() bot.Config {
+	cfg := bot.Config{Protocol: h.proto()}
+	for _, o := range h.opts {
+		o(&cfg)
+	}
+	return cfg
+}
+
+// passIntake has u answer the protocol's intake questions (all No) and the
+// clinician resolve the intake escalation with "clear", which opens the
+// dose gate a new patient starts with.
+func (h *harness) passIntake(u telegramtest.User, label string) {
+	h.t.Helper()
+	cfg := h.config()
+	for _, f := range cfg.Protocol.Flows {
+		if f.Kind == flows.KindIntake {
+			for _, it := range f.Items {
+				h.press(u, u.ID, "No", it.Text)
+			}
+		}
+	}
+	escChat := clinician.ID
+	if cfg.EscalationChat != 0 {
+		escChat = cfg.EscalationChat
+	}
+	esc := h.expectButtons(escChat, "Acknowledge", "ROUTINE", "patient "+label, "/clear "+label)
+	id, _ := strings.CutPrefix(buttonData(esc, "Acknowledge"), "k:") // no store read: it may be sealed
+	h.say(clinician, "/resolve "+id+" clear intake reviewed")
+	h.expect(clinician.ID, label+": cleared (intake)")
+	h.expect(u.ID, "cleared you")
 }
 
 // invite has the clinician create an invite for label and returns its code.
@@ -310,4 +344,16 @@ func (h *harness) escalation(m telegramtest.Message) store.EscalationRecord {
 		h.t.Fatal(err)
 	}
 	return rec
+}
+
+// withoutIntake drops the intake screen every enrolled patient starts with
+// from a list of check-ins.
+func withoutIntake(cs []flows.Completion) []flows.Completion {
+	var out []flows.Completion
+	for _, c := range cs {
+		if c.Flow != "intake" {
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -63,15 +63,16 @@ func (b *Bot) history(ctx context.Context, m *tgbotapi.Message, args string) err
 	}); err != nil {
 		return err // no view without its audit entry
 	}
+	gate := b.gateLine(ctx, patientChat)
 	if len(checkins) == 0 {
-		return b.reply(ctx, chatID, fmt.Sprintf("%s has no completed check-ins yet.", label))
+		return b.reply(ctx, chatID, fmt.Sprintf("%s has no completed check-ins yet.\n%s", label, gate))
 	}
 	slices.Reverse(checkins) // newest first
 	entries := make([]string, 0, len(checkins))
 	for _, c := range checkins {
 		entries = append(entries, b.formatCheckIn(c))
 	}
-	head := fmt.Sprintf("Check-ins of %s, newest first (%d):", label, len(checkins))
+	head := fmt.Sprintf("%s\n\nCheck-ins of %s, newest first (%d):", gate, label, len(checkins))
 	for _, text := range pack(head, entries, maxMessageLen) {
 		if err := b.reply(ctx, chatID, text); err != nil {
 			return err
@@ -97,6 +98,9 @@ func (b *Bot) formatCheckIn(c flows.Completion) string {
 	}
 	if c.Score != nil {
 		fmt.Fprintf(&sb, ", score %d (%s)", c.Score.Total, c.Score.Band)
+		if c.Score.PHQ2Positive {
+			sb.WriteString(", PHQ-2 positive")
+		}
 	}
 	fmt.Fprintf(&sb, "\n  %s, protocol %s\n", clock(c.EndedAt.In(b.now().Location())), c.ProtocolVersion)
 	for _, a := range c.Answers {

@@ -122,14 +122,14 @@ func (b *Bot) repage(ctx context.Context, job flows.Job) ([]flows.Job, error) {
 	}
 	now := b.now()
 	head := fmt.Sprintf("🔁 Re-page %d: still not acknowledged, raised %s ago\n\n", n, since(now.Sub(rec.At)))
-	sent, err := b.sendCopies(ctx, rec, b.repageRecipients(), head)
+	sent, err := b.sendCopies(withPriority(ctx, levelPriority(rec.Level)), rec, b.repageRecipients(), head)
 	if err != nil {
 		return nil, err
 	}
 	if sent == 0 {
 		return nil, errors.New("no clinician chat accepted the re-page")
 	}
-	b.log.Info("escalation re-paged", "escalation", rec.ID, "level", string(rec.Level), "repage", n, "copies", sent)
+	b.log.Info("escalation re-paged", "escalation", rec.ID, "esc_level", string(rec.Level), "repage", n, "copies", sent)
 	return []flows.Job{{Kind: flows.JobRepage, Due: now.Add(every), Run: rec.ID}}, nil
 }
 
@@ -213,7 +213,7 @@ func (b *Bot) resolve(ctx context.Context, chatID int64, from *tgbotapi.User, id
 	if !first {
 		return b.reply(ctx, chatID, fmt.Sprintf(textAlreadyResolved, id, rec.ResolvedByName, clock(rec.ResolvedAt)))
 	}
-	b.log.Info("escalation resolved", "escalation", id, "clinician", from.ID)
+	b.log.Info("escalation resolved", "escalation", id, "clinician", b.chatRef(from.ID))
 	b.showEscalation(ctx, rec, rec.Messages)
 	if err := b.reply(ctx, chatID, fmt.Sprintf(textResolved, id)); err != nil {
 		return err
@@ -222,6 +222,14 @@ func (b *Bot) resolve(ctx context.Context, chatID int64, from *tgbotapi.User, id
 		if err := b.reply(ctx, rec.ChatID, textAckToPatient); err != nil {
 			b.log.Warn("could not tell the patient about the acknowledgement", "escalation", id, "error", err.Error())
 		}
+	}
+	if clear, rest := clearPrefix(note); clear {
+		// "Clear to dose": resolving is not clearing unless the note says so.
+		text, err := b.clearGate(ctx, rec.ChatID, rec.Patient, from, rest)
+		if err != nil {
+			return err
+		}
+		return b.reply(ctx, chatID, text)
 	}
 	return nil
 }
@@ -266,6 +274,7 @@ func (b *Bot) listOpen(ctx context.Context, m *tgbotapi.Message) error {
 		return b.reply(ctx, m.Chat.ID, textNoOpen)
 	}
 	now := b.now()
+	gates := map[int64]string{} // each patient's dose gate, read once
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "Escalations not yet resolved (%d), oldest first:\n", total)
 	for _, r := range recs {
@@ -281,6 +290,12 @@ func (b *Bot) listOpen(ctx context.Context, m *tgbotapi.Message) error {
 			sb.WriteString("   NOT acknowledged\n")
 		default:
 			fmt.Fprintf(&sb, "   acknowledged by %s at %s\n", r.AckedByName, clock(r.AckedAt))
+		}
+		if g, ok := gates[r.ChatID]; !ok {
+			gates[r.ChatID] = b.gateLine(ctx, r.ChatID)
+			fmt.Fprintf(&sb, "   %s\n", gates[r.ChatID])
+		} else if g != "" {
+			fmt.Fprintf(&sb, "   (%s)\n", strings.SplitN(g, " (", 2)[0])
 		}
 	}
 	if int64(len(recs)) < total {

@@ -25,9 +25,14 @@ func TestResolveWithNoteAndOpenList(t *testing.T) {
 
 	h.say(patient, "/checkin")
 	h.answerPreDoseUntil(qSubstance)
-	h.answer(qSubstance, "Yes") // ROUTINE, held
+	h.answer(qSubstance, "Yes") // ROUTINE, held: the gate closes for review
+	h.answer(qSelfHarm, "No")   // the self-harm screen is still asked
 	routine := h.expect(clinician.ID, "ROUTINE", "P-0042")
 	clock.Advance(time.Minute)
+	h.say(patient, "/checkin")
+	h.expect(patient.ID, "can't start a safety check", "look at your earlier answers")
+	h.say(clinician, "/clear P-0042 Talked it through; no alcohol today.")
+	h.expect(clinician.ID, "P-0042: cleared (review)")
 	h.say(patient, "/checkin")
 	h.answerPreDoseUntil(qSelfHarm)
 	h.answer(qSelfHarm, "Yes") // URGENT
@@ -97,12 +102,13 @@ func TestResolveWithNoteAndOpenList(t *testing.T) {
 			}
 		}
 	}
-	for event, n := range map[string]int{"escalation.raised": 2, "escalation.acked": 2, "escalation.resolved": 2, "escalations.listed": 5} {
+	// Each count includes the intake screen's escalation, resolved with "clear".
+	for event, n := range map[string]int{"escalation.raised": 3, "escalation.acked": 3, "escalation.resolved": 3, "escalations.listed": 5} {
 		if len(byEvent[event]) != n {
 			t.Errorf("%d %s events, want %d", len(byEvent[event]), event, n)
 		}
 	}
-	for _, e := range byEvent["escalation.resolved"] {
+	for _, e := range byEvent["escalation.resolved"][1:] {
 		if e.Fields["by"] != "500" || !strings.HasPrefix(e.Fields["at"], "2025-06-07T15:01") {
 			t.Errorf("resolve audit entry %+v", e)
 		}

@@ -39,7 +39,8 @@ func BenchmarkManyPatients(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
-		// A free-text answer to a yes/no question: a full update (load,
+		// A free-text answer to a yes/no question (new patients are in the
+		// intake screen, which /checkin re-shows): a full update (load,
 		// engine, commit, re-ask with buttons) that leaves the state as is.
 		h.tg.SendText(users[i%patients], "maybe")
 	}

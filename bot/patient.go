@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -24,14 +25,26 @@ func (b *Bot) startFlow(flowID string) decision {
 	}
 }
 
-func (b *Bot) handlePatientMessage(ctx context.Context, updateID int, m *tgbotapi.Message, cmd, args string) error {
+// handlePatientMessage handles a message in a private chat; alerted says
+// the crisis screen already matched it and its alert was sent.
+func (b *Bot) handlePatientMessage(ctx context.Context, updateID int, m *tgbotapi.Message, cmd, args string, alerted bool) error {
 	chatID := m.Chat.ID
-	snap, err := b.store.Load(ctx, chatID, updateID)
+	snap, err := b.load(ctx, chatID, updateID)
 	if err != nil {
 		return err
 	}
 	if snap.Seen {
-		return nil
+		// Handled before, yet redelivered: its handling did not finish, so
+		// what it committed may not have been sent.
+		_, err := b.sendReplies(ctx, chatID, snap.Unsent, true)
+		return err
+	}
+	if snap.Patient == "" && stateOf(ctx).crisis != nil {
+		// Not (or no longer) enrolled, yet in crisis: the alert said the
+		// care team knows, so they must.
+		if err := b.raiseCrisis(ctx); err != nil {
+			return err
+		}
 	}
 	if snap.Patient == "" && b.clinicians[m.From.ID] && !(cmd == "start" && args != "") {
 		// A clinician who is not also enrolled as a test patient.
@@ -45,7 +58,7 @@ func (b *Bot) handlePatientMessage(ctx context.Context, updateID int, m *tgbotap
 	}
 	switch cmd {
 	case "":
-		in := flows.Input{Text: typedText(m)}
+		in := flows.Input{Text: typedText(m), CrisisAlerted: alerted}
 		if in.Text == "" {
 			// A photo, sticker or voice note: the engine treats it as an
 			// answer it cannot read and asks again.
@@ -64,9 +77,9 @@ func (b *Bot) handlePatientMessage(ctx context.Context, updateID int, m *tgbotap
 			return err
 		}
 		return b.deliver(ctx, snap, snap.Version, flows.Outcome{Session: snap.Session,
-			Replies: []flows.Reply{p.Resume(snap.Session)}}, nil)
+			Replies: []flows.Reply{p.Resume(snap.Session)}}, nil, false)
 	case "status":
-		return b.reply(ctx, chatID, flows.Status(snap.Session))
+		return b.reply(ctx, chatID, b.protocol.Status(snap.Session, b.now()))
 	case "start":
 		return b.reply(ctx, chatID, textConnected+"\n\n"+b.patientHelp())
 	case "help":
@@ -78,13 +91,14 @@ func (b *Bot) handlePatientMessage(ctx context.Context, updateID int, m *tgbotap
 
 func (b *Bot) handlePatientButton(ctx context.Context, updateID int, q *tgbotapi.CallbackQuery, press flows.ButtonPress) error {
 	chatID := q.Message.Chat.ID
-	snap, err := b.store.Load(ctx, chatID, updateID)
+	snap, err := b.load(ctx, chatID, updateID)
 	if err != nil {
 		return err
 	}
 	if snap.Seen {
 		b.answerCallback(ctx, q, "")
-		return nil
+		_, err := b.sendReplies(ctx, chatID, snap.Unsent, true)
+		return err
 	}
 	if snap.Patient == "" {
 		b.answerCallback(ctx, q, "")
@@ -103,13 +117,29 @@ func (b *Bot) applyAndDeliver(ctx context.Context, snap store.Snapshot, updateID
 	}
 	// Committed: Telegram may forget the update now (intake.go).
 	b.intake.committed(updateID)
-	if snap.Seen { // handled before (a redelivery): just stop the spinner
+	if snap.Seen { // handled before (a redelivery): send what it committed
 		if q != nil {
 			b.answerCallback(ctx, q, "")
 		}
-		return nil
+		_, err := b.sendReplies(ctx, snap.ChatID, snap.Unsent, true)
+		return err
 	}
-	return b.deliver(ctx, snap, version, out, q)
+	return b.deliver(ctx, snap, version, out, q, true)
+}
+
+// load is store.Load, with the update marked as waiting for Redis until
+// it answers (for the delay notice).
+func (b *Bot) load(ctx context.Context, chatID int64, updateID int) (store.Snapshot, error) {
+	st := stateOf(ctx)
+	st.storageWait.Store(true)
+	snap, err := b.store.Load(ctx, chatID, updateID)
+	if err == nil {
+		st.storageWait.Store(false)
+		if snap.Seen {
+			st.committed.Store(true)
+		}
+	}
+	return snap, err
 }
 
 // maxConflicts bounds compare-and-set retries; each retry means another
@@ -136,15 +166,26 @@ func (b *Bot) apply(ctx context.Context, snap store.Snapshot, updateID int, deci
 			}
 			b.log.Error("engine fault; its safe outcome is used", "chat", b.chatRef(snap.ChatID), "error", err.Error())
 		}
-		res, err := b.store.Commit(ctx, b.commitOf(snap, updateID, out))
+		c := b.commitOf(snap, updateID, out)
+		st := stateOf(ctx)
+		st.storageWait.Store(true)
+		res, err := b.store.Commit(ctx, c)
 		if errors.Is(err, store.ErrDuplicate) {
-			snap.Seen = true
+			if snap, err = b.load(ctx, snap.ChatID, updateID); err != nil {
+				return snap, out, 0, err
+			}
+			snap.Seen = true // what it committed is still to be sent
 			return snap, out, 0, nil
+		}
+		if err == nil {
+			st.storageWait.Store(false)
+			st.committed.Store(true)
+			b.ledger.recordMarked(snap.ChatID, c.RepliesSentUpTo)
 		}
 		if !errors.Is(err, store.ErrConflict) || attempt == maxConflicts {
 			return snap, out, res.Version, err
 		}
-		if snap, err = b.store.Load(ctx, snap.ChatID, updateID); err != nil {
+		if snap, err = b.load(ctx, snap.ChatID, updateID); err != nil {
 			return snap, out, 0, err
 		}
 		if snap.Seen {
@@ -163,8 +204,14 @@ func (b *Bot) commitOf(snap store.Snapshot, updateID int, out flows.Outcome) sto
 		Answers:    out.Answers,
 		Completion: out.Completion,
 		Jobs:       out.Jobs,
+		Audit:      out.Audit,
+		Replies:    b.outboxReplies(out),
+		// The lazy mark: replies sent since the last commit leave the
+		// outbox in this one, at no extra round trip.
+		RepliesSentUpTo: b.ledger.unmarked(snap.ChatID),
 	}
 	for _, e := range out.Escalations {
+		e.Reason = strings.ReplaceAll(e.Reason, "<label>", snap.Patient) // the /clear command to use
 		c.Escalations = append(c.Escalations, store.NewEscalation{Escalation: e, Patient: snap.Patient, ChatID: snap.ChatID})
 	}
 	return c
@@ -172,23 +219,27 @@ func (b *Bot) commitOf(snap store.Snapshot, updateID int, out flows.Outcome) sto
 
 // deliver shows the outcome to the patient: it settles the buttons of the
 // question just answered (so they cannot be pressed twice), then sends the
-// replies, and remembers which message carries the buttons now awaited.
-func (b *Bot) deliver(ctx context.Context, snap store.Snapshot, version int64, out flows.Outcome, q *tgbotapi.CallbackQuery) error {
+// chat's unsent replies and the outcome's (from the outbox when committed
+// says the commit wrote them there), and remembers which message carries
+// the buttons now awaited.
+func (b *Bot) deliver(ctx context.Context, snap store.Snapshot, version int64, out flows.Outcome, q *tgbotapi.CallbackQuery, committed bool) error {
 	chatID := snap.ChatID
 	if q != nil {
 		b.answerCallback(ctx, q, "")
 	}
 	b.settlePrompt(ctx, snap, out, q)
 
-	promptID := 0
-	for _, r := range out.Replies {
-		msg, err := b.send.send(ctx, message(chatID, r))
-		if err != nil {
-			return err
+	todo := snap.Unsent
+	if committed {
+		todo = append(todo, committedReplies(snap, b.outboxReplies(out), b.now())...)
+	} else {
+		for _, r := range out.Replies {
+			todo = append(todo, store.PendingReply{OutboxReply: store.OutboxReply{Reply: r, Priority: int(prioReply)}})
 		}
-		if len(r.Buttons) > 0 {
-			promptID = msg.MessageID
-		}
+	}
+	promptID, err := b.sendReplies(ctx, chatID, todo, false)
+	if err != nil {
+		return err
 	}
 	b.prompts.set(chatID, version, promptID)
 	return nil
@@ -290,10 +341,10 @@ func (b *Bot) handleUnenrolled(ctx context.Context, chatID int64, label, cmd, ar
 		return err
 	}
 	if newLabel == label {
-		return b.reply(ctx, chatID, textConnected+"\n\n"+b.patientHelp())
+		return b.reconnect(ctx, chatID)
 	}
 	b.log.Info("patient enrolled", "chat", b.chatRef(chatID))
-	return b.reply(ctx, chatID, textWelcome+"\n\n"+b.patientHelp())
+	return b.startIntake(ctx, chatID)
 }
 
 // validInviteCode accepts what Telegram allows in a /start payload.

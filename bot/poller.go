@@ -55,17 +55,32 @@ func (b *Bot) pollLoop(ctx context.Context) error {
 }
 
 // pollLeaseTTL is how long the poller's lease lasts without renewal (it is
-// renewed before every poll). After a crash, a restart under the same
+// renewed every leaseRenewEvery). After a crash, a restart under the same
 // instance name takes it back at once; another instance waits this long.
 const pollLeaseTTL = 60 * time.Second
 
 // holdPollLease takes or extends the poller lease, reporting whether this
-// instance may poll now. A Redis error counts as not holding it: polling
-// without the lease could race another instance.
+// instance may poll now. A Redis error counts as not holding it (polling
+// without the lease could race another instance), except that a poller
+// that holds the lease keeps polling until shortly before it would run out
+// (nobody can take it sooner): intake, and so the crisis screen, must not
+// wait for storage.
 func (b *Bot) holdPollLease(ctx context.Context) bool {
-	held, err := b.store.AcquireLease(ctx, pollLease, b.consumer, pollLeaseTTL)
-	if err != nil && ctx.Err() == nil {
-		b.log.Warn("cannot take the poller lease", "error", err.Error())
+	if b.polling && time.Until(b.leaseUntil) > pollLeaseTTL-leaseRenewEvery {
+		return true // renewed a moment ago
+	}
+	asked := time.Now()
+	lctx, cancel := context.WithTimeout(ctx, leaseCallTimeout)
+	held, err := b.store.AcquireLease(lctx, pollLease, b.consumer, pollLeaseTTL)
+	cancel()
+	switch {
+	case err == nil && held:
+		b.leaseUntil = asked.Add(pollLeaseTTL)
+	case err != nil:
+		if ctx.Err() == nil {
+			b.log.Warn("cannot take the poller lease", "error", err.Error())
+		}
+		held = b.polling && time.Now().Add(time.Duration(pollTimeout)*time.Second+leaseMargin).Before(b.leaseUntil)
 	}
 	if held != b.polling {
 		b.polling = held
@@ -85,6 +100,16 @@ func (b *Bot) releasePollLease() {
 		b.log.Warn("cannot release the poller lease", "error", err.Error())
 	}
 }
+
+// The poller renews its lease every leaseRenewEvery (not before every
+// poll: one Redis call fewer, and a hung Redis does not hold intake up);
+// leaseCallTimeout bounds the call, and leaseMargin is how long before the
+// lease runs out a poller that cannot renew it stops.
+const (
+	leaseRenewEvery  = 5 * time.Second
+	leaseCallTimeout = 500 * time.Millisecond
+	leaseMargin      = 5 * time.Second
+)
 
 // standbyInterval is how often an instance without the poller lease tries
 // to take it: how soon it takes over after the poller stops.
@@ -108,18 +133,32 @@ func (b *Bot) confirm(offset int) {
 // handleWithRetry handles one update and reports whether it is settled:
 // handled, or failed for good with the patient told so. A failure that may
 // pass (Redis unreachable, Telegram down) is retried with backoff, because
-// the update may be a patient's self-harm answer that must not be lost; the
-// patient hears once that their message is delayed. Retrying stops when
-// stop is done (the update is then not settled: the caller leaves it
-// unconfirmed for a later start) or after retryLimit, so that one update
-// with an unforeseen lasting fault cannot hold every other chat up forever.
+// the update may be a patient's self-harm answer that must not be lost.
+// The patient hears once that their message is delayed, as soon as Redis
+// has kept it waiting delayNotice, within an attempt or across attempts.
+// Retrying stops when stop is done (the update is then not settled: the
+// caller leaves it unconfirmed for a later start) or after retryLimit, so
+// that one update with an unforeseen lasting fault cannot hold every other
+// chat up forever. A crisis the screen found is raised without the session
+// when the update fails for good.
 func (b *Bot) handleWithRetry(stop context.Context, u tgbotapi.Update) bool {
 	kind := updateKind(u.Message != nil, u.CallbackQuery != nil)
 	start := time.Now()
 	delay := 100 * time.Millisecond
-	noticed := false
+	st := &updateState{}
+	notice := func() {
+		if st.noticeIssued.CompareAndSwap(false, true) {
+			b.tell(u, textDelayed)
+		}
+	}
+	timer := time.AfterFunc(delayNotice, func() {
+		if st.storageWait.Load() {
+			notice()
+		}
+	})
+	defer timer.Stop()
 	for attempt := 1; ; attempt++ {
-		ctx, cancel := context.WithTimeout(context.Background(), handleTimeout)
+		ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), updateStateKey{}, st), handleTimeout)
 		err := b.HandleUpdate(ctx, u)
 		cancel()
 		if err == nil {
@@ -132,12 +171,18 @@ func (b *Bot) handleWithRetry(stop context.Context, u tgbotapi.Update) bool {
 		if errors.Is(err, errPermanent) || errors.Is(err, store.ErrUndecryptable) || time.Since(start) > retryLimit {
 			b.log.Error("update not handled", "update_id", u.UpdateID, "attempts", attempt, "error", err.Error())
 			b.metrics.updates.WithLabelValues(kind, "failed").Inc()
-			b.tell(u, textTryAgain)
+			if st.crisis != nil {
+				b.raiseCrisisUntilDone(stop, st)
+			}
+			if !st.alerted.Load() {
+				// A patient in crisis already has the resources and knows
+				// the care team was alerted; anyone else hears it failed.
+				b.tell(u, textTryAgain)
+			}
 			return true
 		}
-		if !noticed && time.Since(start) > delayNotice {
-			b.tell(u, textDelayed)
-			noticed = true
+		if time.Since(start) > delayNotice && st.storageWait.Load() {
+			notice() // Redis failing; when Telegram is, telling is futile
 		}
 		b.log.Warn("update failed, retrying", "update_id", u.UpdateID, "attempt", attempt, "error", err.Error())
 		select {
@@ -149,10 +194,32 @@ func (b *Bot) handleWithRetry(stop context.Context, u tgbotapi.Update) bool {
 	}
 }
 
+// raiseCrisisUntilDone raises a screened crisis without the session,
+// retrying until Redis takes it or stop is done (the update then stays
+// unconfirmed, and the next start tries again).
+func (b *Bot) raiseCrisisUntilDone(stop context.Context, st *updateState) {
+	delay := 100 * time.Millisecond
+	for {
+		ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), updateStateKey{}, st), 10*time.Second)
+		err := b.raiseCrisis(ctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		b.log.Error("crisis escalation not recorded yet, retrying", "chat", b.chatRef(st.chatID), "error", err.Error())
+		select {
+		case <-stop.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 10*time.Second)
+	}
+}
+
 const (
 	handleTimeout = 30 * time.Second
-	// delayNotice is how long an update may keep failing before the
-	// patient hears that their message is delayed.
+	// delayNotice is how long Redis may keep an update waiting (hung or
+	// failing) before the patient hears that their message is delayed.
 	delayNotice = 2 * time.Second
 	// retryLimit bounds the retrying of one update.
 	retryLimit = 15 * time.Minute

@@ -71,6 +71,18 @@ func (d *direct) handle() int64 {
 	return d.st.RoundTrips() - before
 }
 
+// passIntake answers the new patient's intake screen and has the clinician
+// clear them, so that /checkin starts the pre-dose check.
+func (d *direct) passIntake() {
+	d.t.Helper()
+	for range flows.Default().Flow("intake").Items {
+		d.press("No")
+		d.handle()
+	}
+	d.tg.SendText(clinician, "/clear P-0042 intake reviewed")
+	d.handle()
+}
+
 // press presses label on the newest message in the patient's chat offering it.
 func (d *direct) press(label string) {
 	d.t.Helper()
@@ -87,7 +99,10 @@ func (d *direct) press(label string) {
 }
 
 // TestRoundTripsPerUpdate measures the Redis round trips of each kind of
-// patient update: at most two (one load, one atomic commit).
+// patient update: at most two (one load, one atomic commit that also writes
+// the replies to the outbox and drops those sent since the last commit).
+// Marking replies sent is off the update's path: one round trip for every
+// chat sent to since the last mark; measured last.
 func TestRoundTripsPerUpdate(t *testing.T) {
 	d := newDirect(t)
 	ctx := context.Background()
@@ -97,6 +112,7 @@ func TestRoundTripsPerUpdate(t *testing.T) {
 	}
 	d.tg.SendText(patient, "/start "+code)
 	d.handle()
+	d.passIntake()
 
 	steps := []struct {
 		name string
@@ -112,6 +128,8 @@ func TestRoundTripsPerUpdate(t *testing.T) {
 		{"status", func() { d.tg.SendText(patient, "/status") }, 1},
 		{"cancel", func() { d.tg.SendText(patient, "/cancel") }, 2},
 		{"stranger", func() { d.tg.SendText(stranger, "hi") }, 1},
+		// The crisis screen and its reply come before any Redis call.
+		{"typed crisis message", func() { d.tg.SendText(patient, "I want to die") }, 2},
 	}
 	for _, s := range steps {
 		s.act()
@@ -119,6 +137,29 @@ func TestRoundTripsPerUpdate(t *testing.T) {
 		t.Logf("%-22s %d round trips", s.name, got)
 		if got != s.want {
 			t.Errorf("%s: %d Redis round trips, want %d", s.name, got, s.want)
+		}
+	}
+
+	// A second patient, so the batched mark covers two chats.
+	code, err = d.st.CreateInvite(ctx, "P-0043", clinician.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.tg.SendText(stranger, "/start "+code)
+	d.handle()
+	d.tg.SendText(patient, "/checkin")
+	d.tg.SendText(stranger, "/checkin")
+	d.handle()
+	before := d.st.RoundTrips()
+	bot.MarkRepliesSent(d.b)
+	got := d.st.RoundTrips() - before
+	t.Logf("%-22s %d round trips", "mark sent (2 chats)", got)
+	if got != 1 {
+		t.Errorf("marking two chats' replies sent: %d Redis round trips, want 1", got)
+	}
+	for _, chat := range []int64{patient.ID, stranger.ID} {
+		if r, err := d.st.UnsentReplies(ctx, chat); err != nil || len(r) != 0 {
+			t.Errorf("chat %d: %d replies left unsent after the mark (err %v), want 0", chat, len(r), err)
 		}
 	}
 }
@@ -134,6 +175,7 @@ func BenchmarkAnswerUpdate(b *testing.B) {
 	}
 	d.tg.SendText(patient, "/start "+code)
 	d.handle()
+	d.passIntake()
 	d.tg.SendText(patient, "/checkin")
 	d.handle()
 	b.ReportAllocs()

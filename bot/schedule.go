@@ -111,8 +111,8 @@ func (b *Bot) schedule(ctx context.Context, m *tgbotapi.Message, args string) er
 	if err := b.store.Audit(ctx, event, map[string]string{"by": fmt.Sprint(m.From.ID), "chat": fmt.Sprint(chatID)}); err != nil {
 		b.log.Warn("could not audit a schedule change", "error", err.Error())
 	}
-	b.log.Info("dose schedule changed", "chat", b.chatRef(chatID), "clinician", m.From.ID, "set", req.schedule != nil)
-	if err := b.deliver(ctx, snap, version, out, nil); err != nil {
+	b.log.Info("dose schedule changed", "chat", b.chatRef(chatID), "clinician", b.chatRef(m.From.ID), "set", req.schedule != nil)
+	if err := b.deliver(ctx, snap, version, out, nil, true); err != nil {
 		b.log.Warn("could not tell the patient about the schedule", "chat", b.chatRef(chatID), "error", err.Error())
 	}
 	if req.schedule == nil {

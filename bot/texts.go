@@ -37,11 +37,16 @@ const (
 		"/open – escalations not yet resolved, oldest first\n" +
 		"/unenroll <label> confirm – disconnect a patient (their records stay)\n" +
 		"/history <label> [n] – the patient's last n completed check-ins with their answers (private chat only)\n" +
-		"/resolve <number> <note> – resolve an escalation with a short note\n" +
+		"/resolve <number> <note> – resolve an escalation with a short note; start the note with \"clear\" " +
+		"to also clear the patient to dose\n" +
+		"/clear <label> <note> – clear the patient to dose again (after a crisis, a review, a pause or the intake screen)\n" +
+		"/pause <label> <reason> – pause the patient's doses until /clear\n" +
+		"/limits <label> 150/95 105 – the patient's own highest blood pressure and pulse (/limits <label> off: the protocol's)\n" +
 		"/help – this message\n\n" +
 		"Escalations arrive here with [Acknowledge] and [Resolve] buttons. URGENT ones are sent " +
 		"again every 5 minutes and HIGH ones every 30 minutes, to the on-call list too, until " +
-		"someone acknowledges them. [Resolve] asks for a short note: your next message in the chat."
+		"someone acknowledges them. [Resolve] asks for a short note: your next message in the chat. " +
+		"Acknowledging or resolving does not clear a patient to dose: /clear does."
 
 	textEnrollUsage = "Usage: /enroll <label>\nThe label is your clinic's pseudonymous patient id: " +
 		"1–32 letters, digits, '-', '_' or '.', no names please (e.g. /enroll P-0042)."
@@ -52,7 +57,8 @@ const (
 
 	// The escalation ladder (ladder.go).
 	textAskNote = "%s, please type a short note on how escalation #%s (patient %s) was resolved. " +
-		"Your next message in this chat is saved as the note; send /cancel to leave it unresolved."
+		"Your next message in this chat is saved as the note; start it with \"clear\" to also clear the " +
+		"patient to dose; send /cancel to leave it unresolved."
 	textNoteCancelled   = "Okay, escalation #%s stays unresolved."
 	textNoteInvalid     = "Please type the note as a text message of at most %d characters."
 	textResolved        = "Escalation #%s is resolved; your note is saved."

@@ -45,6 +45,12 @@ func TestWebhookMode(t *testing.T) {
 	_, code, _ := strings.Cut(invite.Text, "?start=")
 	tg.SendText(patient, "/start "+strings.Fields(code)[0])
 	expect(patient.ID, "Welcome")
+	for _, it := range flows.Default().Flow("intake").Items {
+		press("No", it.Text)
+	}
+	expect(clinician.ID, "ROUTINE", "intake", "/clear P-0042")
+	tg.SendText(clinician, "/clear P-0042 intake reviewed")
+	expect(patient.ID, "cleared you")
 	tg.SendText(patient, "/checkin")
 	press("Yes", qSitter)
 	press("Yes", qDriving)

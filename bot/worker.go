@@ -82,7 +82,8 @@ func (b *Bot) runJob(j store.ScheduledJob) {
 
 // runChatJob runs a job of the patient's timeline: the engine decides on
 // the session as stored, the outcome is committed like an update's (with a
-// version check, and no update id), then sent. A stale job writes and sends
+// version check, and no update id, its replies to the chat's outbox), then
+// sent from the outbox. A stale job writes and sends
 // nothing. A chat no longer enrolled gets nothing either.
 func (b *Bot) runChatJob(ctx context.Context, j store.ScheduledJob) error {
 	snap, err := b.store.Load(ctx, j.ChatID, 0)
@@ -112,9 +113,9 @@ func (b *Bot) runChatJob(ctx context.Context, j store.ScheduledJob) error {
 	}
 	b.log.Info("timed job ran", "kind", j.Job.Kind, "chat", b.chatRef(j.ChatID),
 		"replies", len(out.Replies), "escalations", len(out.Escalations))
-	if err := b.deliver(ctx, snap, version, out, nil); err != nil {
-		// Committed: running the job again would find it done. The
-		// patient's next message or /resume shows any question again.
+	if err := b.deliver(ctx, snap, version, out, nil, true); err != nil {
+		// Committed, replies included: running the job again would find
+		// it done, and the reply outbox's sweeper sends them later.
 		b.log.Warn("a timed job's message was not delivered", "kind", j.Job.Kind, "chat", b.chatRef(j.ChatID), "error", err.Error())
 	}
 	return nil

@@ -33,6 +33,19 @@ func (p *Protocol) Start(s Session, flowID string, now time.Time) (Outcome, erro
 		return Outcome{Session: s, Replies: []Reply{{Text: p.Messages.Sorry}}}, fmt.Errorf("flows: no flow %q in protocol %s", flowID, p.Version)
 	}
 	var out Outcome
+	out.Audit = expireGate(&s, now)
+	if f.Kind == KindCheck && !s.GateOpen(now) {
+		if in := p.unfinishedIntake(s, now); in != nil && s.Flow == "" {
+			// The intake was cancelled or replaced before its end: the
+			// clinicians have nothing to review yet, so it starts again.
+			return p.Start(s, in.ID, now)
+		}
+		// Only the engine decides this, so no protocol file can bypass it:
+		// one kind message why, and no check starts.
+		out.Session = s
+		out.Replies = append([]Reply{p.gateRefusal(s, now)}, p.reshow(s)...)
+		return out, nil
+	}
 	avoid := []string{s.Run}
 	if s.Dose != nil {
 		avoid = append(avoid, s.Dose.Run)
@@ -53,7 +66,7 @@ func (p *Protocol) Start(s Session, flowID string, now time.Time) (Outcome, erro
 	first := f.Items[0]
 	s.Flow, s.State, s.Run = f.ID, first.ID, newRun(now, avoid...)
 	s.ProtocolVersion, s.StartedAt = p.Version, now
-	s.Answers, s.Tries = nil, nil
+	s.Answers, s.Tries, s.Finishing = nil, nil, nil
 	prompt := p.prompt(s.Run, first)
 	s.Prompt = &prompt
 	if f.Intro != "" {
@@ -73,6 +86,7 @@ func (p *Protocol) Step(s Session, in Input, now time.Time) (Outcome, error) {
 	if in.Button == nil {
 		p.screen(&out, s, in, now)
 	}
+	p.guard(&out, now)
 	return out, err
 }
 
@@ -127,63 +141,214 @@ type effects struct {
 	crisis   bool
 	hold     *Hold
 	event    string
+	// forced is a hold the engine imposes whatever the rules say
+	// (hypertensive urgency); it needs no transition in the flow's machine.
+	forced bool
+}
+
+// urgent returns the first URGENT escalation of e, or nil.
+func (e effects) urgent() *Escalation {
+	for i := range e.escalate {
+		if e.escalate[i].Level == Urgent {
+			return &e.escalate[i]
+		}
+	}
+	return nil
 }
 
 // accept records an answer, applies its rules and moves to the next state.
+// An URGENT answer ends the run at once with the crisis response alone; a
+// hold or an end first asks the flow's remaining screens (Item.Screen).
 func (p *Protocol) accept(s Session, f *Flow, it *Item, a reading, now time.Time) (Outcome, error) {
 	ans := Answer{Flow: f.ID, Run: s.Run, Item: it.ID, Value: a.value, Display: a.display, At: now, ProtocolVersion: s.ProtocolVersion}
 	s.Answers = append(append([]Answer(nil), s.Answers...), ans)
 	out := Outcome{Accepted: &ans, Answers: []Answer{ans}}
 
 	e := p.evaluate(&s, f, it, a, now)
-	next, err := f.transition(s.State, e.event)
-	if err != nil {
-		out.Session = s
-		out.Replies = []Reply{{Text: p.Messages.Sorry}}
-		return out, err
-	}
 	out.Escalations = e.escalate
+	if u := e.urgent(); u != nil {
+		text := p.crisisReply(&s, e, p.groupOf(*u), now, &out)
+		out.Replies = []Reply{{Text: text}}
+		out.Session = s
+		return out, nil
+	}
+	next := StateHeld
+	if !e.forced {
+		var err error
+		if next, err = f.transition(s.State, e.event); err != nil {
+			out.Session = s
+			out.Replies = []Reply{{Text: p.Messages.Sorry}}
+			return out, err
+		}
+	}
 	if t := p.effectsText(e); t != "" {
 		out.Replies = append(out.Replies, Reply{Text: t})
 	}
+	if e.hold != nil && len(e.escalate) > 0 {
+		// A hold that tells a clinician (substances, a health change)
+		// needs their review before the next dose.
+		out.Audit = append(out.Audit, closeGate(&s, GateHold{Reason: GateReview, Detail: it.Summary, At: now})...)
+		for i := range out.Escalations {
+			out.Escalations[i].Reason = withGateNote(out.Escalations[i].Reason, GateReview)
+		}
+	}
 
-	switch next {
-	case StateHeld:
-		reason := it.ID + ": " + e.hold.Reason
-		c := p.finish(&s, OutcomeHeld, reason, now, nil)
+	fin := s.Finishing
+	newlyHeld := false
+	if fin != nil && e.event != evRemeasure {
+		// Answering the remaining screens: their flow control no longer
+		// applies (a re-measure still does), but a first hold still holds
+		// the dose.
+		if e.hold != nil && fin.State != StateHeld {
+			fin = &Finishing{State: StateHeld, HoldItem: it.ID, HoldReason: e.hold.Reason, HoldNext: e.hold.Next, Early: fin.Early}
+			newlyHeld = true
+		}
+		next = fin.State
+	}
+	if isTerminal(next) {
+		if fin == nil {
+			fin = &Finishing{State: next, Early: e.event == evEnd}
+			if next == StateHeld {
+				fin.HoldItem, fin.HoldReason, fin.HoldNext = it.ID, e.hold.Reason, e.hold.Next
+				newlyHeld = true
+			}
+		}
+		if rest := pendingScreens(f, s); len(rest) > 0 {
+			s.Finishing = fin
+			s.State = rest[0].ID
+			pr := p.prompt(s.Run, rest[0])
+			s.Prompt = &pr
+			if newlyHeld {
+				out.Replies = append(out.Replies, Reply{Text: fill(p.Messages.Held, "reason", fin.HoldReason, "next", fin.HoldNext)})
+			}
+			out.Replies = append(out.Replies, Reply{Text: p.Messages.ScreenNext + "\n\n" + pr.Text, Buttons: pr.Buttons})
+			out.Session = s
+			return out, nil
+		}
+		err := p.end(&s, f, fin, newlyHeld || fin.State != StateHeld, now, &out)
+		out.Session = s
+		return out, err
+	}
+	if next != s.State {
+		s.State = next
+		pr := p.prompt(s.Run, f.Item(next))
+		s.Prompt = &pr
+	}
+	out.Replies = append(out.Replies, p.currentPrompt(s, f.Item(next)))
+	out.Session = s
+	return out, nil
+}
+
+// pendingScreens are the flow's screen items not yet answered in this run,
+// in list order.
+func pendingScreens(f *Flow, s Session) []*Item {
+	var out []*Item
+	for _, it := range f.Items {
+		if !it.Screen || slices.ContainsFunc(s.Answers, func(a Answer) bool { return a.Item == it.ID }) {
+			continue
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+// end finishes the run as fin says: held, cleared (only through an open
+// gate), or completed (scored, with the instruments' invariants). fresh is
+// false when the hold was already explained before the remaining screens.
+func (p *Protocol) end(s *Session, f *Flow, fin *Finishing, fresh bool, now time.Time, out *Outcome) error {
+	state := fin.State
+	if state == StateCleared && !s.GateOpen(now) {
+		// The gate closed during the run (a clinician's pause): no clearance.
+		c := p.finish(s, OutcomeHeld, "gate: "+string(s.activeHolds(now)[0].Reason), now, nil)
 		out.Completion = &c
-		out.Replies = append(out.Replies, Reply{Text: fill(p.Messages.Held, "reason", e.hold.Reason, "next", e.hold.Next)})
+		out.Replies = append(out.Replies, p.gateRefusal(*s, now))
+		return nil
+	}
+	switch state {
+	case StateHeld:
+		c := p.finish(s, OutcomeHeld, fin.HoldItem+": "+fin.HoldReason, now, nil)
+		out.Completion = &c
+		if fresh {
+			out.Replies = append(out.Replies, Reply{Text: fill(p.Messages.Held, "reason", fin.HoldReason, "next", fin.HoldNext)})
+		} else {
+			out.Replies = append(out.Replies, Reply{Text: p.Messages.HeldAfterScreens})
+		}
 	case StateCleared:
 		run := s.Run
-		c := p.finish(&s, OutcomeCleared, "", now, nil)
+		c := p.finish(s, OutcomeCleared, "", now, nil)
 		out.Completion = &c
 		s.Dose = &Dose{Run: run, ClearedAt: now}
 		out.Replies = append(out.Replies, p.clearedReply(f, run))
-	case StateCompleted:
+	default:
 		score, serr := p.score(f, s.Answers)
-		worse := compareBaseline(&s, f, score, now)
-		c := p.finish(&s, OutcomeCompleted, "", now, score)
+		worse := compareBaseline(s, f, score, now)
+		if worse == nil {
+			worse = severeBand(f, score, now)
+		}
+		var intake *Escalation
+		if f.Kind == KindIntake {
+			e := intakeDone(f, s.Answers, now)
+			intake = &e
+		}
+		c := p.finish(s, OutcomeCompleted, "", now, score)
 		out.Completion = &c
 		done := f.Done
-		if done == "" {
+		if done == "" || fin.Early {
 			done = p.Messages.Completed
+		}
+		if intake != nil {
+			out.Escalations = append(out.Escalations, *intake)
 		}
 		if worse != nil {
 			out.Escalations = append(out.Escalations, *worse)
 			done += "\n\n" + p.Messages.EscalatedRoutine
 		}
 		out.Replies = append(out.Replies, Reply{Text: done})
-		err = serr
-	default:
-		if next != s.State {
-			s.State = next
-			pr := p.prompt(s.Run, f.Item(next))
-			s.Prompt = &pr
-		}
-		out.Replies = append(out.Replies, p.currentPrompt(s, f.Item(next)))
+		return serr
 	}
-	out.Session = s
-	return out, err
+	return nil
+}
+
+// crisisReply ends the run after an URGENT answer and returns the one reply:
+// the rule's own words, the crisis resources for the group, that the care
+// team is alerted, and for a check that the dose is held. No further
+// question, re-ask or closing follows in the same reply.
+func (p *Protocol) crisisReply(s *Session, e effects, g CrisisGroup, now time.Time, out *Outcome) string {
+	parts := append([]string(nil), e.advise...)
+	parts = append(parts, p.Crisis.Text(g), p.Messages.EscalatedUrgent)
+	if p.isCheck(s.Flow) {
+		reason, next := p.Messages.CrisisHoldReason, p.Messages.CrisisHoldNext
+		if e.hold != nil {
+			reason, next = e.hold.Reason, e.hold.Next
+		}
+		parts = append(parts, fill(p.Messages.Held, "reason", reason, "next", next))
+	}
+	p.crisisEnd(s, g, s.State+": crisis ("+string(g)+")", now, out)
+	return strings.Join(parts, "\n\n")
+}
+
+// crisisEnd ends the run in s at once (held, for a check) and closes the
+// gate for a crisis of group g.
+func (p *Protocol) crisisEnd(s *Session, g CrisisGroup, reason string, now time.Time, out *Outcome) {
+	if s.Flow != "" && out.Completion == nil {
+		outcome := OutcomeStopped
+		if p.isCheck(s.Flow) {
+			outcome = OutcomeHeld
+		}
+		var score *Score
+		if f := p.Flow(s.Flow); f != nil {
+			score, _ = p.score(f, s.Answers) // nil until every scored item is answered
+		}
+		if f := p.Flow(s.Flow); f != nil && f.Kind == KindIntake {
+			// The clinicians still get what the intake had so far.
+			e := intakeDone(f, s.Answers, now)
+			e.Answer = "stopped by a crisis before its end; " + e.Answer
+			out.Escalations = append(out.Escalations, e)
+		}
+		c := p.finish(s, outcome, reason, now, score)
+		out.Completion = &c
+	}
+	out.Audit = append(out.Audit, closeGate(s, GateHold{Reason: GateCrisis, Group: g, At: now, Detail: "crisis (" + string(g) + ")"})...)
 }
 
 // evaluate applies the re-measure allowance and the matching rules.
@@ -191,8 +356,11 @@ func (p *Protocol) evaluate(s *Session, f *Flow, it *Item, a reading, now time.T
 	var e effects
 	out := false
 	var detail string
+	if a.vitals != nil && a.vitals.HypertensiveUrgency() {
+		return p.hypertensiveUrgency(f, it, a, now)
+	}
 	if a.vitals != nil {
-		lim := p.limits(it)
+		lim := p.limits(*s, it)
 		out = !lim.Within(*a.vitals)
 		if out {
 			tries := s.Tries[it.ID]
@@ -246,10 +414,10 @@ func (p *Protocol) evaluate(s *Session, f *Flow, it *Item, a reading, now time.T
 			gotoID = r.Goto
 		}
 	}
-	// Pre-dose design choice: a hold stops the check at the first failing
-	// item. The patient must not dose today anyway, and more questions only
-	// delay the plain answer; escalations of that same answer (a self-harm
-	// hold is URGENT) are still raised in this step.
+	p.invariants(f, it, a, &e, now)
+	// A hold ends the check (after its remaining screens): the patient
+	// must not dose today anyway, and more checklist questions only delay
+	// the plain answer; the screens (self-harm) are still asked.
 	switch {
 	case e.hold != nil:
 		e.event = evHold
@@ -281,11 +449,8 @@ func (p *Protocol) effectsText(e effects) string {
 			level = x.Level
 		}
 	}
-	switch {
-	case level == Urgent:
-		parts = append(parts, crisisText(p.Crisis), p.Messages.EscalatedUrgent)
-	case e.crisis:
-		parts = append(parts, crisisText(p.Crisis))
+	if e.crisis {
+		parts = append(parts, p.Crisis.Text(GroupSelfHarm))
 	}
 	switch level {
 	case High:
@@ -314,7 +479,7 @@ func (p *Protocol) finish(s *Session, outcome, reason string, now time.Time, sco
 	s.markDone(outcome, now)
 	s.Flow, s.State, s.Run, s.ProtocolVersion = "", "", "", ""
 	s.StartedAt = time.Time{}
-	s.Answers, s.Tries, s.Prompt = nil, nil, nil
+	s.Answers, s.Tries, s.Prompt, s.Finishing = nil, nil, nil, nil
 	return c
 }
 
@@ -336,6 +501,7 @@ func (p *Protocol) score(f *Flow, answers []Answer) (*Score, error) {
 	if err != nil {
 		return nil, err
 	}
+	sc.PHQ2Positive = f.Instrument == InstrumentPHQ9 && PHQ2Positive(items)
 	return &sc, nil
 }
 
@@ -396,10 +562,17 @@ func (p *Protocol) doseTaken(s Session, b ButtonPress, now time.Time) Outcome {
 	out := Outcome{}
 	m := &p.Messages
 	switch d := s.Dose; {
+	case d != nil && d.Run == b.Run && !d.TakenAt.IsZero() && (b.Value == DoseExtra || b.Value == DoseOnce):
+		out = p.extraDose(s, *d, b, now)
+		s = out.Session
+	case (d == nil || d.TakenAt.IsZero()) && !s.GateOpen(now):
+		s.Dose = nil // the gate closed after the clearance: it no longer holds
+		out.Replies = []Reply{p.gateRefusal(s, now)}
 	case d == nil || d.Run != b.Run || b.Value != DoseTaken:
 		out.Replies = []Reply{{Text: m.DoseUnknown}}
 	case !d.TakenAt.IsZero():
-		out.Replies = []Reply{{Text: fill(m.DoseAlready, "time", d.TakenAt.In(now.Location()).Format("15:04"))}}
+		out = p.extraDose(s, *d, b, now)
+		s = out.Session
 	case p.Timeline.ClearanceValid > 0 && now.Sub(d.ClearedAt) > p.Timeline.ClearanceValid.D():
 		s.Dose = nil // the clearance is spent: a new check is needed
 		out.Replies = []Reply{{Text: m.DoseExpired}}
@@ -411,6 +584,7 @@ func (p *Protocol) doseTaken(s Session, b ButtonPress, now time.Time) Outcome {
 		out.Accepted, out.Answers = &ans, []Answer{ans}
 		tl := p.Timeline
 		out.Jobs = p.doseJobs(&s, d.Run, now)
+		out.Audit = closeGate(&s, GateHold{Reason: GateDosed, At: now, Until: now.Add(p.Timeline.MinDoseInterval.D()), Detail: "dose taken"})
 		out.Replies = []Reply{{Text: fill(m.DoseTaken, "ping", HumanDuration(tl.PingAfterDose.D()), "post_session", HumanDuration(tl.PostSession.D()))}}
 	}
 	if s.Flow != "" {
@@ -421,6 +595,43 @@ func (p *Protocol) doseTaken(s Session, b ButtonPress, now time.Time) Outcome {
 	}
 	out.Session = s
 	return out
+}
+
+// extraDose handles "I've taken my dose" on a dose already recorded: the
+// patient is asked whether they took another one, and a confirmed extra
+// dose raises HIGH with the times of both. Either answer is recorded.
+func (p *Protocol) extraDose(s Session, d Dose, b ButtonPress, now time.Time) Outcome {
+	m := &p.Messages
+	loc := s.Location(now.Location())
+	first := d.TakenAt.In(loc).Format("Mon 2 Jan 15:04")
+	switch b.Value {
+	case DoseExtra, DoseOnce:
+		label := m.DoseExtraYes
+		if b.Value == DoseOnce {
+			label = m.DoseExtraNo
+		}
+		ans := Answer{Flow: FlowPreDose, Run: d.Run, Item: DoseItem, Value: b.Value, Display: label, At: now, ProtocolVersion: p.Version}
+		out := Outcome{Session: s, Accepted: &ans, Answers: []Answer{ans}}
+		if b.Value == DoseOnce {
+			out.Replies = []Reply{{Text: fill(m.DoseAlready, "time", first)}}
+			return out
+		}
+		out.Escalations = []Escalation{{
+			Level: High, Flow: FlowTimeline, Item: DoseItem, Question: "Dose taken (button)", Answer: label,
+			Reason: fmt.Sprintf("Possible extra dose: first dose recorded %s, patient confirmed another at %s", first, now.In(loc).Format("Mon 2 Jan 15:04")),
+			At:     now,
+		}}
+		out.Replies = []Reply{{Text: m.DoseExtraRaised}}
+		return out
+	}
+	ans := Answer{Flow: FlowPreDose, Run: d.Run, Item: DoseItem, Value: DoseAgain, Display: m.DoseButton + " (again)", At: now, ProtocolVersion: p.Version}
+	return Outcome{Session: s, Answers: []Answer{ans}, Replies: []Reply{{
+		Text: fill(m.DoseExtraAsk, "time", first),
+		Buttons: [][]Button{{
+			{Label: m.DoseExtraYes, Data: EncodeAnswer(d.Run, DoseItem, DoseExtra)},
+			{Label: m.DoseExtraNo, Data: EncodeAnswer(d.Run, DoseItem, DoseOnce)},
+		}},
+	}}}
 }
 
 // HumanDuration writes a duration the way people say it: "an hour",
@@ -497,10 +708,10 @@ var flowNames = map[string]string{
 	FlowGAD7:        "the anxiety questionnaire (GAD-7)",
 }
 
-// Status describes the session for /status: the check-in in progress and
-// when today's dose was cleared and taken.
-func Status(s Session) string {
-	var lines []string
+// Status describes the session for /status: the dose gate, the check-in in
+// progress and when today's dose was cleared and taken.
+func (p *Protocol) Status(s Session, now time.Time) string {
+	lines := []string{p.GateStatus(s, now)}
 	if s.Flow != "" {
 		name := flowNames[s.Flow]
 		if name == "" {

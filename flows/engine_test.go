@@ -77,6 +77,19 @@ func TestPreDoseHolds(t *testing.T) {
 			for _, a := range tt.answer {
 				out = w.answer(a)
 			}
+			txt := allText(out)
+			holdAt := w.now
+			if w.s.State == "self_harm" {
+				// The self-harm screen is asked after any earlier hold.
+				if w.s.Finishing == nil || !strings.Contains(txt, "one more question") {
+					t.Fatalf("screen after hold: %+v\n%s", w.s.Finishing, txt)
+				}
+				final := w.answer("no")
+				if !strings.Contains(allText(final), "don't take your dose") {
+					t.Fatalf("end of held check after screens: %s", allText(final))
+				}
+				out.Completion = final.Completion
+			}
 			c := out.Completion
 			if c == nil || c.Outcome != OutcomeHeld || !strings.HasPrefix(c.Reason, tt.item+": ") {
 				t.Fatalf("completion = %+v", c)
@@ -84,7 +97,6 @@ func TestPreDoseHolds(t *testing.T) {
 			if w.s.Flow != "" || w.s.Dose != nil {
 				t.Fatalf("session after hold = %+v", w.s)
 			}
-			txt := allText(out)
 			if !strings.Contains(txt, "Please don't take your dose") || !strings.Contains(txt, tt.says) {
 				t.Errorf("hold reply lacks reason %q:\n%s", tt.says, txt)
 			}
@@ -97,7 +109,7 @@ func TestPreDoseHolds(t *testing.T) {
 			}
 			if tt.level != "" {
 				e := out.Escalations[0]
-				if e.Flow != FlowPreDose || e.Item != tt.item || e.Question == "" || e.Answer == "" || e.Reason == "" || !e.At.Equal(w.now) {
+				if e.Flow != FlowPreDose || e.Item != tt.item || e.Question == "" || e.Answer == "" || e.Reason == "" || !e.At.Equal(holdAt) {
 					t.Fatalf("escalation = %+v", e)
 				}
 			}
@@ -121,14 +133,20 @@ func TestVitalsRemeasure(t *testing.T) {
 			t.Fatalf("first high reading should advise rest 10 min and record: %+v", out)
 		}
 		out = w.text("165/85 70")
+		if w.s.State != "self_harm" || !strings.Contains(allText(out), "still above") {
+			t.Fatalf("the hold should explain, then ask the self-harm screen: %+v", out)
+		}
+		esc := out.Escalations
+		out = w.btn("no")
+		out.Escalations = append(esc, out.Escalations...)
 		if out.Completion == nil || out.Completion.Outcome != OutcomeHeld || !slices.Equal(levels(out), []Level{High}) {
 			t.Fatalf("second high reading: %+v", out)
 		}
 		if r := out.Escalations[0].Reason; !strings.Contains(r, "165/85") || !strings.Contains(r, "160/90") {
 			t.Errorf("reason %q should name reading and limits", r)
 		}
-		if len(out.Completion.Answers) != 4 {
-			t.Errorf("both readings should be recorded: %d answers", len(out.Completion.Answers))
+		if len(out.Completion.Answers) != 5 {
+			t.Errorf("both readings and the screen should be recorded: %d answers", len(out.Completion.Answers))
 		}
 	})
 	t.Run("high then ok continues", func(t *testing.T) {
@@ -197,11 +215,11 @@ func TestPostSessionRules(t *testing.T) {
 		{"headache", "severe", High, "911", false},
 		{"dissociation", "overwhelming", Routine, "care team", false},
 		{"red_flags", "yes", Urgent, "call 911 now", true},
-		{"self_harm_now", "yes", Urgent, "not alone", false},
+		{"self_harm_now", "yes", Urgent, "not alone", true},
 		{"sitter_present", "no", Routine, "trusted adult", false},
 		{"bladder", "yes", Routine, "bladder", false},
 		{"lingering", "yes", "", "water", false},
-		{"mood_today", "very_low", "", "988", true},
+		{"mood_today", "very_low", Routine, "988", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.item+"="+tt.answer, func(t *testing.T) {
@@ -229,7 +247,11 @@ func TestPostSessionRules(t *testing.T) {
 			if ended := out.Completion != nil; ended != tt.ends {
 				t.Fatalf("ended = %v, want %v", ended, tt.ends)
 			}
-			if tt.ends && out.Completion.Outcome != OutcomeCompleted {
+			wantOutcome := OutcomeCompleted
+			if tt.level == Urgent {
+				wantOutcome = OutcomeStopped // a crisis ends the run at once
+			}
+			if tt.ends && out.Completion.Outcome != wantOutcome {
 				t.Fatalf("completion = %+v", out.Completion)
 			}
 		})
@@ -310,7 +332,7 @@ func TestInstrumentFlows(t *testing.T) {
 	}{
 		{FlowPHQ9, []string{"0", "0", "0", "0", "0", "0", "0", "0", "0", "not"}, 0, BandMinimal, false},
 		{FlowPHQ9, []string{"3", "3", "3", "3", "3", "3", "3", "3", "0", "extremely"}, 24, BandSevere, false},
-		{FlowPHQ9, []string{"0", "0", "0", "0", "0", "0", "0", "0", "1", "somewhat"}, 1, BandMinimal, true},
+		{FlowPHQ9, []string{"0", "0", "0", "0", "0", "0", "0", "0", "1"}, 1, BandMinimal, true}, // URGENT ends the run
 		{FlowGAD7, []string{"1", "1", "1", "1", "1", "2", "3"}, 10, BandModerate, false},
 	}
 	for _, tt := range tests {
@@ -327,10 +349,10 @@ func TestInstrumentFlows(t *testing.T) {
 				}
 			}
 			c := out.Completion
-			if c == nil || c.Outcome != OutcomeCompleted || c.Score == nil {
+			if c == nil || (c.Outcome != OutcomeCompleted) == !tt.urgent || c.Score == nil {
 				t.Fatalf("completion = %+v", c)
 			}
-			if *c.Score != (Score{Instrument: tt.flow, Total: tt.total, Band: tt.band}) {
+			if c.Score.Total != tt.total || c.Score.Band != tt.band || c.Score.Instrument != tt.flow {
 				t.Fatalf("score = %+v", *c.Score)
 			}
 			if urgent != tt.urgent {
@@ -543,7 +565,7 @@ func TestCancelResumeStatus(t *testing.T) {
 	if r := p.Resume(w.s); !strings.Contains(r.Text, "not in a check-in") {
 		t.Fatalf("idle resume = %+v", r)
 	}
-	if s := Status(w.s); !strings.Contains(s, "not in a check-in") {
+	if s := w.p.Status(w.s, w.now); !strings.Contains(s, "not in a check-in") {
 		t.Fatalf("idle status = %q", s)
 	}
 	w.start(FlowPreDose)
@@ -555,7 +577,7 @@ func TestCancelResumeStatus(t *testing.T) {
 	if r := p.Resume(w.s); !strings.Contains(r.Text, "driving") || len(r.Buttons) != 1 {
 		t.Fatalf("rebuilt resume = %+v", r)
 	}
-	if s := Status(w.s); !strings.Contains(s, "safety check") || !strings.Contains(s, "1 answered") {
+	if s := w.p.Status(w.s, w.now); !strings.Contains(s, "safety check") || !strings.Contains(s, "1 answered") {
 		t.Fatalf("status = %q", s)
 	}
 	out := p.Cancel(w.s, w.now)
@@ -564,7 +586,7 @@ func TestCancelResumeStatus(t *testing.T) {
 		t.Fatalf("cancel = %+v", out)
 	}
 	w.s.Dose = &Dose{Run: "r", ClearedAt: t0, TakenAt: t0.Add(time.Minute)}
-	if s := Status(w.s); !strings.Contains(s, "14:00") || !strings.Contains(s, "14:01") {
+	if s := w.p.Status(w.s, w.now); !strings.Contains(s, "14:00") || !strings.Contains(s, "14:01") {
 		t.Fatalf("status with dose = %q", s)
 	}
 }

@@ -82,6 +82,8 @@ func FuzzStep(f *testing.F) {
 	f.Add(uint8(1), uint8(8), "", true, "r", "journal", "skip")
 	f.Add(uint8(3), uint8(9), "", true, "", "phq9", "2")
 	f.Add(uint8(0), uint8(0), "", true, "x", DoseItem, DoseTaken)
+	f.Add(uint8(0), uint8(2), "I want to die", false, "", "", "")
+	f.Add(uint8(0), uint8(2), "185/100 80", false, "", "", "")
 	p := Default()
 	p.SetOnCall("+1 555 0100")
 	f.Fuzz(func(t *testing.T, flow, skip uint8, text string, button bool, run, item, value string) {
@@ -120,6 +122,15 @@ func FuzzStep(f *testing.F) {
 		}
 		if out.Session.Flow != "" && out.Session.Prompt == nil {
 			t.Fatalf("in a flow without a prompt after %+v", in)
+		}
+		// A crisis ends the run and closes the gate, whatever the input.
+		for _, e := range out.Escalations {
+			if e.Level == Urgent && (out.Session.Flow != "" || out.Session.GateOpen(now.Add(time.Minute))) {
+				t.Fatalf("URGENT left the run %q going or the gate open after %+v", out.Session.Flow, in)
+			}
+		}
+		if out.Completion != nil && out.Completion.Outcome == OutcomeCleared && !s.GateOpen(now) {
+			t.Fatalf("cleared through a closed gate after %+v", in)
 		}
 	})
 }

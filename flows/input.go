@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -47,6 +48,13 @@ func (p *Protocol) read(it *Item, in Input) (reading, string) {
 		return p.readButton(it, text)
 	case AnswerVitals:
 		v, err := ParseVitals(text)
+		if errors.Is(err, errImplausible) {
+			call := p.Crisis.OnCall
+			if call == "" {
+				call = "your clinic"
+			}
+			return reading{}, fill(m.VitalsImplausible, "oncall", call)
+		}
 		if err != nil {
 			return reading{}, m.VitalsReask
 		}

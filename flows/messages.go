@@ -60,6 +60,29 @@ type Messages struct {
 	ScheduleSet   string `yaml:"schedule_set"` // {day} {time} {tz}: the clinician set the dose day
 	ScheduleOff   string `yaml:"schedule_off"` // the clinician removed the dose day
 
+	// The dose gate (gate.go) and the safety invariants.
+	GateCrisis        string `yaml:"gate_crisis"`         // /checkin refused after a crisis (crisis resources follow)
+	GateReview        string `yaml:"gate_review"`         // refused: the care team reviews an escalation
+	GatePaused        string `yaml:"gate_paused"`         // refused: a clinician paused dosing
+	GateIntake        string `yaml:"gate_intake"`         // refused: intake not reviewed yet
+	GateIntakeRunning string `yaml:"gate_intake_running"` // refused: intake questions not finished
+	GateDosed         string `yaml:"gate_dosed"`          // refused: {taken} {next}
+	GateCleared       string `yaml:"gate_cleared"`        // a clinician cleared the patient to dose
+	GateClearedDosed  string `yaml:"gate_cleared_dosed"`  // cleared, but the minimum interval still runs
+	GatePausedNow     string `yaml:"gate_paused_now"`     // a clinician paused dosing
+	LimitsSet         string `yaml:"limits_set"`          // a clinician set the patient's own vitals limits
+	ScreenNext        string `yaml:"screen_next"`         // before a screen asked after a hold or end
+	HeldAfterScreens  string `yaml:"held_after_screens"`  // the end of a held check after its screens
+	CrisisHoldReason  string `yaml:"crisis_hold_reason"`  // a check ended by a crisis
+	CrisisHoldNext    string `yaml:"crisis_hold_next"`
+	BPUrgencyReason   string `yaml:"bp_urgency_reason"` // a reading at or above 180/120
+	BPUrgencyNext     string `yaml:"bp_urgency_next"`
+	VitalsImplausible string `yaml:"vitals_implausible"` // {oncall}: a reading outside the plausible range
+	DoseExtraAsk      string `yaml:"dose_extra_ask"`     // {time}: the dose button pressed again
+	DoseExtraYes      string `yaml:"dose_extra_yes"`
+	DoseExtraNo       string `yaml:"dose_extra_no"`
+	DoseExtraRaised   string `yaml:"dose_extra_raised"` // a confirmed extra dose (HIGH)
+
 	m meta
 }
 
@@ -116,6 +139,39 @@ var DefaultMessages = Messages{
 	Reminder:    "Hi! Today is your dose day. When you're ready, send /checkin and we'll go through your safety check first.",
 	ScheduleSet: "Your care team has set your dose day: {day} at {time} ({tz} time). I'll send you a reminder then.",
 	ScheduleOff: "Your care team has removed your regular dose day, so I won't send dose-day reminders for now.",
+
+	GateCrisis: "I can't start a safety check right now. After what you shared earlier, someone from your care team " +
+		"needs to talk with you before your next dose. They have been alerted and will contact you. " +
+		"You don't have to wait alone – help is there right now:",
+	GateReview: "I can't start a safety check right now: your care team needs to look at your earlier answers " +
+		"before your next dose. They have been told and will contact you. Once they've cleared you, " +
+		"I'll let you know, and you can send /checkin again.",
+	GatePaused: "Your care team has paused your doses for now, so I can't start a safety check. " +
+		"They'll let you know when you can go ahead. If you have questions, please message your care team.",
+	GateIntake: "Before your first dose, your care team looks over your answers to the first questions. " +
+		"I'll let you know as soon as they've cleared you; then send /checkin before your dose.",
+	GateIntakeRunning: "Before your first dose, please finish the first few questions (send /resume to see the " +
+		"current one). Your care team looks them over, and I'll let you know when you're cleared.",
+	GateDosed: "Your last dose was recorded on {taken}. To keep you safe, the next one can be from {next}. " +
+		"I'll be here then – send /checkin when it's time.",
+	GateCleared:      "Good news: your care team has cleared you to take your next dose. When you're ready, send /checkin for your safety check.",
+	GateClearedDosed: "Your care team has reviewed your answers.",
+	GatePausedNow:    "Your care team has paused your doses for now. Please don't take a dose until they let you know it's okay. If you have questions, message your care team.",
+	LimitsSet:        "Your care team has updated your personal blood pressure and pulse limits for the safety check. Nothing else changes for you.",
+	ScreenNext:       "Before we finish, one more question that I ask everyone:",
+	HeldAfterScreens: "Thank you for answering. As I said, please don't take your dose today.",
+	CrisisHoldReason: "It's safest not to take a dose today, until someone from your care team has talked with you.",
+	CrisisHoldNext:   "They'll reach out to you soon.",
+	BPUrgencyReason: "Your blood pressure is very high – too high to take a dose today. Please don't re-measure " +
+		"and go ahead: this reading needs your care team's attention, and they have been told.",
+	BPUrgencyNext: "If you have chest pain, a severe headache, confusion, trouble speaking, weakness or numbness, " +
+		"or changes in your vision, call 911 now. Otherwise sit quietly and rest; your care team will contact you soon.",
+	VitalsImplausible: "That reading looks unusual, so please measure again and type the new numbers, like this: 128/82 72. " +
+		"If your monitor shows this again, call {oncall} (or 911 if you feel unwell).",
+	DoseExtraAsk:    "Your dose is already recorded (on {time}). Did you just take another dose?",
+	DoseExtraYes:    "Yes, another dose",
+	DoseExtraNo:     "No, just the one",
+	DoseExtraRaised: "Thank you for telling me. Please don't take any more today. Your care team has been told and will contact you soon. If you feel very unwell, call 911.",
 }
 
 // withDefaults fills every empty field from DefaultMessages.

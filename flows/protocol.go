@@ -45,9 +45,9 @@ type Thresholds struct {
 // VitalLimits are the highest blood pressure and pulse that are still safe to
 // dose; a reading above any of them is out of range.
 type VitalLimits struct {
-	SystolicMax  int `yaml:"systolic_max"`
-	DiastolicMax int `yaml:"diastolic_max"`
-	PulseMax     int `yaml:"pulse_max"`
+	SystolicMax  int `yaml:"systolic_max" json:"systolic_max"`
+	DiastolicMax int `yaml:"diastolic_max" json:"diastolic_max"`
+	PulseMax     int `yaml:"pulse_max" json:"pulse_max"`
 	m            meta
 }
 
@@ -71,7 +71,10 @@ type Timeline struct {
 	// ClearanceValid is how long a pre-dose clearance may be used to record a
 	// dose; 0 means no limit. Vitals and fasting answers go stale quickly.
 	ClearanceValid Duration `yaml:"clearance_valid"`
-	m              meta
+	// MinDoseInterval is the least time between two doses (default 6d for
+	// weekly dosing); the gate stays `dosed` until it has passed.
+	MinDoseInterval Duration `yaml:"min_dose_interval"`
+	m               meta
 }
 
 // Crisis lists the crisis and emergency resources shown with every URGENT
@@ -114,6 +117,9 @@ const (
 	KindQuestionnaire FlowKind = "questionnaire"
 	// KindInstrument is a scored standard instrument such as PHQ-9.
 	KindInstrument FlowKind = "instrument"
+	// KindIntake is the yes/no screen a new patient answers after the
+	// invite; its end tells the clinicians, who clear the gate.
+	KindIntake FlowKind = "intake"
 )
 
 // Flow is one conversation: an ordered list of items with branching rules.
@@ -166,6 +172,10 @@ type Item struct {
 	MaxLength int `yaml:"max_length"`
 	// Skip lets a text item be skipped with a button or by typing "skip".
 	Skip bool `yaml:"skip"`
+	// Screen marks an item that is always asked: a hold or an end earlier in
+	// the run still asks it before the run ends (only a crisis ends a run
+	// at once). Self-harm items must be screens.
+	Screen bool `yaml:"screen"`
 	// Limits overrides the protocol's vitals thresholds for this item.
 	Limits *VitalLimits `yaml:"limits"`
 	// Remeasure, for vitals, allows re-measuring before out_of_range rules apply.
@@ -358,8 +368,12 @@ func (p *Protocol) Flow(id string) *Flow { return p.byID[id] }
 // Item returns the item with the given id, or nil.
 func (f *Flow) Item(id string) *Item { return f.byID[id] }
 
-// limits returns the vitals limits in force for a vitals item.
-func (p *Protocol) limits(it *Item) VitalLimits {
+// limits returns the vitals limits in force for a vitals item: the
+// patient's own (/limits), else the item's, else the protocol's.
+func (p *Protocol) limits(s Session, it *Item) VitalLimits {
+	if s.Limits != nil {
+		return *s.Limits
+	}
 	if it.Limits != nil {
 		return *it.Limits
 	}

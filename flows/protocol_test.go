@@ -269,9 +269,13 @@ func TestAltProtocol(t *testing.T) {
 			t.Fatalf("feeling 2 = %+v", out.Escalations)
 		}
 		out := w.btn("yes")
-		if !slices.Equal(levels(out), []Level{Urgent}) || !strings.Contains(allText(out), "+1 555 0142") {
-			t.Fatalf("harm = %+v", out)
+		if !slices.Equal(levels(out), []Level{Urgent}) || !strings.Contains(allText(out), "+1 555 0142") ||
+			out.Completion == nil || out.Completion.Outcome != OutcomeStopped {
+			t.Fatalf("harm = %+v", out) // URGENT ends the run at once
 		}
+		w.start("evening")
+		w.text("5")
+		w.btn("no")
 		if out := w.text("x" + strings.Repeat("y", 500)); w.s.State != "note" || !strings.Contains(out.Replies[0].Text, "500") {
 			t.Fatalf("over-length note = %+v", out.Replies)
 		}

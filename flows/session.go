@@ -31,6 +31,7 @@ const (
 	OutcomeHeld      = "held"      // pre-dose check failed: do not take the dose now
 	OutcomeCompleted = "completed" // a questionnaire was answered to the end
 	OutcomeCancelled = "cancelled" // the patient stopped with /cancel or started another flow
+	OutcomeStopped   = "stopped"   // a crisis ended a questionnaire at once (a check ends held)
 )
 
 // Session is one chat's conversation state. store keeps it as JSON under the
@@ -76,6 +77,29 @@ type Session struct {
 	// Baselines holds the patient's first total on each instrument (by
 	// instrument name), against which later scores are compared.
 	Baselines map[string]int `json:"baselines,omitempty"`
+
+	// Gate is the patient's dose gate (gate.go); nil, as in sessions stored
+	// before it existed, is open.
+	Gate *Gate `json:"gate,omitempty"`
+	// Limits are the patient's own vitals limits set by a clinician
+	// (/limits), used over the protocol's; nil uses the protocol's.
+	Limits *VitalLimits `json:"limits,omitempty"`
+	// Finishing is set while the run asks its remaining screens after a
+	// hold or an end: how the run will end once they are answered.
+	Finishing *Finishing `json:"finishing,omitempty"`
+}
+
+// Finishing is how a run ends once its remaining screens are answered
+// (screens.go): held with the first hold's words, or done.
+type Finishing struct {
+	State      string `json:"state"` // StateHeld, StateCleared or StateCompleted
+	HoldItem   string `json:"hold_item,omitempty"`
+	HoldReason string `json:"hold_reason,omitempty"`
+	HoldNext   string `json:"hold_next,omitempty"`
+	// Early is true when a rule ended the run before its last item, so
+	// the flow's own closing words (written for a run that went well) are
+	// not used.
+	Early bool `json:"early,omitempty"`
 }
 
 // Dose records a pre-dose clearance and, once the patient pressed the
@@ -184,6 +208,9 @@ type Score struct {
 	Instrument string `json:"instrument"`
 	Total      int    `json:"total"`
 	Band       string `json:"band"`
+	// PHQ2Positive records a positive PHQ-2 screen (PHQ-9 items 1 and 2
+	// total 3 or more).
+	PHQ2Positive bool `json:"phq2_positive,omitempty"`
 }
 
 // Job is a timed action to run later for this chat (the session timeline).
@@ -209,10 +236,16 @@ type Outcome struct {
 	Replies     []Reply      // to the patient, in order; the last one may be the next prompt
 	Completion  *Completion  // set when a flow run finished in this step
 	Jobs        []Job        // timed jobs to schedule
+	Audit       []AuditEvent // audit entries (gate changes), committed with the session
 }
 
 // The "I've taken my dose" button answers the pseudo-item DoseItem with DoseTaken.
 const (
 	DoseItem  = "dose"
 	DoseTaken = "taken"
+	// DoseAgain records a second press on a dose already taken; the patient
+	// is asked whether it was another dose: DoseExtra (yes) or DoseOnce (no).
+	DoseAgain = "again"
+	DoseExtra = "extra"
+	DoseOnce  = "once"
 )

@@ -258,6 +258,12 @@ func (p *Protocol) startInstruments(s *Session, now time.Time) []Job {
 // the Outcome is the same no-op: a job never sends a patient an apology out
 // of the blue.
 func (p *Protocol) RunJob(s Session, job Job, now time.Time) (Outcome, error) {
+	out, err := p.runJob(s, job, now)
+	p.guard(&out, now)
+	return out, err
+}
+
+func (p *Protocol) runJob(s Session, job Job, now time.Time) (Outcome, error) {
 	switch job.Kind {
 	case JobPing:
 		return p.ping(s, job, now), nil
@@ -472,7 +478,7 @@ func (p *Protocol) pingAnswer(s Session, b ButtonPress, now time.Time) Outcome {
 			Level: Urgent, Flow: FlowTimeline, Item: PingItem, Question: "How are you doing? (ping after dose)",
 			Answer: label, Reason: `Patient pressed "I need help" after the dose`, At: now,
 		}}
-		out.Replies = []Reply{{Text: strings.Join([]string{m.PingHelped, crisisText(p.Crisis), m.EscalatedUrgent}, "\n\n")}}
+		out.Replies = []Reply{{Text: strings.Join([]string{m.PingHelped, p.Crisis.Text(GroupMedical), m.EscalatedUrgent}, "\n\n")}}
 	}
 	out.Replies = append(out.Replies, p.reshow(s)...)
 	out.Session = s
@@ -529,7 +535,12 @@ func (p *Protocol) reminder(s Session, job Job, now time.Time) Outcome {
 		{Kind: JobMissedDose, Due: dayEnd, Run: sch.Run, First: dayStart},
 	}}
 	if now.Before(dayEnd) && !p.isCheck(s.Flow) && !p.checkedInSince(s, dayStart) {
-		out.Replies = append([]Reply{{Text: p.Messages.Reminder}}, p.reshow(s)...)
+		text := p.Messages.Reminder
+		if !s.GateOpen(now) {
+			// No "send /checkin" that would be refused: say why instead.
+			text = p.gateRefusal(s, now).Text
+		}
+		out.Replies = append([]Reply{{Text: text}}, p.reshow(s)...)
 	}
 	return out
 }
@@ -547,7 +558,8 @@ func (p *Protocol) missedDose(s Session, job Job, now time.Time) Outcome {
 	next := *sch
 	next.Checked = day
 	s.Schedule = &next
-	if p.checkedInSince(s, day) {
+	if p.checkedInSince(s, day) || !s.GateOpen(now) {
+		// Checked in, or the gate kept them from it (the clinicians know why).
 		return Outcome{Session: s}
 	}
 	loc := s.Location(now.Location())

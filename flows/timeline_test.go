@@ -25,11 +25,7 @@ func newTL(t *testing.T, tz string) *tl {
 // takeDose clears the pre-dose check and presses "I've taken my dose".
 func (x *tl) takeDose() Outcome {
 	x.t.Helper()
-	x.start(FlowPreDose)
-	var out Outcome
-	for x.s.Flow != "" {
-		out = x.answer(safePreDose[x.s.State])
-	}
+	out := x.walkPreDoseSafe()
 	bp, ok := DecodeAnswer(last(out).Buttons[0][0].Data)
 	if !ok || bp.Item != DoseItem {
 		x.t.Fatalf("no dose button: %+v", last(out))
@@ -437,7 +433,7 @@ func TestDoseDayReminderAndMissedDay(t *testing.T) {
 	if !strings.Contains(allText(out), "Saturdays at 10:00 (America/Chicago time)") || x.s.TimeZone != "America/Chicago" {
 		t.Fatalf("set = %+v", out)
 	}
-	if st := Status(x.s); !strings.Contains(st, "Your dose day is Saturday at 10:00 (America/Chicago time)") {
+	if st := x.p.Status(x.s, x.now); !strings.Contains(st, "Your dose day is Saturday at 10:00 (America/Chicago time)") {
 		t.Errorf("status: %q", st)
 	}
 	rem := x.job(JobReminder)
@@ -474,7 +470,8 @@ func TestDoseDayReminderAndMissedDay(t *testing.T) {
 	// The next Saturday the patient checks in (held is a check-in too): no escalation.
 	out = x.run(rem2)
 	x.start(FlowPreDose)
-	x.answer("no") // no sitter: held
+	x.answer("no") // no sitter: held, after the self-harm screen
+	x.answer("no")
 	if x.s.Flow != "" {
 		t.Fatal("not held")
 	}

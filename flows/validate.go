@@ -116,21 +116,13 @@ func (p *Protocol) validate() Problems {
 // limits fills unset vitals limits with the defaults and checks the rest.
 func (c *checker) limits(l *VitalLimits, where string, line int) {
 	def := DefaultVitalLimits
-	for _, x := range []struct {
-		v        *int
-		def      int
-		name     string
-		min, max int
-	}{
-		{&l.SystolicMax, def.SystolicMax, "systolic_max", 90, SystolicMax},
-		{&l.DiastolicMax, def.DiastolicMax, "diastolic_max", 50, DiastolicMax},
-		{&l.PulseMax, def.PulseMax, "pulse_max", 40, PulseMax},
-	} {
-		if *x.v == 0 {
-			*x.v = x.def
+	for _, x := range limitRanges {
+		v := x.get(l)
+		if *v == 0 {
+			*v = *x.get(&def)
 		}
-		if *x.v < x.min || *x.v > x.max {
-			c.add(line, "%s.%s is %d; it must be between %d and %d", where, x.name, *x.v, x.min, x.max)
+		if *v < x.min || *v > x.max {
+			c.add(line, "%s.%s is %d; it must be between %d and %d", where, x.name, *v, x.min, x.max)
 		}
 	}
 	if l.DiastolicMax >= l.SystolicMax {
@@ -151,6 +143,7 @@ func (c *checker) timeline(t *Timeline) {
 		{&t.PostSession, 2 * time.Hour, 24 * time.Hour, "post_session"},
 		{&t.Instruments, 7 * 24 * time.Hour, 90 * 24 * time.Hour, "instruments"},
 		{&t.ClearanceValid, 0, 24 * time.Hour, "clearance_valid"},
+		{&t.MinDoseInterval, 6 * 24 * time.Hour, 30 * 24 * time.Hour, "min_dose_interval"},
 	} {
 		if *x.v == 0 {
 			*x.v = Duration(x.def)
@@ -158,6 +151,11 @@ func (c *checker) timeline(t *Timeline) {
 		if x.v.D() > x.max {
 			c.add(t.m.line, "timeline.%s is %s; it must be at most %s", x.name, x.v.D(), x.max)
 		}
+	}
+	// The dose interval is part of the gate: a file may shorten it (twice
+	// weekly dosing) but not so far that it stops counting doses.
+	if t.MinDoseInterval.D() < minDoseIntervalFloor {
+		c.add(t.m.line, "timeline.min_dose_interval is %s; it must be at least %s (the gate counts doses with it)", t.MinDoseInterval.D(), minDoseIntervalFloor)
 	}
 	if !t.FollowUpAt.Set {
 		t.FollowUpAt = ClockTime{Hour: 10, Set: true}
@@ -191,6 +189,10 @@ func (c *checker) crisis(cr *Crisis) {
 	}
 }
 
+// minDoseIntervalFloor is the shortest minimum interval between doses a
+// protocol may set.
+const minDoseIntervalFloor = 24 * time.Hour
+
 // commandPattern is what Telegram accepts as a bot command.
 var commandPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 
@@ -198,6 +200,7 @@ var commandPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 var reservedCommands = map[string]bool{
 	"start": true, "help": true, "status": true, "resume": true, "cancel": true,
 	"enroll": true, "open": true, "schedule": true, "resolve": true, "history": true, "unenroll": true,
+	"clear": true, "pause": true, "limits": true,
 }
 
 // command checks a flow's patient command: well formed, not one of the
@@ -224,13 +227,13 @@ func (c *checker) flow(f *Flow) {
 	switch f.Kind {
 	case "":
 		f.Kind = KindQuestionnaire
-	case KindCheck, KindQuestionnaire:
+	case KindCheck, KindQuestionnaire, KindIntake:
 	case KindInstrument:
 		if scorers[f.Instrument] == nil {
 			c.add(f.m.line, "flow %q: unknown instrument %q; use phq9 or gad7", f.ID, f.Instrument)
 		}
 	default:
-		c.add(f.m.line, "flow %q: unknown kind %q; use check, questionnaire or instrument", f.ID, f.Kind)
+		c.add(f.m.line, "flow %q: unknown kind %q; use check, questionnaire, instrument or intake", f.ID, f.Kind)
 	}
 	if f.Title == "" {
 		f.Title = f.ID
@@ -324,7 +327,7 @@ func (c *checker) item(f *Flow, it *Item) bool {
 			c.add(r.m.line, "%s escalates but has no summary; add a short clinician-facing summary to the item", where)
 		}
 	}
-	if selfHarmPattern.MatchString(strings.ToLower(it.ID + " " + strings.ReplaceAll(it.ID, "_", " ") + " " + it.Text)) {
+	if isSelfHarmItem(it) {
 		c.selfHarm(it, where)
 	}
 	return ok
@@ -470,6 +473,9 @@ func validWhens(it *Item, values []string) []string {
 // selfHarm insists that an item about self-harm escalates URGENT on a
 // concerning answer: CLINICAL.md makes every self-harm answer URGENT.
 func (c *checker) selfHarm(it *Item, where string) {
+	if !it.Screen {
+		c.add(it.m.line, "%s asks about self-harm, so it must be a screen that is always asked, even after a hold; add screen: true", where)
+	}
 	for _, r := range it.Rules {
 		if r.Escalate != Urgent {
 			continue

@@ -23,8 +23,12 @@ const (
 	PulseMin, PulseMax         = 30, 220
 )
 
-// errVitals is returned for any unreadable reading; the patient never sees it.
-var errVitals = errors.New("flows: unreadable vitals")
+// errVitals is returned for any unreadable reading, and errImplausible for
+// a readable one outside the plausible ranges; the patient never sees them.
+var (
+	errVitals      = errors.New("flows: unreadable vitals")
+	errImplausible = errors.New("flows: implausible vitals")
+)
 
 // words patients add around the numbers, dropped before reading them.
 var vitalsWords = strings.NewReplacer(
@@ -65,7 +69,10 @@ func ParseVitals(s string) (Vitals, error) {
 		v.Diastolic < DiastolicMin || v.Diastolic > DiastolicMax,
 		v.Systolic <= v.Diastolic,
 		v.Pulse < PulseMin || v.Pulse > PulseMax:
-		return Vitals{}, errVitals
+		// Read, but not believable: a typo or a faulty cuff, or a real
+		// emergency. The patient is asked to measure again and to call
+		// if the monitor shows it again, never told "couldn't read".
+		return Vitals{}, errImplausible
 	}
 	return v, nil
 }

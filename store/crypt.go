@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -9,7 +10,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Encryption at rest. What a patient said (the session, which holds the
@@ -189,4 +193,143 @@ func (s *Store) openValue(v, ad, what string) ([]byte, error) {
 		return []byte(v), nil
 	}
 	return s.Cipher.open(v, ad, what)
+}
+
+// ErrUnknownDataKey means Redis holds data sealed with a key that is not in
+// the store's Cipher (or the store has none): running would fail every
+// update of those chats, a crisis included.
+var ErrUnknownDataKey = errors.New("store: Redis holds data sealed with a key not in DATA_KEYS")
+
+// CheckDataKeys refuses to run blind: it fails with ErrUnknownDataKey when
+// Redis holds data sealed with a key the store's Cipher lacks (any sealed
+// data when it has none). Otherwise it records the sealing key, before
+// anything is sealed with it, so the next start can check it. Redis keeps
+// the set of key ids that ever sealed data; data sealed before the set
+// existed is found once by a scan of the sessions.
+func (s *Store) CheckDataKeys(ctx context.Context) error {
+	if err := s.indexDataKeys(ctx); err != nil {
+		return fmt.Errorf("store.CheckDataKeys: %w", err)
+	}
+	used, err := s.rdb.SMembers(ctx, keyDataKeys).Result()
+	if err != nil {
+		return fmt.Errorf("store.CheckDataKeys: %w", err)
+	}
+	have := map[string]bool{}
+	if s.Cipher != nil {
+		for _, id := range s.Cipher.KeyIDs() {
+			have[id] = true
+		}
+	}
+	var missing []string
+	for _, id := range used {
+		if !have[id] {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		// A retired key whose data is all gone (retention deleted it) may
+		// go: look, once, whether anything sealed with it remains.
+		if missing, err = s.stillSealedWith(ctx, missing); err != nil {
+			return fmt.Errorf("store.CheckDataKeys: %w", err)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return fmt.Errorf("%w (key ids %s)", ErrUnknownDataKey, strings.Join(missing, ", "))
+	}
+	if s.Cipher == nil {
+		return nil
+	}
+	if err := s.rdb.SAdd(ctx, keyDataKeys, s.Cipher.KeyIDs()[0]).Err(); err != nil {
+		return fmt.Errorf("store.CheckDataKeys: %w", err)
+	}
+	return nil
+}
+
+// indexDataKeys fills the set of used key ids from the sessions stored
+// before it existed, once.
+func (s *Store) indexDataKeys(ctx context.Context) error {
+	const marker = keyDataKeys + ":indexed"
+	if n, err := s.rdb.Exists(ctx, marker).Result(); err != nil || n > 0 {
+		return err
+	}
+	ids := map[string]bool{}
+	iter := s.rdb.Scan(ctx, 0, "ck:{c:*}:session", 1000).Iterator()
+	for iter.Next(ctx) {
+		v, err := s.rdb.HGet(ctx, iter.Val(), "s").Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		if sealed(v) && len(v) >= sealHeader {
+			ids[hex.EncodeToString([]byte(v[len(sealMagic):sealHeader]))] = true
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return err
+	}
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for id := range ids {
+			p.SAdd(ctx, keyDataKeys, id)
+		}
+		p.Set(ctx, marker, "1", 0)
+		return nil
+	})
+	return err
+}
+
+// stillSealedWith returns the key ids of ids that some stored value is
+// still sealed with, and forgets the others. It reads every checkinbot
+// key: it runs only at a start that lacks a recorded key.
+func (s *Store) stillSealedWith(ctx context.Context, ids []string) ([]string, error) {
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	found := map[string]bool{}
+	note := func(v string) {
+		if _, p, ok := historyTime(v); ok { // "<ms or seq>|<payload>": history, replies
+			v = p
+		}
+		if sealed(v) && len(v) >= sealHeader {
+			if id := hex.EncodeToString([]byte(v[len(sealMagic):sealHeader])); want[id] {
+				found[id] = true
+			}
+		}
+	}
+	iter := s.rdb.Scan(ctx, 0, "ck:*", 1000).Iterator()
+	for iter.Next(ctx) {
+		key := iter.Val()
+		switch typ, err := s.rdb.Type(ctx, key).Result(); {
+		case err != nil:
+			return nil, err
+		case typ == "hash":
+			vals, err := s.rdb.HVals(ctx, key).Result()
+			if err != nil {
+				return nil, err
+			}
+			for _, v := range vals {
+				note(v)
+			}
+		case typ == "list":
+			vals, err := s.rdb.LRange(ctx, key, 0, -1).Result()
+			if err != nil {
+				return nil, err
+			}
+			for _, v := range vals {
+				note(v)
+			}
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return nil, err
+	}
+	var still []string
+	for _, id := range ids {
+		if found[id] {
+			still = append(still, id)
+		} else if err := s.rdb.SRem(ctx, keyDataKeys, id).Err(); err != nil {
+			return nil, err
+		}
+	}
+	return still, nil
 }

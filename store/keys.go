@@ -14,6 +14,7 @@ import (
 //	ck:{c:<chat>}:session   hash: v (version), s (session JSON, sealed), u (highest committed update id)
 //	ck:{c:<chat>}:answers   list of "<unix ms>|<flows.Answer JSON, sealed>", oldest first
 //	ck:{c:<chat>}:checkins  list of "<unix ms>|<flows.Completion JSON, sealed>", oldest first
+//	ck:{c:<chat>}:replies   list of "<seq>|<OutboxReply JSON, sealed>": replies committed and not yet confirmed sent, oldest first
 //	ck:{g}:outbox           stream of escalations to dispatch (field esc = escalation id), group "dispatch"
 //	ck:{g}:esc:seq          counter allocating escalation ids
 //	ck:{g}:esc:<id>         hash: one escalation (see EscalationRecord); question, answer, reason, note sealed
@@ -31,6 +32,9 @@ import (
 //	ck:{g}:protocols        hash: protocol version -> protocol file (YAML)
 //	ck:{g}:history          zset of history list keys (answers, check-ins), score <= the list's oldest entry (unix ms), for Prune
 //	ck:{g}:history:indexed  string: set once the lists written before the history index existed were entered in it
+//	ck:{g}:replies:unsent   zset of chats with unsent replies, score = when a sweeper may take them over (unix ms)
+//	ck:{g}:datakeys         set of the data key ids (hex) that sealed data in this Redis, for the start-up check
+//	ck:{g}:datakeys:indexed string: set once the sessions sealed before that set existed were entered in it
 //
 // "Sealed" means encrypted when the store has a Cipher (see crypt.go), and
 // so are an escalation's question, answer, reason and note; entries and
@@ -48,6 +52,8 @@ const (
 	keyClaimed   = "ck:{g}:claimed"
 	keyProtocols = "ck:{g}:protocols"
 	keyHistory   = "ck:{g}:history"
+	keyUnsent    = "ck:{g}:replies:unsent"
+	keyDataKeys  = "ck:{g}:datakeys"
 
 	keyHistoryIndexed = "ck:{g}:history:indexed"
 
@@ -56,12 +62,12 @@ const (
 
 // chatKeys are the keys of one chat.
 type chatKeys struct {
-	session, answers, checkins string
+	session, answers, checkins, replies string
 }
 
 func keysFor(chatID int64) chatKeys {
 	p := "ck:{c:" + strconv.FormatInt(chatID, 10) + "}:"
-	return chatKeys{session: p + "session", answers: p + "answers", checkins: p + "checkins"}
+	return chatKeys{session: p + "session", answers: p + "answers", checkins: p + "checkins", replies: p + "replies"}
 }
 
 func escKey(id string) string     { return keyEscPrefix + id }

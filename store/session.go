@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -23,8 +24,14 @@ type Snapshot struct {
 	// Patient is the chat's enrolled label, "" when the chat is not enrolled.
 	Patient string
 	// Seen reports that this update (or a later one) was already committed
-	// for this chat, so it must not be handled again.
+	// for this chat, so it must not be handled again (only its unsent
+	// replies sent).
 	Seen bool
+	// Unsent are the chat's committed replies not yet confirmed sent,
+	// oldest first; a Commit on this snapshot numbers its replies after
+	// ReplySeq.
+	Unsent   []PendingReply
+	ReplySeq int64
 }
 
 // Commit is everything one handled update changes, written atomically.
@@ -39,6 +46,15 @@ type Commit struct {
 	Completion  *flows.Completion
 	Escalations []NewEscalation
 	Jobs        []flows.Job
+	// Audit are audit events of this change (the dose gate's), written to
+	// the audit stream in the same script, with the chat and the time.
+	Audit []flows.AuditEvent
+	// Replies are the messages for the patient, written to the chat's reply
+	// outbox in the same commit; they are numbered ReplySeq+1, +2, ….
+	Replies []OutboxReply
+	// RepliesSentUpTo drops the chat's replies up to this number from the
+	// outbox: those its sender confirmed since (the lazy mark); 0 for none.
+	RepliesSentUpTo int64
 }
 
 // NewEscalation is an escalation to record and dispatch, with its patient.
@@ -60,9 +76,11 @@ func (s *Store) Load(ctx context.Context, chatID int64, updateID int) (Snapshot,
 	k := keysFor(chatID)
 	var sess *redis.SliceCmd
 	var label *redis.StringCmd
+	var replies *redis.StringSliceCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		sess = p.HMGet(ctx, k.session, "v", "s", "u")
+		sess = p.HMGet(ctx, k.session, "v", "s", "u", "r")
 		label = p.HGet(ctx, keyPatients, strconv.FormatInt(chatID, 10))
+		replies = p.LRange(ctx, k.replies, 0, -1)
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -76,7 +94,7 @@ func (s *Store) Load(ctx context.Context, chatID int64, updateID int) (Snapshot,
 		}
 	}
 	if v, ok := vals[1].(string); ok && v != "" {
-		js, err := s.openValue(v, k.session, fmt.Sprintf("the session of chat %d", chatID))
+		js, err := s.openValue(v, k.session, "the session of a chat")
 		if err != nil {
 			return Snapshot{}, fmt.Errorf("store.Load: %w", err)
 		}
@@ -87,6 +105,12 @@ func (s *Store) Load(ctx context.Context, chatID int64, updateID int) (Snapshot,
 	if u, ok := vals[2].(string); ok && updateID > 0 {
 		max, _ := strconv.ParseInt(u, 10, 64)
 		snap.Seen = int64(updateID) <= max
+	}
+	if r, ok := vals[3].(string); ok {
+		snap.ReplySeq, _ = strconv.ParseInt(r, 10, 64)
+	}
+	if snap.Unsent, err = s.decodeReplies(chatID, replies.Val()); err != nil {
+		return Snapshot{}, fmt.Errorf("store.Load: %w", err)
 	}
 	return snap, nil
 }
@@ -145,7 +169,14 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitResult, error) {
 		}
 		args = append(args, j.Due.UnixMilli(), m)
 	}
-	keys := []string{k.session, k.answers, k.checkins, keyOutbox, keyEscSeq, keySchedule, keyEscOpen, keyAudit, keyEscUnres, keyHistory}
+	args = appendAudit(args, c.ChatID, now, c.Audit)
+	replyArgs, err := s.replyArgs(c, now)
+	if err != nil {
+		return CommitResult{}, fmt.Errorf("store.Commit: %w", err)
+	}
+	args = append(args, replyArgs...)
+	keys := []string{k.session, k.answers, k.checkins, keyOutbox, keyEscSeq, keySchedule, keyEscOpen, keyAudit, keyEscUnres, keyHistory,
+		k.replies, keyUnsent}
 	res, err := scriptCommit.Run(ctx, s.rdb, keys, args...).Slice()
 	if err != nil {
 		return CommitResult{}, fmt.Errorf("store.Commit: %w", err)
@@ -155,9 +186,10 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitResult, error) {
 	}
 	switch res[0] {
 	case int64(0):
-		return CommitResult{}, fmt.Errorf("store.Commit: chat %d has version %v, want %d: %w", c.ChatID, res[1], c.Version, ErrConflict)
+		// Errors are logged: they name no chat.
+		return CommitResult{}, fmt.Errorf("store.Commit: version %v, want %d: %w", res[1], c.Version, ErrConflict)
 	case int64(-1):
-		return CommitResult{}, fmt.Errorf("store.Commit: chat %d update %d: %w", c.ChatID, c.UpdateID, ErrDuplicate)
+		return CommitResult{}, fmt.Errorf("store.Commit: update %d: %w", c.UpdateID, ErrDuplicate)
 	}
 	out := CommitResult{}
 	out.Version, _ = res[1].(int64)
@@ -167,16 +199,46 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitResult, error) {
 	return out, nil
 }
 
+// RaiseEscalation records escalations of a chat without its session, for
+// when the session cannot be loaded or committed (say, it is sealed with a
+// key not in DATA_KEYS) and a crisis must still reach the clinicians. The
+// patient's label is looked up when patient is "". Calling it again raises
+// them again: a duplicate page is better than none.
+func (s *Store) RaiseEscalation(ctx context.Context, chatID int64, patient string, escs ...flows.Escalation) (CommitResult, error) {
+	if patient == "" {
+		label, err := s.rdb.HGet(ctx, keyPatients, strconv.FormatInt(chatID, 10)).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return CommitResult{}, fmt.Errorf("store.RaiseEscalation: %w", err)
+		}
+		patient = label
+	}
+	if patient == "" {
+		patient = NotEnrolled
+	}
+	c := Commit{ChatID: chatID, Version: escalationOnly}
+	for _, e := range escs {
+		c.Escalations = append(c.Escalations, NewEscalation{Escalation: e, Patient: patient, ChatID: chatID})
+	}
+	return s.Commit(ctx, c)
+}
+
+// NotEnrolled is the patient label of an escalation raised for a chat
+// that is not enrolled (a stranger typing a crisis phrase).
+const NotEnrolled = "(not enrolled)"
+
+// escalationOnly is the Commit.Version that records escalations only.
+const escalationOnly = -1
+
 // CheckIns returns the chat's last n completed check-ins, oldest first
 // (all of them when n <= 0).
 func (s *Store) CheckIns(ctx context.Context, chatID int64, n int) ([]flows.Completion, error) {
-	return lastN[flows.Completion](ctx, s, keysFor(chatID).checkins, n, "store.CheckIns", fmt.Sprintf("a check-in of chat %d", chatID))
+	return lastN[flows.Completion](ctx, s, keysFor(chatID).checkins, n, "store.CheckIns", "a check-in of a chat")
 }
 
 // Answers returns the chat's last n recorded answers, oldest first (all of
 // them when n <= 0).
 func (s *Store) Answers(ctx context.Context, chatID int64, n int) ([]flows.Answer, error) {
-	return lastN[flows.Answer](ctx, s, keysFor(chatID).answers, n, "store.Answers", fmt.Sprintf("an answer of chat %d", chatID))
+	return lastN[flows.Answer](ctx, s, keysFor(chatID).answers, n, "store.Answers", "an answer of a chat")
 }
 
 // lastN reads the last n entries of a history list; the list's key is the
@@ -234,4 +296,25 @@ func historyTime(e string) (ms int64, payload string, ok bool) {
 		return 0, e, false
 	}
 	return ms, e[i+1:], true
+}
+
+// appendAudit adds the commit's audit events to the script's arguments:
+// their count, then per event its field count and the field/value pairs
+// (event, chat and at first).
+func appendAudit(args []any, chatID int64, now time.Time, events []flows.AuditEvent) []any {
+	args = append(args, len(events))
+	for _, e := range events {
+		names := make([]string, 0, len(e.Fields))
+		for k := range e.Fields {
+			if k != "event" && k != "chat" && k != "at" {
+				names = append(names, k)
+			}
+		}
+		sort.Strings(names)
+		args = append(args, 3+len(names), "event", e.Event, "chat", strconv.FormatInt(chatID, 10), "at", fmtTime(now))
+		for _, k := range names {
+			args = append(args, k, e.Fields[k])
+		}
+	}
+	return args
 }

@@ -58,7 +58,12 @@ var (
 	scriptRenew    = mustScript("lease_renew")
 	scriptRelease  = mustScript("lease_release")
 	scriptPrune    = mustScript("prune")
-	allScripts     = []*redis.Script{scriptCommit, scriptUnenroll, scriptRedeem, scriptAck, scriptResolve, scriptClaim, scriptAcquire, scriptRenew, scriptRelease, scriptPrune}
+
+	scriptRepliesSent  = mustScript("replies_sent")
+	scriptRepliesClaim = mustScript("replies_claim")
+
+	allScripts = []*redis.Script{scriptCommit, scriptUnenroll, scriptRedeem, scriptAck, scriptResolve, scriptClaim, scriptAcquire, scriptRenew, scriptRelease, scriptPrune,
+		scriptRepliesSent, scriptRepliesClaim}
 )
 
 var errRedisFailed = errors.New("store: unexpected reply from Redis")
@@ -81,6 +86,9 @@ type Store struct {
 	// Retention is how long answers, check-ins and audit entries are kept
 	// (see Prune); 0 means DefaultRetention.
 	Retention time.Duration
+	// ReplyGrace is how long committed replies may stay unconfirmed before
+	// ClaimUnsentReplies hands them to a sweeper; 0 means DefaultReplyGrace.
+	ReplyGrace time.Duration
 }
 
 // New wraps a connected client without doing any I/O.
@@ -99,6 +107,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		// ParseURL's errors may quote the URL, password included.
 		return nil, errors.New("store.Open: invalid Redis URL (want redis://[user:password@]host:port/db)")
 	}
+	setDeadlines(opt)
 	rdb := redis.NewClient(opt)
 	s := New(rdb)
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -112,6 +121,33 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Deadlines of every Redis call, unless the URL sets its own (e.g.
+// ?read_timeout=200ms): a Redis that stops answering (paused, partitioned)
+// fails a call within about a second, so the bot can tell the patient and
+// retry instead of hanging. A call's context deadline applies too.
+const (
+	dialTimeout  = 2 * time.Second
+	readTimeout  = time.Second
+	writeTimeout = time.Second
+	poolTimeout  = 2 * time.Second
+)
+
+func setDeadlines(opt *redis.Options) {
+	if opt.DialTimeout == 0 {
+		opt.DialTimeout = dialTimeout
+	}
+	if opt.ReadTimeout == 0 {
+		opt.ReadTimeout = readTimeout
+	}
+	if opt.WriteTimeout == 0 {
+		opt.WriteTimeout = writeTimeout
+	}
+	if opt.PoolTimeout == 0 {
+		opt.PoolTimeout = poolTimeout
+	}
+	opt.ContextTimeoutEnabled = true
 }
 
 // Prepare loads the Lua scripts into Redis's script cache and creates the

@@ -221,6 +221,13 @@ func (s *Server) FailNext(method string, n int, f Failure) {
 	}
 }
 
+// ClearFailures drops the failures FailNext queued and not yet answered.
+func (s *Server) ClearFailures() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures = map[string][]Failure{}
+}
+
 func defaultDescription(code, retryAfter int) string {
 	switch code {
 	case 400:

@@ -30,6 +30,9 @@ const demoIntro = `checkinbot demo: the real bot, talking to an in-process Teleg
 and an embedded Redis. You are the patient; what the clinicians receive is
 shown too. Type an answer, a number to press a button ([1], [2], …), c1 to
 press a clinician's button, or a command such as /checkin, /after, /help.
+A new patient first answers a short intake screen; then play the clinician
+who clears you to dose: c/clear DEMO-001 reviewed (c/ sends any clinician
+command, e.g. c/pause DEMO-001 call first, c/open, c/history DEMO-001).
 The session timeline runs in seconds here: after "I've taken my dose", the
 "how are you doing?" ping comes in 20 s (again 20 s later if unanswered,
 then the care team is told), and the post-session check-in starts at 60 s.
@@ -168,6 +171,10 @@ func (d *demo) interact(ctx context.Context, stdin io.Reader) {
 func (d *demo) act(line string) error {
 	if n, err := strconv.Atoi(line); err == nil {
 		return d.pressNth(demoPatient, demoPatient.ID, n)
+	}
+	if cmd, ok := strings.CutPrefix(line, "c/"); ok {
+		d.tg.SendText(demoClinician, "/"+cmd)
+		return nil
 	}
 	if rest, ok := strings.CutPrefix(strings.ToLower(line), "c"); ok {
 		if n, err := strconv.Atoi(rest); err == nil {

@@ -29,6 +29,8 @@ func TestDemoExitsCleanlyWithStdinClosed(t *testing.T) {
 // terminal interface: numbers press buttons, text is typed.
 func TestDemoScriptedPatient(t *testing.T) {
 	script := strings.Join([]string{
+		"2", "2", "2", "2", "2", "2", "2", // the intake screen: No to each
+		"c/clear DEMO-001 reviewed", // the clinician clears the new patient to dose
 		"/checkin",
 		"1",         // sitter: Yes
 		"1",         // no driving: Yes
@@ -46,7 +48,7 @@ func TestDemoScriptedPatient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"clear to take today's dose", "[1] I've taken my dose", "noted the time", "no buttons to press"} {
+	for _, want := range []string{"cleared you", "clear to take today's dose", "[1] I've taken my dose", "noted the time", "no buttons to press"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}

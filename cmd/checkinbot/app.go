@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,12 +35,24 @@ func runBot(ctx context.Context, getenv func(string) string, logOut io.Writer) e
 	for _, w := range proto.Warnings() { // e.g. the crisis lexicon turned off
 		log.Warn("protocol: " + w.Message)
 	}
+	store.SetLogger(log)
 	st, err := store.Open(ctx, cfg.RedisURL)
 	if err != nil {
 		return fmt.Errorf("redis (REDIS_URL): %w", err)
 	}
 	defer st.Close()
 	st.Cipher, st.Retention = cfg.DataKeys, cfg.Retention
+	// Refuse to run blind: on data sealed with a key we lack, every update
+	// of those chats would fail, a crisis included.
+	if err := st.CheckDataKeys(ctx); errors.Is(err, store.ErrUnknownDataKey) {
+		ids := strings.TrimPrefix(err.Error(), store.ErrUnknownDataKey.Error()+" ")
+		if cfg.DataKeys == nil {
+			return &configError{"DATA_KEYS", "is not set, but data in Redis is encrypted " + ids + ": set DATA_KEYS to the keys it was encrypted with"}
+		}
+		return &configError{"DATA_KEYS", "lacks the key that encrypted data in Redis " + ids + ": add it back after the first key"}
+	} else if err != nil {
+		return fmt.Errorf("redis (REDIS_URL): %w", err)
+	}
 	if cfg.DataKeys == nil {
 		// Not required, so that an existing deployment and a trial keep
 		// starting; the clinic's privacy rules ask for it in production.
@@ -168,12 +181,16 @@ func pruneOnce(ctx context.Context, st *store.Store, owner string, log *slog.Log
 	}
 }
 
+// healthTimeout bounds /healthz's Redis check, so it answers within 1 s.
+const healthTimeout = 800 * time.Millisecond
+
 // serveHTTP starts the HTTP listener: /healthz (Redis answers), /metrics
 // (Prometheus) and, in webhook mode, the webhook at WEBHOOK_URL's path.
 func serveHTTP(cfg Config, b *bot.Bot, st *store.Store, reg *prometheus.Registry, log *slog.Logger) (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		// Within a second, whatever Redis does: a probe must not hang.
+		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
 		defer cancel()
 		if err := st.Ping(ctx); err != nil {
 			http.Error(w, "redis unreachable", http.StatusServiceUnavailable)

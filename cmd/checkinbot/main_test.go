@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -132,6 +131,11 @@ func TestKillAndRestartMidFlow(t *testing.T) {
 	_, after, _ := strings.Cut(invite.Text, "?start=")
 	tg.SendText(patient, "/start "+strings.Fields(after)[0])
 	expect(patient.ID, "Welcome")
+	for _, it := range flows.Default().Flow("intake").Items {
+		press("No", it.Text)
+	}
+	tg.SendText(clinician, "/clear P-0042 intake reviewed")
+	expect(patient.ID, "cleared you")
 	tg.SendText(patient, "/checkin")
 	press("Yes", "sober adult")
 	expect(patient.ID, "stay off the road")
@@ -214,12 +218,7 @@ func (s *syncBuffer) String() string {
 // emulator) posts updates to it; /healthz and /metrics answer on the same
 // listener.
 func TestWebhookProcess(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	tg := telegramtest.NewServer()
 	defer tg.Close()
 	env := processEnv(t, tg)
@@ -347,6 +346,11 @@ func TestTwoProcessesRunEachJobOnce(t *testing.T) {
 		_, code, _ := strings.Cut(invite.Text, "?start=")
 		tg.SendText(u, "/start "+strings.Fields(code)[0])
 		wait(u.ID, has("Welcome"))
+		for _, it := range flows.Default().Flow("intake").Items {
+			press(u, "No", it.Text)
+		}
+		tg.SendText(clinician, fmt.Sprintf("/clear F-%d intake reviewed", i))
+		wait(u.ID, has("cleared you"))
 		tg.SendText(u, "/checkin")
 		press(u, "Yes", "sober adult")
 		press(u, "Yes", "stay off the road")

@@ -13,7 +13,13 @@
 --         re-page due (unix ms, 0 = never), re-page member before and after
 --         the escalation id (the first re-page is scheduled with the
 --         escalation, so it cannot be lost),
---       n jobs, then per job: score (due unix ms), member.
+--       n jobs, then per job: score (due unix ms), member,
+--       then the audit block, and last the reply outbox block (see their
+--       comments at the end).
+-- An expected version of -1 records escalations only (store.RaiseEscalation,
+-- when the session cannot be loaded): no version check, and the session,
+-- answers, completion, jobs, audit events and replies are left alone (pass
+-- none).
 -- Returns {1, new version, escalation ids...}, {0, stored version} on a
 -- version conflict, {-1, highest update id} for an update already committed.
 local cur = redis.call('HMGET', KEYS[1], 'v', 'u')
@@ -21,7 +27,8 @@ local version = 0
 if cur[1] then version = tonumber(cur[1]) end
 local seen = 0
 if cur[2] then seen = tonumber(cur[2]) end
-if version ~= tonumber(ARGV[1]) then
+local escalationOnly = tonumber(ARGV[1]) == -1
+if not escalationOnly and version ~= tonumber(ARGV[1]) then
   return {0, version}
 end
 local update = tonumber(ARGV[2])
@@ -30,7 +37,9 @@ if update > 0 and update <= seen then
 end
 
 local newv = version + 1
-if update > 0 then
+if escalationOnly then
+  newv = version
+elseif update > 0 then
   redis.call('HSET', KEYS[1], 'v', tostring(newv), 's', ARGV[3], 'u', ARGV[2])
 else
   redis.call('HSET', KEYS[1], 'v', tostring(newv), 's', ARGV[3])
@@ -79,5 +88,55 @@ n = tonumber(ARGV[i])
 for j = 1, n do
   local b = i + (j - 1) * 2
   redis.call('ZADD', KEYS[6], ARGV[b + 1], ARGV[b + 2])
+end
+i = i + n * 2 + 1
+
+-- Audit events of the change (the dose gate's, store.Commit.Audit), so a
+-- gate change and its audit entry are written together or not at all.
+-- ARGV: n events, then per event: k field pairs, then k name/value pairs.
+n = tonumber(ARGV[i])
+i = i + 1
+for j = 1, n do
+  local k = tonumber(ARGV[i])
+  local ev = {}
+  for f = 1, 2 * k do
+    ev[f] = ARGV[i + f]
+  end
+  redis.call('XADD', KEYS[8], '*', unpack(ev))
+  i = i + 2 * k + 1
+end
+
+-- Reply outbox (store/replies.go). It reads the END of ARGV, so it stays
+-- right whatever blocks come before it: store.Commit appends its arguments
+-- last. KEYS: 11 the chat's reply list, 12 the global index of chats with
+-- unsent replies. ARGV, last first: n replies; before it the n payloads;
+-- before them: replies already sent up to this sequence number (dropped
+-- here: the lazy mark), the chat id, the index score (unix ms after which
+-- a sweeper may take the replies over). Each reply is stored as
+-- "<seq>|<payload>", numbered on from the session field r (the chat's
+-- last allocated seq, as the update loaded it).
+local function trimSent(key, upTo)
+  while upTo > 0 do
+    local head = redis.call('LINDEX', key, 0)
+    if not head then return end
+    local seq = tonumber(string.match(head, '^(%d+)|'))
+    if seq == nil or seq > upTo then return end
+    redis.call('LPOP', key)
+  end
+end
+local nr = tonumber(ARGV[#ARGV])
+local r0 = #ARGV - nr - 3
+trimSent(KEYS[11], tonumber(ARGV[r0]))
+local chat, sweepAt = ARGV[r0 + 1], ARGV[r0 + 2]
+if nr > 0 then
+  local seq = tonumber(redis.call('HGET', KEYS[1], 'r') or '0')
+  for j = 1, nr do
+    seq = seq + 1
+    redis.call('RPUSH', KEYS[11], tostring(seq) .. '|' .. ARGV[r0 + 2 + j])
+  end
+  redis.call('HSET', KEYS[1], 'r', tostring(seq))
+  redis.call('ZADD', KEYS[12], sweepAt, chat)
+elseif redis.call('LLEN', KEYS[11]) == 0 then
+  redis.call('ZREM', KEYS[12], chat)
 end
 return out

@@ -9,8 +9,11 @@ end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[2])
 -- The live conversation goes; answers and check-ins stay for the clinic's
--- records until the retention period ends.
-redis.call('DEL', KEYS[3])
+-- records until the retention period ends. The reply sequence (field r)
+-- stays: a process remembers the last reply it sent by that number, and a
+-- sequence starting again at 1 would make it skip the replies to the
+-- patient's next enrolment.
+redis.call('HDEL', KEYS[3], 'v', 's', 'u')
 redis.call('XADD', KEYS[4], '*', 'event', 'patient.unenrolled', 'label', ARGV[1],
   'chat', ARGV[2], 'by', ARGV[3], 'at', ARGV[4])
 return 1

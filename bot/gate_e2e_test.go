@@ -1,0 +1,387 @@
+package bot_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/checkinbot/checkinbot/bot/telegramtest"
+	"github.com/checkinbot/checkinbot/flows"
+	"github.com/checkinbot/checkinbot/store"
+)
+
+// The scenarios of issue 7, each through the emulator and a real Redis:
+// before the dose gate, every one of them ended with a patient cleared to
+// dose (or not told what to do); now each ends with the gate closed until a
+// clinician's /clear.
+
+const textRefused = "can't start a safety check"
+
+// messagesAfter returns the texts of the chat's messages newer than id.
+func (h *harness) messagesAfter(chatID int64, id int) []string {
+	var out []string
+	for _, m := range h.tg.Messages(chatID) {
+		if m.ID > id {
+			out = append(out, m.Text)
+		}
+	}
+	return out
+}
+
+// refuseCheckin sends /checkin and expects the gate's refusal with parts.
+func (h *harness) refuseCheckin(parts ...string) telegramtest.Message {
+	h.t.Helper()
+	h.say(patient, "/checkin")
+	return h.expect(patient.ID, parts...)
+}
+
+// clearPatient has the clinician clear label and expects both answers.
+func (h *harness) clearPatient(label, opened string) {
+	h.t.Helper()
+	h.say(clinician, "/clear "+label+" called the patient, safe to continue")
+	h.expect(clinician.ID, label+": cleared ("+opened+")")
+	h.expect(patient.ID, "cleared you")
+}
+
+// checkinUntilVitals starts a check and answers it up to the typed
+// blood-pressure question.
+func (h *harness) checkinUntilVitals() {
+	h.t.Helper()
+	h.say(patient, "/checkin")
+	h.answerPreDoseUntil(qVitals)
+	h.expect(patient.ID, qVitals)
+}
+
+// auditCount counts the audit events named event with the given fields.
+func (h *harness) auditCount(event string, fields map[string]string) int {
+	h.t.Helper()
+	log, err := h.st.AuditLog(context.Background(), 0)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	n := 0
+	for _, e := range log {
+		match := e.Event == event
+		for k, v := range fields {
+			match = match && e.Fields[k] == v
+		}
+		if match {
+			n++
+		}
+	}
+	return n
+}
+
+// TestCrisisAtBloodPressureEndsCheckAndSurvivesRestart: "I want to die"
+// typed at the blood-pressure question brings the crisis response alone
+// (no re-ask), an URGENT escalation, the check held; the gate stays closed
+// across a restart, is shown by /status, /open and /history, is not opened
+// by acknowledging, and only /clear opens it.
+func TestCrisisAtBloodPressureEndsCheckAndSurvivesRestart(t *testing.T) {
+	h := newHarness(t)
+	h.enroll(patient, "P-0042")
+	h.checkinUntilVitals()
+	h.say(patient, "I want to die")
+	alert := h.expect(patient.ID, "988", "care team has been alerted")
+	esc := h.expectButtons(clinician.ID, "Acknowledge", "URGENT", "P-0042", "Doses on hold (crisis) until a clinician sends /clear P-0042 <note>")
+
+	// Later answers find no check to continue, and nothing clears.
+	h.say(patient, "128/82 72")
+	h.expect(patient.ID, "Here's what you can send me")
+	for _, text := range h.messagesAfter(patient.ID, alert.ID-1)[:1] {
+		if strings.Contains(text, "didn't catch that") || strings.Contains(text, qSubstance) {
+			t.Fatalf("the crisis reply is followed by a routine question: %q", text)
+		}
+	}
+	for _, text := range h.messagesAfter(patient.ID, alert.ID) {
+		if strings.Contains(text, "didn't catch that") || strings.Contains(text, "clear to take") {
+			t.Fatalf("after the crisis: %q", text)
+		}
+	}
+
+	h.stopBot()
+	h.startBot()
+	h.refuseCheckin(textRefused, "988", "+1 555 010 0199")
+	h.say(patient, "/status")
+	h.expect(patient.ID, "Doses are on hold", "talk with you first")
+
+	h.press(clinician, clinician.ID, "Acknowledge", "URGENT")
+	h.expect(patient.ID, "care team has seen")
+	h.refuseCheckin(textRefused) // acknowledging is not clearing
+
+	h.say(clinician, "/open")
+	h.expect(clinician.ID, "#"+h.escalation(esc).ID, "Dose gate: CLOSED (crisis")
+	h.say(clinician, "/history P-0042")
+	h.expect(clinician.ID, "Dose gate: CLOSED (crisis", "held (typed message: crisis (self_harm))")
+
+	h.clearPatient("P-0042", "crisis")
+	h.say(clinician, "/history P-0042")
+	h.expect(clinician.ID, "Dose gate: open (cleared by Dana")
+	h.say(patient, "/checkin")
+	h.answerPreDoseUntil("")
+	h.expectButtons(patient.ID, "I've taken my dose", "clear to take")
+	if h.auditCount("gate.closed", map[string]string{"reason": "crisis", "by": "engine"}) != 1 ||
+		h.auditCount("gate.opened", map[string]string{"reason": "crisis", "by": "500"}) != 1 {
+		t.Error("the gate's closing and opening are not in the audit stream")
+	}
+}
+
+// TestSelfHarmYesThenNewCheckinStaysClosed: a held self-harm answer
+// followed 30 s later by /checkin no longer clears with the URGENT
+// escalation unacknowledged.
+func TestSelfHarmYesThenNewCheckinStaysClosed(t *testing.T) {
+	clock := newFakeClock(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC))
+	h := newHarness(t, withClock(clock))
+	h.enroll(patient, "P-0042")
+	h.say(patient, "/checkin")
+	h.answerPreDoseUntil(qSelfHarm)
+	h.answer(qSelfHarm, "Yes")
+	m := h.expect(patient.ID, "988", "pause today's dose")
+	if strings.Contains(m.Text, qSetting) || len(m.Buttons) != 0 {
+		t.Fatalf("the crisis reply asks on: %q", m.Text)
+	}
+	h.expect(clinician.ID, "URGENT", "P-0042")
+	clock.Advance(30 * time.Second)
+	h.refuseCheckin(textRefused, "988")
+	if got := h.messagesAfter(patient.ID, m.ID); strings.Contains(strings.Join(got, "\n"), qSitter) {
+		t.Fatalf("a new check started: %q", got)
+	}
+	h.clearPatient("P-0042", "crisis")
+	h.say(patient, "/checkin")
+	h.expectButtons(patient.ID, "Yes", qSitter)
+}
+
+// TestDoseTwiceAndCheckinAfterDose: the dose button pressed again asks
+// whether another dose was taken, and a confirmed extra dose is HIGH with
+// both times; /checkin a minute after a dose says when the next may be.
+func TestDoseTwiceAndCheckinAfterDose(t *testing.T) {
+	clock := newFakeClock(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC))
+	h := newHarness(t, withClock(clock))
+	h.enroll(patient, "P-0042")
+	h.say(patient, "/checkin")
+	h.answerPreDoseUntil("")
+	dose := h.expectButtons(patient.ID, "I've taken my dose", "clear to take")
+	// The edit that settles the button fails (as over a bad connection), so
+	// the button stays and can be pressed again, like a double tap.
+	h.tg.FailNext("editMessageText", 1, telegramtest.Failure{Code: 400})
+	h.press(patient, patient.ID, "I've taken my dose", "clear to take")
+	h.expect(patient.ID, "noted the time")
+
+	clock.Advance(time.Minute)
+	h.refuseCheckin("last dose was recorded on Sat 7 Jun 15:00", "next one can be from Fri 13 Jun 15:00")
+
+	clock.Advance(2 * time.Minute)
+	if _, err := h.tg.PressButton(patient, patient.ID, dose.ID, buttonData(dose, "I've taken my dose")); err != nil {
+		t.Fatal(err)
+	}
+	h.press(patient, patient.ID, "Yes, another dose", "Did you just take another dose")
+	h.expect(patient.ID, "Please don't take any more today")
+	h.expect(clinician.ID, "HIGH", "P-0042", "Possible extra dose", "Sat 7 Jun 15:00", "Sat 7 Jun 15:03")
+
+	answers, err := h.st.Answers(context.Background(), patient.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recorded []string
+	for _, a := range answers {
+		if a.Item == flows.DoseItem {
+			recorded = append(recorded, a.Value)
+		}
+	}
+	if strings.Join(recorded, ",") != "taken,again,extra" {
+		t.Fatalf("dose presses recorded as %v", recorded)
+	}
+	// /clear lifts the review, not the dose interval.
+	h.say(clinician, "/clear P-0042 spoke with the patient")
+	h.expect(clinician.ID, "P-0042: cleared (review)", "dosed")
+	h.expect(patient.ID, "next one can be from")
+	h.refuseCheckin("next one can be from")
+}
+
+// TestHoldStillAsksScreensAndRedFlagEndsAlone: no sitter still asks the
+// self-harm screen; a post-session red flag gets the emergency response
+// alone, without "Rest up", and closes the gate.
+func TestHoldStillAsksScreensAndRedFlagEndsAlone(t *testing.T) {
+	h := newHarness(t)
+	h.enroll(patient, "P-0042")
+	h.say(patient, "/checkin")
+	h.answer(qSitter, "No")
+	h.expect(patient.ID, "sober needs to be with you")
+	h.expectButtons(patient.ID, "Yes", "one more question", qSelfHarm)
+	h.answer(qSelfHarm, "No")
+	h.expect(patient.ID, "please don't take your dose today")
+
+	h.say(patient, "/after")
+	for _, q := range []struct{ question, label string }{
+		{"How is your mood", "A bit better"}, {"nausea", "None"}, {"dizziness", "None"},
+		{"headache", "None"}, {"detached", "A little"},
+	} {
+		h.answer(q.question, q.label)
+	}
+	h.answer("chest pain", "Yes")
+	m := h.expect(patient.ID, "call 911 now", "care team has been alerted")
+	h.expect(clinician.ID, "URGENT", "P-0042")
+	h.say(patient, "/status")
+	h.expect(patient.ID, "Doses are on hold")
+	for _, text := range h.messagesAfter(patient.ID, m.ID-1) {
+		if strings.Contains(text, "Rest up") || strings.Contains(text, "ending your life") {
+			t.Fatalf("after the red flag: %q", text)
+		}
+	}
+	h.refuseCheckin(textRefused, "911")
+}
+
+// TestBloodPressureUrgencyAndImplausibleReading: 250/120 holds at once
+// with HIGH and advice; 255/120 asks to measure again and to call.
+func TestBloodPressureUrgencyAndImplausibleReading(t *testing.T) {
+	h := newHarness(t)
+	h.enroll(patient, "P-0042")
+	h.checkinUntilVitals()
+	h.say(patient, "255/120 90")
+	h.expect(patient.ID, "measure again", "If your monitor shows this again, call +1 555 010 0199")
+	h.say(patient, "250/120 90")
+	m := h.expect(patient.ID, "very high", "chest pain", "vision")
+	if strings.Contains(m.Text, "a bit higher") {
+		t.Fatalf("reassurance on a hypertensive urgency: %q", m.Text)
+	}
+	h.expect(clinician.ID, "HIGH", "P-0042", "Hypertensive urgency")
+	h.answer(qSelfHarm, "No")
+	h.expect(patient.ID, "please don't take your dose today")
+	h.refuseCheckin(textRefused, "look at your earlier answers")
+}
+
+// TestWeakenedProtocolKeepsInvariants: a clinic protocol narrowing PHQ-9
+// item 9 to "3" and dropping the escalation of very low mood passes
+// validation, yet item 9 = 1 is URGENT and very low mood tells a clinician.
+func TestWeakenedProtocolKeepsInvariants(t *testing.T) {
+	src := strings.Replace(string(flows.DefaultYAML()), `when: ["1", "2", "3"]`, `when: ["3"]`, 1)
+	src = strings.Replace(src, "            escalate: routine\n            reason: Very low mood the day after a session\n", "", 1)
+	p, err := flows.Parse("clinic.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SetOnCall("+1 555 010 0199")
+	h := newHarness(t, withProtocol(p))
+	h.enroll(patient, "P-0042")
+
+	h.say(patient, "/followup")
+	h.answer("sleep", "Well")
+	h.answer("headache or feel foggy", "No")
+	h.answer("burning", "No")
+	h.answer("mood today", "Very low")
+	h.expect(patient.ID, "988")
+	h.expect(clinician.ID, "ROUTINE", "P-0042", "Mood today")
+
+	h.say(patient, "/phq9")
+	for _, q := range phq9Items[:8] {
+		h.answer(q, "Not at all")
+	}
+	h.answer(phq9Items[8], "Several days")
+	h.expect(patient.ID, "988", "care team has been alerted")
+	h.expect(clinician.ID, "URGENT", "P-0042", "PHQ-9 item 9")
+	h.refuseCheckin(textRefused)
+}
+
+// TestIntakeAtEnrolment: a new patient answers the intake screen; the
+// clinicians get the positives and the command; the gate stays closed
+// until /clear.
+func TestIntakeAtEnrolment(t *testing.T) {
+	h := newHarness(t)
+	code := h.invite("P-0042")
+	h.say(patient, "/start "+code)
+	h.expect(patient.ID, "Welcome")
+	intake := flows.Default().Flow("intake")
+	for _, it := range intake.Items {
+		label := "No"
+		if it.ID == "pregnant" || it.ID == "bipolar" {
+			label = "Yes"
+		}
+		if it.ID == "heart" {
+			h.refuseCheckin("finish the first few questions")
+		}
+		h.press(patient, patient.ID, label, it.Text)
+	}
+	h.expect(patient.ID, "look over your answers")
+	h.expect(clinician.ID, "ROUTINE", "P-0042", "positive: Pregnant or nursing; Bipolar I disorder", "/clear P-0042")
+	h.refuseCheckin("looks over your answers")
+	h.say(patient, "/status")
+	h.expect(patient.ID, "reviewing your first answers")
+	h.clearPatient("P-0042", "intake")
+	h.say(patient, "/checkin")
+	h.expectButtons(patient.ID, "Yes", qSitter)
+}
+
+// TestPauseAndLimits: /pause closes the gate by hand, /limits sets the
+// patient's own vitals limits (used over the protocol's, shown in
+// /history, audited), and bad arguments get the usage.
+func TestPauseAndLimits(t *testing.T) {
+	h := newHarness(t)
+	h.enroll(patient, "P-0042")
+	h.say(clinician, "/pause P-0042 waiting for blood results")
+	h.expect(clinician.ID, "P-0042: doses paused", "CLOSED (paused: waiting for blood results, by Dana")
+	h.expect(patient.ID, "paused your doses")
+	h.refuseCheckin("paused your doses")
+	h.clearPatient("P-0042", "paused")
+
+	for _, bad := range []string{"/limits", "/limits P-0042", "/limits P-0042 300/95 105", "/limits P-0042 90/95 105", "/limits bad!label 150/95 105"} {
+		h.say(clinician, bad)
+		h.expect(clinician.ID, "Usage: /limits")
+	}
+	h.say(clinician, "/limits P-0099 150/95 105")
+	h.expect(clinician.ID, "No patient is enrolled as P-0099")
+	h.say(clinician, "/clear P-0042")
+	h.expect(clinician.ID, "Usage: /clear")
+	h.say(clinician, "/pause P-0042")
+	h.expect(clinician.ID, "Usage: /pause")
+
+	h.say(clinician, "/limits P-0042 150/95 105")
+	h.expect(clinician.ID, "own vitals limits set to 150/95, pulse 105")
+	h.expect(patient.ID, "personal blood pressure")
+	h.say(clinician, "/history P-0042")
+	h.expect(clinician.ID, "Own vitals limits: 150/95, pulse 105")
+	if h.auditCount("limits.set", map[string]string{"by": "500", "limits": "150/95, pulse 105"}) != 1 {
+		t.Error("the limits are not audited")
+	}
+	h.checkinUntilVitals()
+	h.say(patient, "155/85 70") // within the protocol's 160/90, above the patient's 150
+	h.expect(patient.ID, "a bit higher")
+}
+
+// TestClearWhenResolving: "clear" at the start of a resolution note clears
+// the patient; a plain note does not.
+func TestClearWhenResolving(t *testing.T) {
+	h := newHarness(t)
+	h.enroll(patient, "P-0042")
+	h.say(patient, "/checkin")
+	h.answerPreDoseUntil(qSelfHarm)
+	h.answer(qSelfHarm, "Yes")
+	esc := h.expectButtons(clinician.ID, "Acknowledge", "URGENT", "P-0042")
+	id := h.escalation(esc).ID
+	h.say(clinician, "/resolve "+id+" called, no plan")
+	h.expect(clinician.ID, "#"+id+" is resolved")
+	h.refuseCheckin(textRefused)
+	rec := h.escalation(esc)
+	if rec.State != store.EscalationResolved {
+		t.Fatalf("state %s", rec.State)
+	}
+	h.say(clinician, "/clear P-0042 nothing")
+	h.expect(clinician.ID, "P-0042: cleared (crisis)")
+	h.expect(patient.ID, "cleared you")
+	h.say(clinician, "/clear P-0042 again")
+	h.expect(clinician.ID, "nothing for you to clear", "Dose gate: open")
+}
+
+// TestIntakeAfterCrashBeforeIt: a bot that stopped between redeeming an
+// invite and starting the intake leaves the patient enrolled with no gate;
+// opening the link again starts the intake, so no new patient skips it.
+func TestIntakeAfterCrashBeforeIt(t *testing.T) {
+	h := newHarness(t)
+	code := h.invite("P-0042")
+	if _, err := h.st.RedeemInvite(context.Background(), code, patient.ID); err != nil {
+		t.Fatal(err) // the redemption committed; the intake never did
+	}
+	h.say(patient, "/start "+code)
+	h.expectButtons(patient.ID, "No", flows.Default().Flow("intake").Items[0].Text)
+	h.refuseCheckin("finish the first few questions")
+}
