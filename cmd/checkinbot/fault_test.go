@@ -57,6 +57,7 @@ var reducedRun = faultRun{
 	patients: 12, spread: 4 * time.Second, think: [2]time.Duration{100 * time.Millisecond, 400 * time.Millisecond},
 	selfHarmEvery: 4, kills: 2, redisRestart: true, errorRate: 0.2,
 	flood: 100, floodFor: 4 * time.Second, replyWait: 15 * time.Second, seed: 1,
+	strictReplies: true, // the reply outbox sends what a kill cut off
 }
 
 func TestFaultSuite(t *testing.T) {
@@ -73,6 +74,10 @@ var faultPreDose = []struct{ question, safe string }{
 	{"sober adult", "Yes"}, {"stay off the road", "Yes"}, {"then measure your blood pressure", ""},
 	{"past 24 hours", "No"}, {"eaten anything", "No"}, {"changed with your health", "No"},
 	{faultSelfHarm, "No"}, {"safe and comfortable", "Yes"},
+	// The intake screen of a new patient, before the first dose.
+	{"psychosis or schizophrenia", "No"}, {"high blood pressure that isn't well controlled", "No"},
+	{"trying to become pregnant", "No"}, {"problems with alcohol or drug use", "No"},
+	{"serious heart condition", "No"}, {"reaction to ketamine", "No"}, {"bipolar I disorder", "No"},
 }
 
 const (
@@ -81,12 +86,29 @@ const (
 	faultHeld     = "pause today's dose"
 	// faultOver is /resume's answer once the check has ended (its last
 	// reply lost): the patient's check is over.
-	faultOver  = "not in a check-in right now"
-	faultItems = 8
+	faultOver = "not in a check-in right now"
+	// faultIntakeDone ends the intake screen; a clinician then clears the
+	// patient with /clear.
+	faultIntakeDone = "look over your answers before your first dose"
+	faultCleared2   = "has cleared you"
 )
 
-// faultClinician receives the escalations.
-var faultClinician = telegramtest.User{ID: 500, FirstName: "Dana"}
+// The states a bot message can show beyond the questions (indexes of
+// faultPreDose).
+const (
+	stateCleared = 100 + iota
+	stateHeld
+	stateOver
+	stateIntakeDone
+	stateGateOpen
+)
+
+// faultClinician receives the escalations (ESCALATION_CHAT_ID is her
+// chat); faultClearer reviews new patients' intake and clears them.
+var (
+	faultClinician = telegramtest.User{ID: 500, FirstName: "Dana"}
+	faultClearer   = telegramtest.User{ID: 501, FirstName: "Lee"}
+)
 
 // action is one message a simulated patient sent.
 type action struct {
@@ -137,7 +159,8 @@ func runFaultSuite(t *testing.T, run faultRun) {
 			"TELEGRAM_BOT_TOKEN":    tg.Token(),
 			"TELEGRAM_API_ENDPOINT": tg.Endpoint(),
 			"REDIS_URL":             rs.URL(),
-			"CLINICIAN_IDS":         strconv.FormatInt(faultClinician.ID, 10),
+			"CLINICIAN_IDS":         fmt.Sprintf("%d,%d", faultClinician.ID, faultClearer.ID),
+			"ESCALATION_CHAT_ID":    strconv.FormatInt(faultClinician.ID, 10),
 			"CLINIC_ONCALL":         "+1 555 010 0199",
 			"INSTANCE_NAME":         "fault-suite",
 		},
@@ -147,9 +170,11 @@ func runFaultSuite(t *testing.T, run faultRun) {
 	defer cancel()
 
 	// Set up without faults: the clinician opens a chat, invites exist.
-	tg.SendText(faultClinician, "/help")
-	if _, err := tg.WaitMessage(ctx, faultClinician.ID, nil); err != nil {
-		t.Fatal(err)
+	for _, c := range []telegramtest.User{faultClinician, faultClearer} {
+		tg.SendText(c, "/help")
+		if _, err := tg.WaitMessage(ctx, c.ID, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 	st, err := store.Open(ctx, rs.URL())
 	if err != nil {
@@ -181,7 +206,7 @@ func runFaultSuite(t *testing.T, run faultRun) {
 	tg.SetFaultRate(run.errorRate)
 	start := time.Now()
 	// How long the patients are busy, roughly: when the faults are spread.
-	busy := run.spread + time.Duration(faultItems+2)*(run.think[0]+run.think[1])/2
+	busy := run.spread + time.Duration(len(faultPreDose)+3)*(run.think[0]+run.think[1])/2
 	floodStart := start.Add(busy * 3 / 10)
 	// The moments of the kills, drawn before anything runs concurrently.
 	// Kills keep clear of the flood when there is room, so that the
@@ -341,17 +366,20 @@ func (h *faultHarness) think(ctx context.Context) {
 	sleepUntil(ctx, time.Now().Add(d))
 }
 
-// state names what a bot message asks or says: a question's index, or
-// faultItems for "cleared", faultItems+1 for "held", faultItems+2 for "no
-// check in progress", -1 for anything else.
+// state names what a bot message asks or says: a question's index in
+// faultPreDose, one of the state constants, or -1 for anything else.
 func state(m telegramtest.Message) int {
 	switch {
 	case strings.Contains(m.Text, faultCleared):
-		return faultItems
+		return stateCleared
 	case strings.Contains(m.Text, faultHeld):
-		return faultItems + 1
+		return stateHeld
 	case strings.Contains(m.Text, faultOver):
-		return faultItems + 2
+		return stateOver
+	case strings.Contains(m.Text, faultIntakeDone):
+		return stateIntakeDone
+	case strings.Contains(m.Text, faultCleared2):
+		return stateGateOpen
 	}
 	for i, item := range faultPreDose {
 		if strings.Contains(m.Text, item.question) && len(m.Buttons)+btoi(item.safe == "") > 0 {
@@ -385,32 +413,39 @@ func (h *faultHarness) next(ctx context.Context, p *simPatient, welcome bool) (t
 			return m, false
 		}
 		p.stalls++
-		if welcome {
-			h.say(p, "/checkin") // the welcome was lost: go on
-			welcome = false
-			continue
-		}
 		h.say(p, "/resume")
 	}
-	h.t.Errorf("%s: no question after 4 tries", p.label)
+	var b strings.Builder
+	for _, m := range h.tg.Messages(p.user.ID) {
+		fmt.Fprintf(&b, "\n  #%d %.80q %d buttons", m.ID, m.Text, len(m.Buttons))
+	}
+	h.t.Errorf("%s: no question after 4 tries:%s", p.label, b.String())
 	return telegramtest.Message{}, false
 }
 
-// walk is one patient's pre-dose check.
+// walk is one patient's start: the intake screen, a clinician's /clear,
+// then the pre-dose check.
 func (h *faultHarness) walk(ctx context.Context, p *simPatient, code string) {
 	h.say(p, "/start "+code)
-	if _, ok := h.next(ctx, p, true); !ok {
-		return
-	}
-	h.think(ctx)
-	h.say(p, "/checkin")
-	for steps := 0; steps < 3*faultItems; steps++ {
-		m, ok := h.next(ctx, p, false)
+	checking := false
+	for steps := 0; steps < 4*len(faultPreDose); steps++ {
+		m, ok := h.next(ctx, p, steps == 0)
 		if !ok {
 			return
 		}
 		i := state(m)
-		if i >= faultItems {
+		switch {
+		case i == stateIntakeDone:
+			// The clinician reviews the intake and clears the patient.
+			h.think(ctx)
+			h.tg.SendText(faultClearer, "/clear "+p.label+" intake reviewed")
+			continue
+		case i == stateGateOpen || i < 0 || (i == stateOver && !checking):
+			h.think(ctx)
+			h.say(p, "/checkin")
+			checking = true
+			continue
+		case i >= stateCleared:
 			p.done = true
 			return
 		}
