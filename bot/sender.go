@@ -82,12 +82,12 @@ func (s *sender) retry(ctx context.Context, method string, call func() error) er
 }
 
 func (s *sender) attempt(ctx context.Context, method string, kind callKind, call func() error) error {
-	turn, err := s.sched.enter(ctx, kind.chatID)
+	prio := priorityOf(ctx)
+	turn, err := s.sched.enter(ctx, kind.chatID, prio)
 	if err != nil {
 		return err
 	}
 	defer turn.leave()
-	prio := priorityOf(ctx)
 	wait := s.backoff
 	for attempt := 1; attempt <= s.attempts; attempt++ {
 		if err = turn.await(ctx, kind, prio); err != nil {

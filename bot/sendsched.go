@@ -3,6 +3,7 @@ package bot
 import (
 	"container/heap"
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -14,8 +15,10 @@ import (
 
 // sendScheduler turns Telegram's rate limits into a schedule:
 //
-//   - each chat's calls go out one at a time, in the order they were made
-//     (a chat's turn), so a reply never overtakes the one before it;
+//   - each chat's calls go out one at a time (a chat's turn), in the order
+//     they were made within a priority, so a reply never overtakes the one
+//     before it; a more urgent call overtakes the chat's queued less urgent
+//     ones (a crisis reply a reminder, an URGENT escalation a ROUTINE one);
 //   - messages to one chat keep to the chat's budget: about one a second in
 //     a private chat with short bursts, 20 a minute in a group;
 //   - all messages together keep to the overall budget (SendRate), and when
@@ -55,13 +58,19 @@ var telegramChatLimits = chatLimits{
 	group: rate.Every(3200 * time.Millisecond), groupN: 15,
 }
 
-// chatLane is one chat's turn queue, budget and hold-off.
+// chatLane is one chat's turn, budget and hold-off.
 type chatLane struct {
-	next, serving uint64          // turn tickets: the call holding serving goes
-	users         int             // turns taken and not yet left
-	skip          map[uint64]bool // tickets given up (context done) before their turn
-	budget        *rate.Limiter
-	holdUntil     time.Time
+	busy      bool          // a call holds the chat's turn
+	waiting   []*laneWaiter // calls waiting for the turn, in arrival order
+	users     int           // turns held or waited for
+	budget    *rate.Limiter
+	holdUntil time.Time
+}
+
+// laneWaiter is a call waiting for its chat's turn.
+type laneWaiter struct {
+	prio    priority
+	granted bool
 }
 
 func newSendScheduler(perSecond float64, limits chatLimits) *sendScheduler {
@@ -120,52 +129,43 @@ type turn struct {
 }
 
 // enter waits for the call's turn in chatID (at once outside any chat).
-func (s *sendScheduler) enter(ctx context.Context, chatID int64) (*turn, error) {
+// The turn goes to the waiting call of the highest priority, in the order
+// the calls were made within a priority: a crisis reply or an URGENT
+// escalation overtakes a chat's queued routine messages, never a message of
+// its own priority.
+func (s *sendScheduler) enter(ctx context.Context, chatID int64, prio priority) (*turn, error) {
 	t := &turn{s: s, chat: chatID}
 	if chatID == 0 {
 		return t, nil
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	lane := s.chats[chatID]
 	if lane == nil {
 		lane = &chatLane{budget: s.chatBudget(chatID)}
 		s.chats[chatID] = lane
 	}
-	ticket := lane.next
-	lane.next++
 	lane.users++
 	t.lane = lane
-	for lane.serving != ticket {
+	if !lane.busy {
+		lane.busy = true
+		return t, nil
+	}
+	w := &laneWaiter{prio: prio}
+	lane.waiting = append(lane.waiting, w)
+	for !w.granted {
 		changed := s.changed
 		s.mu.Unlock()
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			// Give the turn up: the calls behind it must not wait for it.
-			s.mu.Lock()
-			s.abandonLocked(lane, ticket)
-			s.mu.Unlock()
-			return nil, ctx.Err()
-		}
+		err := waitChange(ctx, changed, 0)
 		s.mu.Lock()
+		if err != nil && !w.granted {
+			// Give the place up: the calls behind it must not wait for it.
+			lane.waiting = slices.DeleteFunc(lane.waiting, func(x *laneWaiter) bool { return x == w })
+			lane.users--
+			return nil, err
+		}
 	}
-	s.mu.Unlock()
 	return t, nil
-}
-
-// abandonLocked passes on a ticket that will never be served; a ticket
-// whose turn came meanwhile is left as served.
-func (s *sendScheduler) abandonLocked(lane *chatLane, ticket uint64) {
-	if lane.serving == ticket {
-		s.leaveLocked(lane)
-		return
-	}
-	// The turn is skipped when it comes: remember it.
-	if lane.skip == nil {
-		lane.skip = map[uint64]bool{}
-	}
-	lane.skip[ticket] = true
-	lane.users--
 }
 
 func (s *sendScheduler) chatBudget(chatID int64) *rate.Limiter {
@@ -186,11 +186,18 @@ func (t *turn) leave() {
 }
 
 func (s *sendScheduler) leaveLocked(lane *chatLane) {
-	lane.serving++
 	lane.users--
-	for lane.skip[lane.serving] {
-		delete(lane.skip, lane.serving)
-		lane.serving++
+	next := -1
+	for i, w := range lane.waiting {
+		if next < 0 || w.prio > lane.waiting[next].prio {
+			next = i // the first, in arrival order, of the highest priority
+		}
+	}
+	if next >= 0 {
+		lane.waiting[next].granted = true
+		lane.waiting = slices.Delete(lane.waiting, next, next+1)
+	} else {
+		lane.busy = false
 	}
 	s.forgetIdleLocked()
 	s.notifyLocked()

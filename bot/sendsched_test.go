@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -173,5 +174,47 @@ func TestTooManyDelaysOnlyItsChat(t *testing.T) {
 	texts, _ := sentTexts(tg)
 	if strings.Join(texts, ",") != "free,held" {
 		t.Errorf("messages went out as %v, want the other chat's first", texts)
+	}
+}
+
+// TestUrgentOvertakesInItsChat queues routine messages to one chat beyond
+// its budget, then a crisis reply to the same chat: it goes out before the
+// routine messages still waiting.
+func TestUrgentOvertakesInItsChat(t *testing.T) {
+	tg := telegramtest.NewServer()
+	defer tg.Close()
+	s := newTestSender(t, tg, defaultSendRate, 1, 40_000)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const routine = 14
+	var wg sync.WaitGroup
+	for i := range routine {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.send(withPriority(ctx, prioRoutine), tgbotapi.NewMessage(40_000, fmt.Sprint(i))); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	var waiting int
+	waitUntil(t, "routine messages wait for the chat's budget", func() bool {
+		s.sched.mu.Lock()
+		defer s.sched.mu.Unlock()
+		if l := s.sched.chats[40_000]; l != nil {
+			waiting = len(l.waiting)
+		}
+		return waiting >= 3
+	})
+	if _, err := s.send(withPriority(ctx, prioUrgent), tgbotapi.NewMessage(40_000, "crisis")); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	texts, _ := sentTexts(tg)
+	at := slices.Index(texts, "crisis")
+	after := len(texts) - at - 1
+	t.Logf("crisis reply sent %d-th of %d; %d routine messages were waiting, %d went after it", at+1, len(texts), waiting, after)
+	if after < waiting-1 {
+		t.Errorf("only %d routine messages went after the crisis reply; %d were waiting", after, waiting)
 	}
 }
