@@ -18,7 +18,8 @@ import (
 // (so staff can enrol themselves to try the flows).
 func isClinicianCommand(cmd, args string) bool {
 	switch cmd {
-	case "enroll", "unenroll", "help", "schedule", "open", "resolve", "history", "clear", "pause", "limits":
+	case "enroll", "unenroll", "help", "schedule", "open", "resolve", "history", "clear", "pause", "limits",
+		"trend", "export":
 		return true
 	case "start":
 		return args == "" // with an invite code, a clinician is trying the patient side
@@ -39,6 +40,10 @@ func (b *Bot) handleClinician(ctx context.Context, m *tgbotapi.Message, cmd, arg
 		return b.resolveCommand(ctx, m, args)
 	case "history":
 		return b.history(ctx, m, args)
+	case "trend":
+		return b.trendCommand(ctx, m, args)
+	case "export":
+		return b.exportCommand(ctx, m, args)
 	case "unenroll":
 		return b.unenroll(ctx, m, args)
 	case "clear":

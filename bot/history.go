@@ -18,6 +18,9 @@ import (
 // the patient's last completed check-ins with every answer, the journal
 // included. It works only in a private chat (a group would show a patient's
 // answers to everyone in it), and every view is written to the audit trail.
+// On top, a one-screen summary of the whole course (bot/course): doses
+// taken, holds by reason, the last PHQ-9 and GAD-7 and their change from
+// the first, escalations by level.
 
 const (
 	historyDefault = 5
@@ -54,25 +57,28 @@ func (b *Bot) history(ctx context.Context, m *tgbotapi.Message, args string) err
 	if err != nil {
 		return err
 	}
-	checkins, err := b.store.CheckIns(ctx, patientChat, n)
+	patientCourse, err := b.loadCourse(ctx, label, patientChat)
 	if err != nil {
 		return err
 	}
+	checkins := patientCourse.CheckIns[max(len(patientCourse.CheckIns)-n, 0):]
 	if err := b.store.Audit(ctx, "history.viewed", map[string]string{
 		"by": strconv.FormatInt(m.From.ID, 10), "patient": label, "count": strconv.Itoa(len(checkins)),
 	}); err != nil {
 		return err // no view without its audit entry
 	}
 	gate := b.gateLine(ctx, patientChat)
+	summary := patientCourse.Summary(b.now().Location())
 	if len(checkins) == 0 {
-		return b.reply(ctx, chatID, fmt.Sprintf("%s has no completed check-ins yet.\n%s", label, gate))
+		return b.reply(ctx, chatID, fmt.Sprintf("%s\n\n%s has no completed check-ins yet.\n%s", summary, label, gate))
 	}
+	checkins = slices.Clone(checkins)
 	slices.Reverse(checkins) // newest first
 	entries := make([]string, 0, len(checkins))
 	for _, c := range checkins {
 		entries = append(entries, b.formatCheckIn(c))
 	}
-	head := fmt.Sprintf("%s\n\nCheck-ins of %s, newest first (%d):", gate, label, len(checkins))
+	head := fmt.Sprintf("%s\n\n%s\n\nCheck-ins of %s, newest first (%d):", summary, gate, label, len(checkins))
 	for _, text := range pack(head, entries, maxMessageLen) {
 		if err := b.reply(ctx, chatID, text); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"sort"
@@ -19,6 +20,8 @@ const maxBody = 50 << 20
 type params struct {
 	values map[string]string
 	files  map[string]File // multipart uploads by field name
+	// uploads are the uploaded bytes by field name.
+	uploads map[string][]byte
 }
 
 func (p *params) has(name string) bool {
@@ -64,7 +67,7 @@ var errBadParams = errors.New("can't parse request parameters")
 // readParams collects parameters from the query string and from a body in any
 // of the encodings Telegram accepts: urlencoded, JSON and multipart.
 func readParams(w http.ResponseWriter, r *http.Request) (*params, error) {
-	p := &params{values: map[string]string{}, files: map[string]File{}}
+	p := &params{values: map[string]string{}, files: map[string]File{}, uploads: map[string][]byte{}}
 	for k, v := range r.URL.Query() {
 		p.values[k] = v[0]
 	}
@@ -116,7 +119,22 @@ func readParams(w http.ResponseWriter, r *http.Request) (*params, error) {
 		}
 		for k, fh := range r.MultipartForm.File {
 			p.files[k] = File{Kind: k, Name: fh[0].Filename, Size: fh[0].Size}
+			p.uploads[k] = readPart(fh[0])
 		}
 	}
 	return p, nil
+}
+
+// readPart reads an uploaded part; nil if it cannot be read.
+func readPart(fh *multipart.FileHeader) []byte {
+	f, err := fh.Open()
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil
+	}
+	return data
 }

@@ -172,6 +172,10 @@ type Call struct {
 	Status int               // HTTP status answered, 200 on success
 	Error  string            // description answered, "" on success
 	At     time.Time         // when it was answered (wall clock)
+
+	// Uploads are the bytes of Files, in the same order, so a test can
+	// decode what the bot sent.
+	Uploads [][]byte
 }
 
 // Calls returns the recorded calls of a method (case-insensitive), or of all
@@ -184,6 +188,7 @@ func (s *Server) Calls(method string) []Call {
 		if method == "" || strings.EqualFold(c.Method, method) {
 			c.Params = maps.Clone(c.Params)
 			c.Files = slices.Clone(c.Files)
+			c.Uploads = slices.Clone(c.Uploads)
 			out = append(out, c)
 		}
 	}
@@ -328,6 +333,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, name := range p.names() {
 		if f, ok := p.files[name]; ok {
 			call.Files = append(call.Files, f)
+			call.Uploads = append(call.Uploads, p.uploads[name])
 		}
 	}
 	if apiErr != nil {
