@@ -167,7 +167,6 @@ func (b *Bot) dispatch(ctx context.Context, e store.OutboxEntry) error {
 // any other failure stops, for the caller to try again. It returns how many
 // chats accepted a copy.
 func (b *Bot) sendCopies(ctx context.Context, rec store.EscalationRecord, chats []int64, head string) (int, error) {
-	ctx = withPriority(ctx, escalationPriority(rec.Level))
 	sent := 0
 	for _, chatID := range chats {
 		msg := tgbotapi.NewMessage(chatID, truncate(head+b.escalationText(rec), maxMessageLen))

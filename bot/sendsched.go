@@ -9,8 +9,6 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"golang.org/x/time/rate"
-
-	"github.com/checkinbot/checkinbot/flows"
 )
 
 // sendScheduler turns Telegram's rate limits into a schedule:
@@ -80,17 +78,6 @@ func newSendScheduler(perSecond float64, limits chatLimits) *sendScheduler {
 		limits:  limits,
 		chats:   map[int64]*chatLane{},
 	}
-}
-
-// escalationPriority is the send priority of an escalation of level l.
-func escalationPriority(l flows.Level) priority {
-	switch l {
-	case flows.Urgent:
-		return prioUrgent
-	case flows.High:
-		return prioHigh
-	}
-	return prioRoutine
 }
 
 // callKind is what the scheduler needs to know about a call.
