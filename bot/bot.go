@@ -228,7 +228,11 @@ func (b *Bot) Run(ctx context.Context) error {
 
 // protocolFor returns the protocol a session's run must finish on.
 func (b *Bot) protocolFor(ctx context.Context, s flows.Session) (*flows.Protocol, error) {
-	return b.versions.forSession(ctx, b.store, s)
+	p, err := b.versions.forSession(ctx, b.store, s)
+	if err != nil {
+		return nil, err
+	}
+	return p.In(s.Language), nil
 }
 
 // instanceName names this bot instance for the outbox consumer group and the

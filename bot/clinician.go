@@ -98,9 +98,6 @@ const (
 	textUnenrollUsage = "Usage: /unenroll <label> confirm\n" +
 		"Disconnects the patient's Telegram account: the bot stops writing to them and forgets the " +
 		"check-in in progress. Their recorded check-ins stay (see /history) until the retention period ends."
-	textUnenrollToPatient = "Your clinic has ended this check-in service for you, so I won't send you " +
-		"more messages. If this is a mistake, please ask your clinic for a new invite link. " +
-		"If you need help now, call or text 988 (US), or call 911 in an emergency."
 )
 
 // unenroll disconnects a patient, after an explicit "confirm".
@@ -118,7 +115,7 @@ func (b *Bot) unenroll(ctx context.Context, m *tgbotapi.Message, args string) er
 		return err
 	}
 	b.log.Info("patient unenrolled", "clinician", b.chatRef(m.From.ID), "chat", b.chatRef(chatID))
-	if err := b.reply(ctx, chatID, textUnenrollToPatient); err != nil {
+	if err := b.reply(ctx, chatID, b.protocol.Messages.Unenrolled); err != nil {
 		b.log.Warn("could not tell the patient about the unenrolment", "chat", b.chatRef(chatID), "error", err.Error())
 	}
 	return b.reply(ctx, m.Chat.ID, fmt.Sprintf("%s is unenrolled. Their recorded check-ins stay available with /history until the retention period ends; /enroll %s creates a new invite.", label, label))

@@ -276,7 +276,7 @@ func (b *Bot) handleAcknowledge(ctx context.Context, q *tgbotapi.CallbackQuery, 
 	if first {
 		b.log.Info("escalation acknowledged", "escalation", id, "clinician", b.chatRef(q.From.ID))
 		b.metrics.escalations.WithLabelValues(string(rec.Level), "acknowledged").Inc()
-		if err := b.reply(ctx, rec.ChatID, textAckToPatient); err != nil {
+		if err := b.reply(ctx, rec.ChatID, b.patientText(ctx, rec.ChatID, ackText)); err != nil {
 			b.log.Warn("could not tell the patient about the acknowledgement", "escalation", id, "error", err.Error())
 		}
 	}

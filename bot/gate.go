@@ -109,7 +109,7 @@ func (b *Bot) clearGate(ctx context.Context, chatID int64, label string, from *t
 	var opened []flows.GateReason
 	out, _, err := b.changeChat(ctx, chatID, func(_ *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
 		var o flows.Outcome
-		o, opened = b.protocol.ClearGate(s, clinicianActor(from), note, now)
+		o, opened = b.patientProtocol(s).ClearGate(s, clinicianActor(from), note, now)
 		return o, nil
 	})
 	if err != nil {
@@ -136,7 +136,7 @@ func (b *Bot) pauseCommand(ctx context.Context, m *tgbotapi.Message, args string
 		return b.reply(ctx, m.Chat.ID, textPauseUsage)
 	}
 	out, found, err := b.changePatient(ctx, m, label, func(_ *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
-		return b.protocol.PauseGate(s, clinicianActor(m.From), reason, now), nil
+		return b.patientProtocol(s).PauseGate(s, clinicianActor(m.From), reason, now), nil
 	})
 	if err != nil || !found {
 		return err
@@ -176,7 +176,7 @@ func (b *Bot) limitsCommand(ctx context.Context, m *tgbotapi.Message, args strin
 		return b.reply(ctx, m.Chat.ID, "Sorry, "+err.Error()+".\n\n"+textLimitsUsage)
 	}
 	out, found, err := b.changePatient(ctx, m, label, func(_ *flows.Protocol, s flows.Session, _ time.Time) (flows.Outcome, error) {
-		return b.protocol.SetLimits(s, lim, clinicianActor(m.From))
+		return b.patientProtocol(s).SetLimits(s, lim, clinicianActor(m.From))
 	})
 	if err != nil || !found {
 		return err
@@ -191,9 +191,12 @@ func (b *Bot) limitsCommand(ctx context.Context, m *tgbotapi.Message, args strin
 // protocol's intake questions, with the gate closed until a clinician
 // clears it.
 func (b *Bot) startIntake(ctx context.Context, chatID int64) error {
+	p := b.telegramProtocol(ctx)
 	_, _, err := b.changeChat(ctx, chatID, func(_ *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
-		out := b.protocol.Enrol(s, now)
-		out.Replies = append([]flows.Reply{{Text: textWelcome + "\n\n" + b.patientHelp()}}, out.Replies...)
+		s.Language = p.LanguageCode()
+		out := p.Enrol(s, now)
+		welcome := append([]flows.Reply{{Text: p.Messages.Welcome + "\n\n" + patientHelp(p)}}, languageChoice(p)...)
+		out.Replies = append(welcome, out.Replies...)
 		return out, nil
 	})
 	return err
@@ -211,7 +214,8 @@ func (b *Bot) reconnect(ctx context.Context, chatID int64) error {
 	if s := snap.Session; s.Gate == nil && s.Flow == "" && s.Dose == nil && len(s.Done) == 0 && snap.Version == 0 {
 		return b.startIntake(ctx, chatID)
 	}
-	return b.reply(ctx, chatID, textConnected+"\n\n"+b.patientHelp())
+	p := b.patientProtocol(snap.Session)
+	return b.reply(ctx, chatID, p.Messages.Connected+"\n\n"+patientHelp(p))
 }
 
 // gateLine is the dose gate of the patient in chatID for clinicians, with

@@ -56,6 +56,7 @@ func (b *Bot) handleMessage(ctx context.Context, updateID int, m *tgbotapi.Messa
 		return nil
 	}
 	alerted := false
+	ctx = withLanguage(ctx, m.From)
 	if typed := typedText(m); cmd == "" && typed != "" && !b.clinicians[m.From.ID] {
 		alerted = b.screenCrisis(ctx, m.Chat.ID, typed)
 	}
@@ -78,7 +79,7 @@ func (b *Bot) screenCrisis(ctx context.Context, chatID int64, text string) bool 
 	if st.alerted.Load() {
 		return true
 	}
-	if _, err := b.send.send(withPriority(ctx, prioUrgent), message(chatID, b.protocol.CrisisAlert(match))); err != nil {
+	if _, err := b.send.send(withPriority(ctx, prioUrgent), message(chatID, b.telegramProtocol(ctx).CrisisAlert(match))); err != nil {
 		b.log.Error("crisis alert not sent before the commit; the committed reply carries it", "chat", b.chatRef(chatID), "error", err.Error())
 		return false
 	}
@@ -144,9 +145,6 @@ func typedText(m *tgbotapi.Message) string {
 	return m.Caption
 }
 
-// textEditNoted answers a patient's edit that is not a crisis.
-const textEditNoted = "I saw you edited a message. Edits don't change an answer already given: if something changed, please send it as a new message."
-
 // handleEditedMessage screens a patient's edited message. An edit changes
 // no answer, but a crisis typed into one brings help like any message: the
 // crisis resources and an URGENT escalation, sent urgent-first.
@@ -172,7 +170,7 @@ func (b *Bot) handleEditedMessage(ctx context.Context, updateID int, m *tgbotapi
 		return nil // handled before, or not a patient: nothing is stored
 	}
 	if !crisis {
-		return b.reply(ctx, m.Chat.ID, textEditNoted)
+		return b.reply(ctx, m.Chat.ID, b.protocol.Messages.EditNoted)
 	}
 	return b.applyAndDeliver(withPriority(ctx, prioUrgent), snap, updateID, nil, func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
 		out, _ := p.ScreenEdit(s, text, now)
@@ -192,7 +190,7 @@ func (b *Bot) handleCallback(ctx context.Context, updateID int, q *tgbotapi.Call
 	}
 	press, ok := flows.DecodeAnswer(q.Data)
 	if !ok || q.Message == nil || q.Message.Chat == nil || !q.Message.Chat.IsPrivate() {
-		b.answerCallback(ctx, q, textStaleButton)
+		b.answerCallback(ctx, q, b.protocol.Messages.StaleButton)
 		return nil
 	}
 	return b.handlePatientButton(ctx, updateID, q, press)

@@ -219,7 +219,7 @@ func (b *Bot) resolve(ctx context.Context, chatID int64, from *tgbotapi.User, id
 		return err
 	}
 	if wasOpen {
-		if err := b.reply(ctx, rec.ChatID, textAckToPatient); err != nil {
+		if err := b.reply(ctx, rec.ChatID, b.patientText(ctx, rec.ChatID, ackText)); err != nil {
 			b.log.Warn("could not tell the patient about the acknowledgement", "escalation", id, "error", err.Error())
 		}
 	}

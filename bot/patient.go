@@ -21,7 +21,7 @@ type decision func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Out
 // always starts on the clinic's current protocol.
 func (b *Bot) startFlow(flowID string) decision {
 	return func(_ *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
-		return b.protocol.Start(s, flowID, now)
+		return b.patientProtocol(s).Start(s, flowID, now)
 	}
 }
 
@@ -79,13 +79,16 @@ func (b *Bot) handlePatientMessage(ctx context.Context, updateID int, m *tgbotap
 		return b.deliver(ctx, snap, snap.Version, flows.Outcome{Session: snap.Session,
 			Replies: []flows.Reply{p.Resume(snap.Session)}}, nil, false)
 	case "status":
-		return b.reply(ctx, chatID, b.protocol.Status(snap.Session, b.now()))
+		return b.reply(ctx, chatID, b.patientProtocol(snap.Session).Status(snap.Session, b.now()))
 	case "start":
-		return b.reply(ctx, chatID, textConnected+"\n\n"+b.patientHelp())
+		return b.reply(ctx, chatID, b.patientProtocol(snap.Session).Messages.Connected+"\n\n"+patientHelp(b.patientProtocol(snap.Session)))
 	case "help":
-		return b.reply(ctx, chatID, b.patientHelp())
+		return b.reply(ctx, chatID, patientHelp(b.patientProtocol(snap.Session)))
+	case "language":
+		return b.deliver(ctx, snap, snap.Version, flows.Outcome{Session: snap.Session,
+			Replies: []flows.Reply{b.patientProtocol(snap.Session).LanguagePrompt()}}, nil, false)
 	default:
-		return b.reply(ctx, chatID, textUnknownCommand+"\n\n"+b.patientHelp())
+		return b.reply(ctx, chatID, b.patientProtocol(snap.Session).Messages.UnknownCommand+"\n\n"+patientHelp(b.patientProtocol(snap.Session)))
 	}
 }
 
@@ -102,7 +105,7 @@ func (b *Bot) handlePatientButton(ctx context.Context, updateID int, q *tgbotapi
 	}
 	if snap.Patient == "" {
 		b.answerCallback(ctx, q, "")
-		return b.reply(ctx, chatID, textStranger)
+		return b.reply(ctx, chatID, b.protocol.Messages.Stranger)
 	}
 	return b.applyAndDeliver(ctx, snap, updateID, q, func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
 		return p.Step(s, flows.Input{Button: &press}, now)
@@ -323,20 +326,20 @@ func (b *Bot) reply(ctx context.Context, chatID int64, text string) error {
 // Nothing about a stranger is stored.
 func (b *Bot) handleUnenrolled(ctx context.Context, chatID int64, label, cmd, args string) error {
 	if cmd != "start" || args == "" {
-		return b.reply(ctx, chatID, textStranger)
+		return b.reply(ctx, chatID, b.telegramProtocol(ctx).Messages.Stranger)
 	}
 	if !validInviteCode(args) {
-		return b.reply(ctx, chatID, textInviteInvalid)
+		return b.reply(ctx, chatID, b.telegramProtocol(ctx).Messages.InviteInvalid)
 	}
 	newLabel, err := b.store.RedeemInvite(ctx, args, chatID)
 	switch {
 	case errors.Is(err, store.ErrInviteUsed):
 		if label != "" {
-			return b.reply(ctx, chatID, textConnected+"\n\n"+b.patientHelp())
+			return b.reply(ctx, chatID, b.telegramProtocol(ctx).Messages.Connected+"\n\n"+patientHelp(b.telegramProtocol(ctx)))
 		}
-		return b.reply(ctx, chatID, textInviteUsed)
+		return b.reply(ctx, chatID, b.telegramProtocol(ctx).Messages.InviteUsed)
 	case errors.Is(err, store.ErrNotFound):
-		return b.reply(ctx, chatID, textInviteInvalid)
+		return b.reply(ctx, chatID, b.telegramProtocol(ctx).Messages.InviteInvalid)
 	case err != nil:
 		return err
 	}

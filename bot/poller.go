@@ -148,7 +148,7 @@ func (b *Bot) handleWithRetry(stop context.Context, u tgbotapi.Update) bool {
 	st := &updateState{}
 	notice := func() {
 		if st.noticeIssued.CompareAndSwap(false, true) {
-			b.tell(u, textDelayed)
+			b.tell(u, b.protocol.Messages.Delayed)
 		}
 	}
 	timer := time.AfterFunc(delayNotice, func() {
@@ -177,7 +177,7 @@ func (b *Bot) handleWithRetry(stop context.Context, u tgbotapi.Update) bool {
 			if !st.alerted.Load() {
 				// A patient in crisis already has the resources and knows
 				// the care team was alerted; anyone else hears it failed.
-				b.tell(u, textTryAgain)
+				b.tell(u, b.protocol.Messages.TryAgain)
 			}
 			return true
 		}

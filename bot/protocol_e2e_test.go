@@ -2,7 +2,6 @@ package bot_test
 
 import (
 	"context"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -15,15 +14,7 @@ import (
 // emulator: other questions, wording, thresholds and re-measures, number and
 // scale answers, a branch, and a flow started by the clinic's own command.
 func TestAltProtocolEndToEnd(t *testing.T) {
-	data, err := os.ReadFile("../testdata/protocols/alt.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	alt, err := flows.Parse("alt.yaml", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	alt.SetOnCall("+1 555 0142")
+	alt := testProtocol(t, "alt.yaml", "+1 555 0142")
 	h := newHarness(t, withProtocol(alt))
 	h.enroll(patient, "R-7")
 	h.openChat(clinician)
@@ -94,7 +85,7 @@ func TestRunFinishesOnItsProtocolVersion(t *testing.T) {
 	h.expectButtons(patient.ID, "Yes", qDriving)
 
 	// The clinic deploys version 2, which lowers the systolic limit to 130.
-	src := strings.Replace(string(flows.DefaultYAML()), `version: "default-1"`, `version: "default-2"`, 1)
+	src := strings.Replace(string(flows.DefaultYAML()), `version: "default-2"`, `version: "default-3"`, 1)
 	src = strings.Replace(src, "systolic_max: 160", "systolic_max: 130", 1)
 	v2, err := flows.Parse("v2.yaml", []byte(src))
 	if err != nil {
@@ -132,7 +123,7 @@ func TestRunFinishesOnItsProtocolVersion(t *testing.T) {
 		got = append(got, v)
 	}
 	slices.Sort(got)
-	if strings.Join(got, ",") != "default-1,default-2" {
+	if strings.Join(got, ",") != "default-2,default-3" {
 		t.Fatalf("answers were recorded under versions %v, want one run on each", got)
 	}
 }
@@ -141,7 +132,7 @@ func TestRunFinishesOnItsProtocolVersion(t *testing.T) {
 // deployed would make recorded answers lie about their rules; the bot will
 // not start on it.
 func TestReusedProtocolVersionRefused(t *testing.T) {
-	h := newHarness(t) // records default-1
+	h := newHarness(t) // records default-2
 	src := strings.Replace(string(flows.DefaultYAML()), "systolic_max: 160", "systolic_max: 130", 1)
 	changed, err := flows.Parse("changed.yaml", []byte(src))
 	if err != nil {

@@ -67,10 +67,11 @@ func (p *Protocol) Start(s Session, flowID string, now time.Time) (Outcome, erro
 	s.Flow, s.State, s.Run = f.ID, first.ID, newRun(now, avoid...)
 	s.ProtocolVersion, s.StartedAt = p.Version, now
 	s.Answers, s.Tries, s.Finishing = nil, nil, nil
-	prompt := p.prompt(s.Run, first)
+	prompt := p.promptAt(f, s, first)
 	s.Prompt = &prompt
 	if f.Intro != "" {
-		out.Replies = append(out.Replies, Reply{Text: f.Intro})
+		intro := fill(f.Intro, "greeting", p.Greeting(now.In(s.Location(now.Location()))))
+		out.Replies = append(out.Replies, Reply{Text: intro})
 	}
 	out.Replies = append(out.Replies, prompt)
 	out.Session = s
@@ -93,6 +94,9 @@ func (p *Protocol) Step(s Session, in Input, now time.Time) (Outcome, error) {
 func (p *Protocol) step(s Session, in Input, now time.Time) (Outcome, error) {
 	if in.Button != nil && in.Button.Item == DoseItem {
 		return p.doseTaken(s, *in.Button, now), nil
+	}
+	if in.Button != nil && in.Button.Item == LanguageItem {
+		return p.chooseLanguage(s, in.Button.Value), nil
 	}
 	if in.Button != nil && in.Button.Item == PingItem {
 		return p.pingAnswer(s, *in.Button, now), nil
@@ -216,7 +220,7 @@ func (p *Protocol) accept(s Session, f *Flow, it *Item, a reading, now time.Time
 		if rest := pendingScreens(f, s); len(rest) > 0 {
 			s.Finishing = fin
 			s.State = rest[0].ID
-			pr := p.prompt(s.Run, rest[0])
+			pr := p.promptAt(f, s, rest[0])
 			s.Prompt = &pr
 			if newlyHeld {
 				out.Replies = append(out.Replies, Reply{Text: fill(p.Messages.Held, "reason", fin.HoldReason, "next", fin.HoldNext)})
@@ -231,7 +235,7 @@ func (p *Protocol) accept(s Session, f *Flow, it *Item, a reading, now time.Time
 	}
 	if next != s.State {
 		s.State = next
-		pr := p.prompt(s.Run, f.Item(next))
+		pr := p.promptAt(f, s, f.Item(next))
 		s.Prompt = &pr
 	}
 	out.Replies = append(out.Replies, p.currentPrompt(s, f.Item(next)))
@@ -545,6 +549,9 @@ func (p *Protocol) currentPrompt(s Session, it *Item) Reply {
 	if s.Prompt != nil {
 		return *s.Prompt
 	}
+	if f := p.Flow(s.Flow); f != nil {
+		return p.promptAt(f, s, it)
+	}
 	return p.prompt(s.Run, it)
 }
 
@@ -585,7 +592,7 @@ func (p *Protocol) doseTaken(s Session, b ButtonPress, now time.Time) Outcome {
 		tl := p.Timeline
 		out.Jobs = p.doseJobs(&s, d.Run, now)
 		out.Audit = closeGate(&s, GateHold{Reason: GateDosed, At: now, Until: now.Add(p.Timeline.MinDoseInterval.D()), Detail: "dose taken"})
-		out.Replies = []Reply{{Text: fill(m.DoseTaken, "ping", HumanDuration(tl.PingAfterDose.D()), "post_session", HumanDuration(tl.PostSession.D()))}}
+		out.Replies = []Reply{{Text: fill(m.DoseTaken, "ping", p.Duration(tl.PingAfterDose.D()), "post_session", p.Duration(tl.PostSession.D()))}}
 	}
 	if s.Flow != "" {
 		// A check-in is in progress: show its question again so it is not lost.
@@ -613,7 +620,7 @@ func (p *Protocol) extraDose(s Session, d Dose, b ButtonPress, now time.Time) Ou
 		ans := Answer{Flow: FlowPreDose, Run: d.Run, Item: DoseItem, Value: b.Value, Display: label, At: now, ProtocolVersion: p.Version}
 		out := Outcome{Session: s, Accepted: &ans, Answers: []Answer{ans}}
 		if b.Value == DoseOnce {
-			out.Replies = []Reply{{Text: fill(m.DoseAlready, "time", first)}}
+			out.Replies = []Reply{{Text: fill(m.DoseAlready, "time", p.localTime(d.TakenAt.In(loc)))}}
 			return out
 		}
 		out.Escalations = []Escalation{{
@@ -626,32 +633,12 @@ func (p *Protocol) extraDose(s Session, d Dose, b ButtonPress, now time.Time) Ou
 	}
 	ans := Answer{Flow: FlowPreDose, Run: d.Run, Item: DoseItem, Value: DoseAgain, Display: m.DoseButton + " (again)", At: now, ProtocolVersion: p.Version}
 	return Outcome{Session: s, Answers: []Answer{ans}, Replies: []Reply{{
-		Text: fill(m.DoseExtraAsk, "time", first),
+		Text: fill(m.DoseExtraAsk, "time", p.localTime(d.TakenAt.In(loc))),
 		Buttons: [][]Button{{
 			{Label: m.DoseExtraYes, Data: EncodeAnswer(d.Run, DoseItem, DoseExtra)},
 			{Label: m.DoseExtraNo, Data: EncodeAnswer(d.Run, DoseItem, DoseOnce)},
 		}},
 	}}}
-}
-
-// HumanDuration writes a duration the way people say it: "an hour",
-// "2 hours", "1.5 hours", "45 minutes", "7 days", "20 seconds".
-func HumanDuration(d time.Duration) string {
-	const day = 24 * time.Hour
-	switch {
-	case d < time.Minute:
-		return plural(int(d.Round(time.Second)/time.Second), "second")
-	case d >= day && d%day == 0:
-		return plural(int(d/day), "day")
-	case d == time.Hour:
-		return "an hour"
-	case d%time.Hour == 0:
-		return plural(int(d/time.Hour), "hour")
-	case d%(30*time.Minute) == 0 && d > time.Hour:
-		return strconv.FormatFloat(d.Hours(), 'f', 1, 64) + " hours"
-	default:
-		return plural(int(d.Round(time.Minute)/time.Minute), "minute")
-	}
 }
 
 // plural writes "1 minute", "2 minutes".
@@ -699,40 +686,31 @@ func (p *Protocol) Resume(s Session) Reply {
 	return Reply{Text: p.Messages.NotInFlow}
 }
 
-// flowNames are patient-facing names of the built-in flows for Status.
-var flowNames = map[string]string{
-	FlowPreDose:     "the safety check before your dose",
-	FlowPostSession: "the check-in after your session",
-	FlowFollowUp:    "the next-day follow-up",
-	FlowPHQ9:        "the mood questionnaire (PHQ-9)",
-	FlowGAD7:        "the anxiety questionnaire (GAD-7)",
-}
-
 // Status describes the session for /status: the dose gate, the check-in in
 // progress and when today's dose was cleared and taken.
 func (p *Protocol) Status(s Session, now time.Time) string {
 	lines := []string{p.GateStatus(s, now)}
 	if s.Flow != "" {
-		name := flowNames[s.Flow]
-		if name == "" {
-			name = "the " + s.Flow + " check-in"
+		name := s.Flow
+		if f := p.Flow(s.Flow); f != nil && f.Title != "" {
+			name = f.Title
 		}
-		lines = append(lines, fmt.Sprintf("You're in the middle of %s (%d answered so far). Send /resume to see the question again, or /cancel to stop.", name, len(s.Answers)))
+		lines = append(lines, fill(p.Messages.StatusInFlow, "title", name, "progress", p.progressWords(s)))
 	} else {
-		lines = append(lines, "You're not in a check-in right now.")
+		lines = append(lines, p.Messages.StatusIdle)
 	}
 	if d := s.Dose; d != nil {
-		line := "Your last safety check cleared you at " + d.ClearedAt.Format("Mon 2 Jan 15:04") + "."
+		line := fill(p.Messages.StatusCleared, "time", p.localTime(d.ClearedAt))
 		if d.TakenAt.IsZero() {
-			line += " You haven't recorded taking that dose."
+			line += " " + p.Messages.StatusNotTaken
 		} else {
-			line += " You recorded taking your dose at " + d.TakenAt.Format("Mon 2 Jan 15:04") + "."
+			line += " " + fill(p.Messages.StatusTaken, "time", p.localTime(d.TakenAt))
 		}
 		lines = append(lines, line)
 	}
 	if sch := s.Schedule; sch != nil {
-		lines = append(lines, fmt.Sprintf("Your dose day is %s at %02d:%02d (%s time); I'll remind you then.",
-			sch.Weekday, sch.Hour, sch.Minute, s.TimeZone))
+		lines = append(lines, fill(p.Messages.StatusSchedule, "day", dayName(p.Messages.Days, sch.Weekday), "time",
+			fmt.Sprintf("%02d:%02d", sch.Hour, sch.Minute), "tz", s.TimeZone))
 	}
 	return strings.Join(lines, "\n")
 }

@@ -621,7 +621,7 @@ func TestStepIsPure(t *testing.T) {
 func TestHumanDuration(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		20 * time.Second: "20 seconds", time.Second: "1 second", time.Minute: "1 minute",
-		45 * time.Minute: "45 minutes", time.Hour: "an hour", 90 * time.Minute: "1.5 hours",
+		45 * time.Minute: "45 minutes", time.Hour: "an hour", 90 * time.Minute: "1 hour 30 minutes", 90 * time.Second: "90 seconds",
 		2 * time.Hour: "2 hours", 24 * time.Hour: "1 day", 7 * 24 * time.Hour: "7 days",
 	} {
 		if got := HumanDuration(d); got != want {

@@ -303,30 +303,26 @@ func (p *Protocol) dosedText(s Session, h GateHold) string {
 	if s.Dose != nil && !s.Dose.TakenAt.IsZero() {
 		taken = s.Dose.TakenAt
 	}
-	return fill(p.Messages.GateDosed, "taken", taken.In(loc).Format("Mon 2 Jan 15:04"), "next", h.Until.In(loc).Format("Mon 2 Jan 15:04"))
+	return fill(p.Messages.GateDosed, "taken", p.localTime(taken.In(loc)), "next", p.localTime(h.Until.In(loc)))
 }
 
 // GateStatus describes the gate for the patient (/status), in plain words.
 func (p *Protocol) GateStatus(s Session, now time.Time) string {
 	hs := s.activeHolds(now)
 	if len(hs) == 0 {
-		return "You can do your safety check before a dose whenever you're ready (/checkin)."
+		return p.Messages.StatusReady
 	}
-	words := map[GateReason]string{
-		GateCrisis: "your care team needs to talk with you first, after what you told me",
-		GateReview: "your care team is reviewing your earlier answers",
-		GatePaused: "your care team has paused your doses for now",
-		GateIntake: "your care team is reviewing your first answers",
-	}
+	m := p.Messages
+	words := map[GateReason]string{GateCrisis: m.StatusGateCrisis, GateReview: m.StatusGateReview, GatePaused: m.StatusGatePaused, GateIntake: m.StatusGateIntake}
 	var parts []string
 	for _, h := range hs {
 		if h.Reason == GateDosed {
-			parts = append(parts, "your next dose can be from "+h.Until.In(s.Location(now.Location())).Format("Mon 2 Jan 15:04"))
+			parts = append(parts, fill(m.StatusGateDosed, "next", p.localTime(h.Until.In(s.Location(now.Location())))))
 			continue
 		}
 		parts = append(parts, words[h.Reason])
 	}
-	return "Doses are on hold for now: " + strings.Join(parts, "; ") + ". I'll let you know when you can go ahead."
+	return fill(m.StatusGate, "reasons", strings.Join(parts, "; "))
 }
 
 // GateSummary describes the gate for clinicians (/open, /history): each

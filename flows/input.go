@@ -29,11 +29,8 @@ func (p *Protocol) read(it *Item, in Input) (reading, string) {
 	text := strings.TrimSpace(in.Text)
 	switch it.Kind {
 	case AnswerYesNo:
-		switch strings.ToLower(strings.TrimRight(text, ".!")) {
-		case "yes", "y":
-			return p.readButton(it, "yes")
-		case "no", "n":
-			return p.readButton(it, "no")
+		if v, ok := ReadYesNo(text); ok {
+			return p.readButton(it, v)
 		}
 		return reading{}, m.YesNoReask
 	case AnswerChoice:
@@ -136,7 +133,9 @@ func (p *Protocol) numberReask(lo, hi float64) string {
 // matches reports whether rule r fires for answer a of item it; outOfRange
 // is the vitals verdict after any re-measure.
 func (r *Rule) matches(it *Item, a reading, outOfRange bool) bool {
-	if r.When.Has(WhenAnswered) {
+	// answered means a real answer: a skip is not one (a skipped "which
+	// medication" must not report a new prescription).
+	if r.When.Has(WhenAnswered) && !a.skipped {
 		return true
 	}
 	// Only button-like answers match by value: a typed journal entry that

@@ -60,6 +60,20 @@ func (ps Problems) Error() string {
 // Parse reads and validates a protocol file. On failure the error is a
 // Problems listing everything wrong at once, so a clinic fixes its file in one pass.
 func Parse(name string, data []byte) (*Protocol, error) {
+	p, err := parse(name, data)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Translations) > 0 {
+		if err := p.buildLanguages(func() (*Protocol, error) { return parse(name, data) }); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// parse is Parse for the clinic's language alone.
+func parse(name string, data []byte) (*Protocol, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, yamlProblems(name, err)
@@ -82,6 +96,7 @@ func Parse(name string, data []byte) (*Protocol, error) {
 		return nil, ps
 	}
 	p.Messages = p.Messages.withDefaults()
+	p.expandTexts()
 	p.yaml = append([]byte(nil), data...)
 	return p, nil
 }
@@ -225,6 +240,7 @@ func (v *VitalLimits) UnmarshalYAML(n *yaml.Node) error {
 
 // UnmarshalYAML decodes the timeline and records its line.
 func (t *Timeline) UnmarshalYAML(n *yaml.Node) error {
+	t.unfoldTimeline(n)
 	type plain Timeline
 	return decodeMapping(n, (*plain)(t), &t.m, "timeline")
 }

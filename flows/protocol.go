@@ -19,10 +19,18 @@ type Protocol struct {
 	// Version names this protocol revision; it is stamped on every answer.
 	Version string `yaml:"version"`
 	// Name is a human label for the protocol, e.g. the clinic's name for it.
-	Name       string     `yaml:"name"`
+	Name string `yaml:"name"`
+	// Testing marks a file written for tests and demos: only such a file may
+	// set timeline durations below one second.
+	Testing    bool       `yaml:"testing"`
 	Thresholds Thresholds `yaml:"thresholds"`
 	Timeline   Timeline   `yaml:"timeline"`
 	Crisis     Crisis     `yaml:"crisis"`
+	// Language is the clinic's language, of every text outside
+	// Translations (default en); clinicians always read it.
+	Language string `yaml:"language"`
+	// Translations holds the patient texts in other languages (i18n.go).
+	Translations map[string]*Translation `yaml:"translations"`
 	// Messages overrides any of the engine's built-in patient messages.
 	Messages Messages `yaml:"messages"`
 	Flows    []*Flow  `yaml:"flows"`
@@ -34,6 +42,11 @@ type Protocol struct {
 	// built-in crisis lexicon turned off.
 	warnings Problems
 	m        meta
+	// langs are the protocol in each language, on the root (the clinic's
+	// language); root and lang are set on each translated copy.
+	langs map[string]*Protocol
+	root  *Protocol
+	lang  string
 }
 
 // Thresholds are the protocol-wide safety limits.
@@ -75,6 +88,7 @@ type Timeline struct {
 	// weekly dosing); the gate stays `dosed` until it has passed.
 	MinDoseInterval Duration `yaml:"min_dose_interval"`
 	m               meta
+	flows           timelineFlows // the flows named by the long forms, see i18n_timeline.go
 }
 
 // Crisis lists the crisis and emergency resources shown with every URGENT
@@ -283,6 +297,10 @@ func (v Values) Has(s string) bool {
 // Duration is a time.Duration written in YAML like 90s, 60m, 2h or 7d.
 type Duration time.Duration
 
+// explicitZero marks a duration written as 0 in the file, which validation
+// tells apart from one left out (and so defaulted).
+const explicitZero = -1
+
 // D returns the duration as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
@@ -291,6 +309,9 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := parseDuration(n.Value)
 	if err != nil || n.Kind != yaml.ScalarNode {
 		return typeErr(n, "cannot read %q as a duration; write it like 90s, 60m, 2h or 7d", n.Value)
+	}
+	if v == 0 {
+		v = explicitZero
 	}
 	*d = Duration(v)
 	return nil
@@ -350,7 +371,12 @@ func (p *Protocol) Warnings() Problems { return p.warnings }
 
 // SetOnCall sets the clinic's on-call number shown in crisis messages; cmd
 // calls it after loading, before sharing the protocol.
-func (p *Protocol) SetOnCall(number string) { p.Crisis.OnCall = strings.TrimSpace(number) }
+func (p *Protocol) SetOnCall(number string) {
+	p.Crisis.OnCall = strings.TrimSpace(number)
+	for _, q := range p.langs {
+		q.Crisis.OnCall = p.Crisis.OnCall
+	}
+}
 
 // FlowForCommand returns the flow a patient command starts, or nil.
 func (p *Protocol) FlowForCommand(command string) *Flow {

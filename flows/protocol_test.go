@@ -174,7 +174,7 @@ func TestAltProtocol(t *testing.T) {
 		t.Fatalf("alt.yaml: %v", err)
 	}
 	p.SetOnCall("+1 555 0142")
-	if p.Messages.Yes != "Yes, I do" || p.Messages.Help != DefaultMessages.Help {
+	if p.Messages.Yes != "Yes, I do" || !strings.HasPrefix(p.Messages.Help, strings.TrimSuffix(DefaultMessages.Help, "{commands}")+"/checkin – Riverside pre-dose check") {
 		t.Fatalf("message overrides: yes %q", p.Messages.Yes)
 	}
 	if p.Timeline.PingAfterDose.D() != 45*time.Minute || p.Timeline.PingRetry.D() != 30*time.Minute {

@@ -54,6 +54,9 @@ type Session struct {
 	// next-day follow-up, reminders) are computed in it. "" means the
 	// clock's own zone.
 	TimeZone string `json:"tz,omitempty"`
+	// Language is the patient's language (a protocol language code, e.g.
+	// "es"): from Telegram at enrolment, confirmed or changed with a tap.
+	Language string `json:"lang,omitempty"`
 	// Schedule is the patient's weekly dose day, nil when none is set.
 	Schedule *DoseSchedule `json:"schedule,omitempty"`
 	// Done is when each flow last finished other than cancelled (cleared,

@@ -232,10 +232,7 @@ func (p *Protocol) startInstruments(s *Session, now time.Time) []Job {
 	var jobs []Job
 	next := maps.Clone(s.Instruments)
 	i := 0
-	for _, f := range p.Flows {
-		if f == nil || f.Kind != KindInstrument {
-			continue
-		}
+	for _, f := range p.InstrumentFlows() {
 		due := start.Add(time.Duration(i) * instrumentStagger)
 		i++
 		if _, ok := next[f.ID]; ok {
@@ -273,16 +270,16 @@ func (p *Protocol) runJob(s Session, job Job, now time.Time) (Outcome, error) {
 		return p.noResponse(s, job, now), nil
 	case JobPostSession:
 		d := s.takenDose(job.Run)
-		if d == nil || !d.PostSessionAt.IsZero() || s.doneSince(FlowPostSession, d.TakenAt) {
+		if d == nil || !d.PostSessionAt.IsZero() || s.doneSince(p.Timeline.PostSessionFlow(), d.TakenAt) {
 			return Outcome{Session: s}, nil // already did /after, or a newer dose
 		}
-		return p.startByJob(s, job, FlowPostSession, now, func(d *Dose) { d.PostSessionAt = now })
+		return p.startByJob(s, job, p.Timeline.PostSessionFlow(), now, func(d *Dose) { d.PostSessionAt = now })
 	case JobFollowUp:
 		d := s.takenDose(job.Run)
-		if d == nil || !d.FollowUpAt.IsZero() || s.doneSince(FlowFollowUp, d.TakenAt) {
+		if d == nil || !d.FollowUpAt.IsZero() || s.doneSince(p.Timeline.FollowUpFlow(), d.TakenAt) {
 			return Outcome{Session: s}, nil
 		}
-		return p.startByJob(s, job, FlowFollowUp, now, func(d *Dose) { d.FollowUpAt = now })
+		return p.startByJob(s, job, p.Timeline.FollowUpFlow(), now, func(d *Dose) { d.FollowUpAt = now })
 	case JobInstrument:
 		return p.instrument(s, job, now)
 	case JobReminder:
@@ -395,7 +392,7 @@ func (p *Protocol) ping(s Session, job Job, now time.Time) Outcome {
 	d := s.takenDose(job.Run)
 	// Done with the post-session check-in already (it asks about red flags
 	// and self-harm): the ping would only ask again.
-	if d == nil || !d.PingedAt.IsZero() || d.PingAnswer != "" || s.doneSince(FlowPostSession, d.TakenAt) {
+	if d == nil || !d.PingedAt.IsZero() || d.PingAnswer != "" || s.doneSince(p.Timeline.PostSessionFlow(), d.TakenAt) {
 		return Outcome{Session: s}
 	}
 	nd := *d
@@ -425,12 +422,12 @@ func (p *Protocol) noResponse(s Session, job Job, now time.Time) Outcome {
 	nd := *d
 	nd.NoResponseAt = now
 	s.Dose = &nd
-	mins := func(t time.Time) int { return int(t.Sub(d.TakenAt).Round(time.Minute) / time.Minute) }
+	after := func(t time.Time) string { return HumanDuration(t.Sub(d.TakenAt)) }
 	esc := Escalation{
 		Level: High, Flow: FlowTimeline, Item: PingItem, Question: "How are you doing? (ping after dose)",
 		Answer: "no answer",
-		Reason: fmt.Sprintf("No response after dose: pinged %d and %d minutes after the dose, no answer for %d minutes",
-			mins(d.PingedAt), mins(d.RepingedAt), int(now.Sub(d.PingedAt).Round(time.Minute)/time.Minute)),
+		Reason: fmt.Sprintf("No response after dose: pinged %s and %s after the dose, no answer for %s",
+			after(d.PingedAt), after(d.RepingedAt), HumanDuration(now.Sub(d.PingedAt))),
 		At: now,
 	}
 	return Outcome{Session: s, Escalations: []Escalation{esc},
@@ -600,6 +597,6 @@ func (p *Protocol) SetSchedule(s Session, sch *DoseSchedule, tz string, now time
 	s.Schedule = &set
 	jobs := []Job{{Kind: JobReminder, Due: next, Run: set.Run}}
 	jobs = append(jobs, p.startInstruments(&s, now)...)
-	text := fill(m.ScheduleSet, "day", set.Weekday.String()+"s", "time", fmt.Sprintf("%02d:%02d", set.Hour, set.Minute), "tz", tz)
+	text := fill(m.ScheduleSet, "day", dayName(m.DoseDays, set.Weekday), "time", fmt.Sprintf("%02d:%02d", set.Hour, set.Minute), "tz", tz)
 	return Outcome{Session: s, Jobs: jobs, Replies: append([]Reply{{Text: text}}, p.reshow(s)...)}, nil
 }

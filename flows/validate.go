@@ -29,7 +29,7 @@ var (
 )
 
 // reserved ids would clash with terminal states or the dose pseudo-item.
-var reserved = map[string]bool{StateCleared: true, StateCompleted: true, StateHeld: true, GotoEnd: true, DoseItem: true, PingItem: true, OutcomeCancelled: true}
+var reserved = map[string]bool{StateCleared: true, StateCompleted: true, StateHeld: true, GotoEnd: true, DoseItem: true, PingItem: true, LanguageItem: true, OutcomeCancelled: true}
 
 type checker struct {
 	p     *Protocol
@@ -109,6 +109,9 @@ func (p *Protocol) validate() Problems {
 		}
 		p.byID[f.ID] = f
 	}
+	c.commandTexts()
+	c.timelineFlowNames()
+	c.translations()
 	p.warnings = c.warns
 	return c.ps
 }
@@ -145,8 +148,15 @@ func (c *checker) timeline(t *Timeline) {
 		{&t.ClearanceValid, 0, 24 * time.Hour, "clearance_valid"},
 		{&t.MinDoseInterval, 6 * 24 * time.Hour, 30 * 24 * time.Hour, "min_dose_interval"},
 	} {
-		if *x.v == 0 {
+		switch {
+		case *x.v == explicitZero && x.name == "clearance_valid":
+			*x.v = 0 // 0 means no limit
+		case *x.v == explicitZero:
+			c.add(t.m.line, "timeline.%s is 0; leave it out for the default (%s) or give a duration like 90s or 2h", x.name, HumanDuration(x.def))
+		case *x.v == 0:
 			*x.v = Duration(x.def)
+		case x.v.D() < time.Second && !c.p.Testing:
+			c.add(t.m.line, "timeline.%s is %s; it must be at least 1s (only a file marked testing: true may go below)", x.name, x.v.D())
 		}
 		if x.v.D() > x.max {
 			c.add(t.m.line, "timeline.%s is %s; it must be at most %s", x.name, x.v.D(), x.max)
@@ -200,7 +210,7 @@ var commandPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 var reservedCommands = map[string]bool{
 	"start": true, "help": true, "status": true, "resume": true, "cancel": true,
 	"enroll": true, "open": true, "schedule": true, "resolve": true, "history": true, "unenroll": true,
-	"clear": true, "pause": true, "limits": true,
+	"clear": true, "pause": true, "limits": true, "language": true, "trend": true, "export": true,
 }
 
 // command checks a flow's patient command: well formed, not one of the

@@ -210,10 +210,11 @@ func (s *Server) ExpectMessage(t TB, chatID int64, timeout time.Duration, match 
 // JSON shapes of the Bot API objects the server returns.
 type (
 	userJSON struct {
-		ID        int64  `json:"id"`
-		IsBot     bool   `json:"is_bot"`
-		FirstName string `json:"first_name"`
-		Username  string `json:"username,omitempty"`
+		ID           int64  `json:"id"`
+		IsBot        bool   `json:"is_bot"`
+		FirstName    string `json:"first_name"`
+		Username     string `json:"username,omitempty"`
+		LanguageCode string `json:"language_code,omitempty"`
 	}
 	chatJSON struct {
 		ID        int64  `json:"id"`
@@ -255,7 +256,7 @@ type (
 
 func (s *Server) messageJSONLocked(c *chat, m *message) *messageJSON {
 	j := &messageJSON{MessageID: m.id, Date: m.date, EditDate: m.editDate}
-	j.From = userJSON{ID: m.from.ID, FirstName: m.from.FirstName, Username: m.from.Username}
+	j.From = userJSON{ID: m.from.ID, FirstName: m.from.FirstName, Username: m.from.Username, LanguageCode: m.from.LanguageCode}
 	if m.fromBot {
 		j.From = userJSON{ID: s.bot.ID, IsBot: true, FirstName: s.bot.FirstName, Username: s.bot.Username}
 	}

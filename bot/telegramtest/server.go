@@ -20,6 +20,8 @@ type User struct {
 	ID        int64
 	FirstName string
 	Username  string
+	// LanguageCode is the user's Telegram language (IETF tag), e.g. "es".
+	LanguageCode string
 }
 
 // Server is an in-process Telegram Bot API emulator; it is safe for concurrent use.

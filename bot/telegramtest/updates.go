@@ -126,7 +126,7 @@ func (s *Server) PressButton(from User, chatID int64, messageID int, data string
 	q := &callbackQuery{id: strconv.FormatInt(4_000_000_000_000+s.lastQueryID, 10), data: data}
 	q.updateID = s.queueLocked(map[string]any{"callback_query": map[string]any{
 		"id":            q.id,
-		"from":          userJSON{ID: from.ID, FirstName: from.FirstName, Username: from.Username},
+		"from":          userJSON{ID: from.ID, FirstName: from.FirstName, Username: from.Username, LanguageCode: from.LanguageCode},
 		"message":       s.messageJSONLocked(c, m),
 		"chat_instance": strconv.FormatInt(-chatID*31-7, 10),
 		"data":          data,

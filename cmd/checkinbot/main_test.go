@@ -284,7 +284,7 @@ func TestWebhookProcess(t *testing.T) {
 func TestTwoProcessesRunEachJobOnce(t *testing.T) {
 	const patients = 4
 	fast := strings.NewReplacer(
-		`version: "default-1"`, `version: "fast-1"`,
+		`version: "default-2"`, `version: "fast-1"`,
 		"ping_after_dose: 60m", "ping_after_dose: 2s",
 		"post_session: 2h", "post_session: 4s",
 	).Replace(string(flows.DefaultYAML()))
