@@ -53,6 +53,10 @@ type Config struct {
 	// SendRate caps Telegram calls per second across all chats; 0 means 25,
 	// under Telegram's limit of about 30 messages a second.
 	SendRate float64
+	// Unthrottled lifts the per-chat limits: no per-chat send budget and no
+	// flood limit on intake (the overall SendRate still applies). For tests
+	// against an emulator without Telegram's limits; never in production.
+	Unthrottled bool
 	// WebhookURL, when set, switches intake from long polling to a webhook:
 	// Telegram posts updates to this public https URL, which must reach
 	// WebhookHandler(WebhookSecret). Every instance can serve it.
@@ -94,6 +98,7 @@ type Bot struct {
 	webhookURL    string
 	webhookSecret string
 	chatLocks     chatLocks // webhook mode: one update of a chat at a time
+	intake        *intake   // per-chat queues and the flood limit
 	metrics       *metrics
 	quit          chan struct{} // closed when Run's context is done
 
@@ -172,8 +177,9 @@ func New(api *tgbotapi.BotAPI, st *store.Store, cfg Config) (*Bot, error) {
 	if cfg.SendRate <= 0 {
 		cfg.SendRate = defaultSendRate
 	}
-	b.send = newSender(api, b.log, cfg.SendRate)
+	b.send = newSender(api, b.log, cfg.SendRate, !cfg.Unthrottled)
 	b.send.calls = b.metrics.telegram
+	b.intake = newIntake(b, cfg.Unthrottled)
 	return b, nil
 }
 

@@ -61,8 +61,12 @@ func (b *Bot) dispatchLoop(ctx context.Context) {
 }
 
 // dispatchers bounds the escalations delivered at once, so that one slow
-// delivery (a clinician chat under a 429) does not hold the others up.
-const dispatchers = 8
+// delivery (a clinician chat under a 429) does not hold the others up. It
+// is generous because deliveries wait in the clinicians' chat for its
+// budget (about one message a second): an URGENT escalation must get a
+// place to overtake the ROUTINE ones queued there (sendsched.go), not wait
+// behind them for one.
+const dispatchers = 64
 
 // inFlight is the set of outbox entries being delivered, so that an entry
 // reclaimed while its delivery is still under way is not sent twice.

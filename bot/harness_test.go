@@ -58,6 +58,9 @@ func withEscalationChat(id int64) option {
 	return func(c *bot.Config) { c.EscalationChat = id }
 }
 
+// throttled keeps Telegram's per-chat limits and the flood limit on.
+func throttled(c *bot.Config) { c.Unthrottled = false }
+
 // withProtocol runs the bot on a clinic's protocol instead of the default.
 func withProtocol(p *flows.Protocol) option {
 	return func(c *bot.Config) { c.Protocol = p }
@@ -65,10 +68,20 @@ func withProtocol(p *flows.Protocol) option {
 
 func newHarness(t testing.TB, opts ...option) *harness {
 	t.Helper()
+	return newHarnessOn(t, telegramtest.NewServer(), opts...)
+}
+
+// newHarnessOn is newHarness on an emulator of the test's making (with rate
+// limits, faults or latency).
+func newHarnessOn(t testing.TB, tg *telegramtest.Server, opts ...option) *harness {
+	t.Helper()
+	// Tests act at machine speed against an emulator without Telegram's
+	// limits; the tests of those limits turn them back on (throttled).
+	opts = append([]option{func(c *bot.Config) { c.Unthrottled = true }}, opts...)
 	h := &harness{
 		opts:     opts,
 		t:        t,
-		tg:       telegramtest.NewServer(),
+		tg:       tg,
 		redisURL: redistest.Start(t),
 		seen:     map[int64]int{},
 		proto: func() *flows.Protocol {

@@ -17,6 +17,10 @@ type metrics struct {
 	handleTime  prometheus.Histogram
 	escalations *prometheus.CounterVec
 	telegram    *prometheus.CounterVec
+
+	queued       prometheus.Gauge
+	floodDropped prometheus.Counter
+	windowFull   prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -38,9 +42,21 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Namespace: "checkinbot", Name: "telegram_calls_total",
 			Help: "Bot API calls, by method and result (ok, retried, failed).",
 		}, []string{"method", "result"}),
+		queued: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "checkinbot", Name: "intake_unsettled_updates",
+			Help: "Updates taken in by long polling and not yet settled (queued or being handled).",
+		}),
+		floodDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "checkinbot", Name: "intake_flood_dropped_total",
+			Help: "Updates dropped by the per-chat flood limit (never a message the crisis screen matches).",
+		}),
+		windowFull: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "checkinbot", Name: "intake_window_full_total",
+			Help: "Polls that found Telegram's window of 100 updates behind the oldest unsettled one full: new updates waited.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.updates, m.handleTime, m.escalations, m.telegram)
+		reg.MustRegister(m.updates, m.handleTime, m.escalations, m.telegram, m.queued, m.floodDropped, m.windowFull)
 	}
 	return m
 }

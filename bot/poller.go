@@ -2,8 +2,6 @@ package bot
 
 import (
 	"context"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -14,14 +12,14 @@ var allowedUpdates = []string{"message", "edited_message", "callback_query"}
 
 // pollLoop is long polling written around getUpdates rather than tgbotapi's
 // GetUpdatesChan, which confirms updates before they are handled and so loses
-// them on a crash. Here a batch is confirmed (by asking for the next offset)
-// only after every update in it was handled and committed.
+// them on a crash. The intake (intake.go) queues each chat's updates on its
+// own and confirms an update (by the next offset asked for) only once it and
+// every earlier one are settled, so a busy chat holds no other up.
 //
 // Telegram allows one long poller per bot token, so with several instances
 // the poller is chosen by a lease in Redis; the others stand by (they still
 // dispatch escalations and run timed jobs) and take over if it goes away.
 func (b *Bot) pollLoop(ctx context.Context) error {
-	offset := 0
 	backoff := time.Second
 	defer b.releasePollLease()
 	// getUpdates is refused while a webhook is set (say, by an earlier
@@ -29,21 +27,15 @@ func (b *Bot) pollLoop(ctx context.Context) error {
 	if err := b.deleteWebhook(ctx); err != nil && ctx.Err() == nil {
 		b.log.Warn("deleteWebhook failed", "error", err.Error())
 	}
-	for {
-		if ctx.Err() != nil {
-			b.confirm(offset)
-			return nil
-		}
+	go b.intake.flood.sweepEvery(ctx, floodQuiet/2)
+	for ctx.Err() == nil {
 		if !b.holdPollLease(ctx) {
 			sleep(ctx, standbyInterval)
 			continue
 		}
-		updates, err := b.api.GetUpdates(tgbotapi.UpdateConfig{
-			Offset: offset, Timeout: pollTimeout, Limit: 100, AllowedUpdates: allowedUpdates,
-		})
-		if err != nil {
+		if err := b.intake.pollOnce(ctx); err != nil {
 			if ctx.Err() != nil {
-				continue
+				break
 			}
 			delay, _ := retryDelay(err, backoff)
 			b.log.Warn("getUpdates failed", "error", err.Error(), "retry_in", delay)
@@ -52,16 +44,11 @@ func (b *Bot) pollLoop(ctx context.Context) error {
 			continue
 		}
 		backoff = time.Second
-		if len(updates) == 0 {
-			continue
-		}
-		if !b.handleBatch(ctx, updates) {
-			// Shutting down with updates not handled yet: leave them
-			// unconfirmed, so the next start (or instance) gets them again.
-			continue
-		}
-		offset = updates[len(updates)-1].UpdateID + 1
 	}
+	// Updates not settled yet stay unconfirmed: the next start (or
+	// instance) gets them again.
+	b.confirm(b.intake.shutdown())
+	return nil
 }
 
 // pollLeaseTTL is how long the poller's lease lasts without renewal (it is
@@ -128,7 +115,7 @@ const standbyInterval = 2 * time.Second
 // pollLease names the poller lease in Redis.
 const pollLease = "poller"
 
-// confirm tells Telegram the last batch is done, so a restart does not see it
+// confirm tells Telegram the settled updates are done, so a restart does not see it
 // again (it would be de-duplicated, but there is no need to).
 func (b *Bot) confirm(offset int) {
 	if offset == 0 {
@@ -140,46 +127,13 @@ func (b *Bot) confirm(offset int) {
 	_, _ = b.api.GetUpdates(tgbotapi.UpdateConfig{Offset: offset, Limit: 1, Timeout: 0, AllowedUpdates: allowedUpdates})
 }
 
-// handleBatch handles one chat's updates in order and different chats in
-// parallel (at most b.workers at once), and reports whether every update is
-// settled. Each update is handled on its own context: a shutdown lets the
-// update in hand finish instead of abandoning it half done, and stops only
-// the retrying of updates that cannot be handled now.
-func (b *Bot) handleBatch(stop context.Context, updates []tgbotapi.Update) bool {
-	byChat := map[int64][]tgbotapi.Update{}
-	var order []int64
-	for _, u := range updates {
-		id := updateChatID(u)
-		if _, seen := byChat[id]; !seen {
-			order = append(order, id)
-		}
-		byChat[id] = append(byChat[id], u)
-	}
-	sem := make(chan struct{}, b.workers)
-	var wg sync.WaitGroup
-	var unsettled atomic.Bool
-	for _, id := range order {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(chatUpdates []tgbotapi.Update) {
-			defer func() { <-sem; wg.Done() }()
-			for _, u := range chatUpdates {
-				if !b.handleWithRetry(stop, u) {
-					unsettled.Store(true)
-					return // the chat's later updates must wait their turn
-				}
-			}
-		}(byChat[id])
-	}
-	wg.Wait()
-	return !unsettled.Load()
-}
-
 // updateChatID is the chat an update belongs to (0 when it has none).
 func updateChatID(u tgbotapi.Update) int64 {
 	switch {
 	case u.Message != nil && u.Message.Chat != nil:
 		return u.Message.Chat.ID
+	case u.EditedMessage != nil && u.EditedMessage.Chat != nil:
+		return u.EditedMessage.Chat.ID
 	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil && u.CallbackQuery.Message.Chat != nil:
 		return u.CallbackQuery.Message.Chat.ID
 	case u.CallbackQuery != nil && u.CallbackQuery.From != nil:

@@ -17,10 +17,13 @@ import (
 // sender sends to Telegram within its rate limits and retries what is worth
 // retrying: a 429 after the RetryAfter Telegram asks for, a 5xx or network
 // error with backoff. A 4xx other than 429 is final (retrying cannot help).
+// Telegram's limits are a scheduler (schedule.go's sendScheduler): a chat's
+// calls go out in order, a 429 delays only its own chat, and when the
+// overall budget is short the most urgent call goes first.
 type sender struct {
 	api      *tgbotapi.BotAPI
 	calls    *prometheus.CounterVec // by method and result
-	limiter  *rate.Limiter
+	sched    *sendScheduler
 	log      *slog.Logger
 	attempts int
 	backoff  time.Duration
@@ -29,12 +32,20 @@ type sender struct {
 // Telegram allows about 30 messages a second across all chats; stay under it.
 const defaultSendRate = 25
 
-func newSender(api *tgbotapi.BotAPI, log *slog.Logger, perSecond float64) *sender {
+// newSender makes a sender of at most perSecond calls a second overall,
+// and, when perChat is set, within Telegram's per-chat limits.
+func newSender(api *tgbotapi.BotAPI, log *slog.Logger, perSecond float64, perChat bool) *sender {
+	limits := telegramChatLimits
+	if !perChat {
+		limits = chatLimits{private: rate.Inf, group: rate.Inf}
+	}
 	return &sender{
-		api:      api,
-		limiter:  rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond))),
-		log:      log,
-		attempts: 6,
+		api:   api,
+		sched: newSendScheduler(perSecond, limits),
+		log:   log,
+		// With up to one call in five failing (429, 5xx), ten attempts
+		// leave about one failure in ten million.
+		attempts: 10,
 		backoff:  200 * time.Millisecond,
 	}
 }
@@ -42,7 +53,7 @@ func newSender(api *tgbotapi.BotAPI, log *slog.Logger, perSecond float64) *sende
 // send delivers a message and returns it as Telegram stored it.
 func (s *sender) send(ctx context.Context, c tgbotapi.Chattable) (tgbotapi.Message, error) {
 	var msg tgbotapi.Message
-	err := s.retry(ctx, methodOf(c), func() error {
+	err := s.scheduled(ctx, c, func() error {
 		var err error
 		msg, err = s.api.Send(c)
 		return err
@@ -53,17 +64,33 @@ func (s *sender) send(ctx context.Context, c tgbotapi.Chattable) (tgbotapi.Messa
 // request performs a call whose result is not a message: answerCallbackQuery,
 // edits, setMyCommands. (tgbotapi's Send fails to decode their results.)
 func (s *sender) request(ctx context.Context, c tgbotapi.Chattable) error {
-	return s.retry(ctx, methodOf(c), func() error {
+	return s.scheduled(ctx, c, func() error {
 		_, err := s.api.Request(c)
 		return err
 	})
 }
 
+// scheduled runs call for c in its chat's turn and within the budgets.
+func (s *sender) scheduled(ctx context.Context, c tgbotapi.Chattable, call func() error) error {
+	return s.attempt(ctx, methodOf(c), sendKind(c), call)
+}
+
+// retry runs a call outside any chat (setWebhook, deleteWebhook) within
+// the overall budget, with the retries of send.
 func (s *sender) retry(ctx context.Context, method string, call func() error) error {
+	return s.attempt(ctx, method, callKind{}, call)
+}
+
+func (s *sender) attempt(ctx context.Context, method string, kind callKind, call func() error) error {
+	prio := priorityOf(ctx)
+	turn, err := s.sched.enter(ctx, kind.chatID, prio)
+	if err != nil {
+		return err
+	}
+	defer turn.leave()
 	wait := s.backoff
-	var err error
 	for attempt := 1; attempt <= s.attempts; attempt++ {
-		if err = s.limiter.Wait(ctx); err != nil {
+		if err = turn.await(ctx, kind, prio); err != nil {
 			return err
 		}
 		err = call()
@@ -84,14 +111,34 @@ func (s *sender) retry(ctx context.Context, method string, call func() error) er
 		s.count(method, "retried")
 		s.log.Warn("telegram call failed, retrying", "method", method, "attempt", attempt,
 			"delay", delay, "error", err.Error())
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(delay):
+		if isTooMany(err) && !kind.free {
+			// Telegram's wait applies to the chat it refused (or to
+			// everything, for a call outside any chat); other chats go on.
+			turn.holdOff(delay)
+		} else if err := sleepCtx(ctx, delay); err != nil {
+			return err
 		}
-		wait *= 2
+		wait = min(wait*2, 2*time.Second)
 	}
 	return err
+}
+
+// sleepCtx waits d, or fails when ctx is done first.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// isTooMany reports Telegram's 429.
+func isTooMany(err error) bool {
+	var tgErr *tgbotapi.Error
+	return errors.As(err, &tgErr) && tgErr.Code == http.StatusTooManyRequests
 }
 
 // count records a call's result in the metrics.

@@ -331,6 +331,8 @@ func (b *Bot) applyAndDeliver(ctx context.Context, snap store.Snapshot, updateID
 	if err != nil {
 		return err
 	}
+	// Committed: Telegram may forget the update now (intake.go).
+	b.intake.committed(updateID)
 	if snap.Seen { // handled before (a redelivery): send what it committed
 		if q != nil {
 			b.answerCallback(ctx, q, "")

@@ -24,7 +24,9 @@ const maxUpdateBytes = 1 << 20
 // completely, and only then answers 200: Telegram sends a chat's next update
 // after the previous one was answered, so answering first would break the
 // chat's order. Updates of one chat are also serialised within the
-// instance, in case Telegram (or a retry) sends two at once.
+// instance, in case Telegram (or a retry) sends two at once. The flood limit
+// applies as in long polling (intake.go); different chats never wait on
+// each other, since each request is handled on its own.
 func (b *Bot) WebhookHandler(secret string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -43,6 +45,12 @@ func (b *Bot) WebhookHandler(secret string) http.Handler {
 		if err := dec.Decode(&u); err != nil || u.UpdateID <= 0 {
 			b.log.Warn("webhook request that is not an update refused")
 			http.Error(w, "bad request: expected a Telegram update", http.StatusBadRequest)
+			return
+		}
+		if !b.intake.flood.admit(u, waitingUnknown) {
+			// Over the chat's flood limit: dropped (and audited), and
+			// confirmed so that Telegram moves on to the chat's next update.
+			w.WriteHeader(http.StatusOK)
 			return
 		}
 		unlock := b.chatLocks.lock(updateChatID(u))
@@ -102,7 +110,7 @@ func (b *Bot) serveWebhook(ctx context.Context) error {
 		return fmt.Errorf("setWebhook: %w", err)
 	}
 	b.log.Info("webhook registered")
-	<-ctx.Done()
+	b.intake.flood.sweepEvery(ctx, floodQuiet/2)
 	return nil
 }
 

@@ -23,46 +23,8 @@ import (
 // polling, and requests without the secret or with garbage are refused.
 func TestWebhookMode(t *testing.T) {
 	const secret = "s3cret-token-for-the-webhook-0123"
-	var handler atomic.Pointer[http.Handler]
-	// The bot's server is created before the emulator so that the emulator,
-	// closed first, stops delivering before this server closes.
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		(*handler.Load()).ServeHTTP(w, r)
-	}))
-	t.Cleanup(hook.Close)
-	tg := telegramtest.NewServer()
-	t.Cleanup(tg.Close)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	st, err := store.Open(ctx, redistest.Start(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	api, err := bot.Connect(ctx, tg.Token(), tg.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := flows.Default()
-	p.SetOnCall("+1 555 010 0199")
-	b, err := bot.New(api, st, bot.Config{
-		Protocol: p, Clinicians: []int64{clinician.ID},
-		WebhookURL: hook.URL + "/telegram", WebhookSecret: secret,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := b.WebhookHandler(secret)
-	handler.Store(&h)
-	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	// At machine speed, against an emulator without Telegram's limits.
+	tg, hook := startWebhookBot(t, secret, func(c *bot.Config) { c.Unthrottled = true })
 
 	expect := func(chatID int64, parts ...string) telegramtest.Message {
 		t.Helper()
@@ -144,4 +106,56 @@ func TestWebhookMode(t *testing.T) {
 		t.Fatalf("valid update: status %d", got)
 	}
 	expect(patient.ID, "not in a check-in") // the /status reply
+}
+
+// startWebhookBot runs a bot in webhook mode on a fresh emulator (made with
+// tgOpts) and returns the emulator and the bot's webhook server; adjust
+// changes the bot's configuration.
+func startWebhookBot(t *testing.T, secret string, adjust func(*bot.Config), tgOpts ...telegramtest.Option) (*telegramtest.Server, *httptest.Server) {
+	t.Helper()
+	var handler atomic.Pointer[http.Handler]
+	// The bot's server is created before the emulator so that the emulator,
+	// closed first, stops delivering before this server closes.
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		(*handler.Load()).ServeHTTP(w, r)
+	}))
+	t.Cleanup(hook.Close)
+	tg := telegramtest.NewServer(tgOpts...)
+	t.Cleanup(tg.Close)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	st, err := store.Open(ctx, redistest.Start(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	api, err := bot.Connect(ctx, tg.Token(), tg.Endpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := flows.Default()
+	p.SetOnCall("+1 555 010 0199")
+	cfg := bot.Config{
+		Protocol: p, Clinicians: []int64{clinician.ID},
+		WebhookURL: hook.URL + "/telegram", WebhookSecret: secret,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	b, err := bot.New(api, st, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := b.WebhookHandler(secret)
+	handler.Store(&h)
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	return tg, hook
 }

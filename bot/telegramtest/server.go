@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -45,6 +46,14 @@ type Server struct {
 	answers      []CallbackAnswer
 	lastQueryID  int64
 	commands     map[string][]BotCommand // by scope and language
+
+	// Telegram-like limits and faults, see faults.go
+	limits       *Limits
+	chatBuckets  map[int64]*bucket
+	globalBucket bucket
+	faults       *Faults
+	faultRand    *rand.Rand
+	latency      time.Duration
 
 	// webhook delivery, see webhook.go
 	webhook          *webhook // nil while the bot uses getUpdates
@@ -164,6 +173,7 @@ type Call struct {
 	Files  []File            // uploaded files
 	Status int               // HTTP status answered, 200 on success
 	Error  string            // description answered, "" on success
+	At     time.Time         // when it was answered (wall clock)
 
 	// Uploads are the bytes of Files, in the same order, so a test can
 	// decode what the bot sent.
@@ -321,7 +331,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	result, apiErr := s.handle(r.Context(), spec, p, err)
 
 	s.mu.Lock()
-	call := Call{Method: spec.Name, Params: p.values, Status: http.StatusOK}
+	call := Call{Method: spec.Name, Params: p.values, Status: http.StatusOK, At: time.Now()}
 	for _, name := range p.names() {
 		if f, ok := p.files[name]; ok {
 			call.Files = append(call.Files, f)
@@ -346,10 +356,24 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}{true, result})
 }
 
-// handle runs one call: injected failures first, then validation, then the method.
+// handle runs one call: latency, injected failures first, then validation,
+// then the rate limits, then the method.
 func (s *Server) handle(ctx context.Context, spec *specMethod, p *params, readErr error) (any, *apiError) {
 	s.mu.Lock()
-	if f := s.takeFailureLocked(spec.Name); f != nil {
+	latency := s.latency
+	s.mu.Unlock()
+	if latency > 0 && spec.Name != "getUpdates" {
+		select {
+		case <-time.After(latency):
+		case <-ctx.Done():
+		}
+	}
+	s.mu.Lock()
+	f := s.takeFailureLocked(spec.Name)
+	if f == nil {
+		f = s.randomFaultLocked(spec.Name)
+	}
+	if f != nil {
 		s.mu.Unlock()
 		return nil, f
 	}
@@ -363,6 +387,12 @@ func (s *Server) handle(ctx context.Context, spec *specMethod, p *params, readEr
 	if spec.Name == "getUpdates" {
 		return s.getUpdates(ctx, p)
 	}
+	s.mu.Lock()
+	if f := s.rateLimitLocked(spec.Name, p, time.Now()); f != nil {
+		s.mu.Unlock()
+		return nil, f
+	}
+	s.mu.Unlock()
 	h, ok := handlers[spec.Name]
 	if !ok {
 		return true, nil

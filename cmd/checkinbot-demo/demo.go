@@ -77,6 +77,9 @@ func runDemo(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 		Protocol:   proto,
 		Clinicians: []int64{demoClinician.ID},
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// The emulator has no Telegram limits, and a scripted demo types
+		// faster than anyone could.
+		Unthrottled: true,
 	})
 	if err != nil {
 		return err

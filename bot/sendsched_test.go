@@ -1,0 +1,220 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/checkinbot/checkinbot/bot/telegramtest"
+)
+
+// newTestSender is a sender on the emulator, sending at most perSecond
+// calls a second overall, to chats opened by users firstID, firstID+1, …
+func newTestSender(t *testing.T, tg *telegramtest.Server, perSecond float64, users int, firstID int64) *sender {
+	t.Helper()
+	for i := range users {
+		tg.SendText(telegramtest.User{ID: firstID + int64(i), FirstName: "U"}, "hi")
+	}
+	api, err := tgbotapi.NewBotAPIWithAPIEndpoint(tg.Token(), tg.Endpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newSender(api, slog.New(slog.NewTextHandler(io.Discard, nil)), perSecond, true)
+}
+
+// waitUntil polls cond until it holds or the deadline passes.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// sentTexts lists the texts of the successful sendMessage calls in order,
+// with the chat each went to.
+func sentTexts(tg *telegramtest.Server) (texts []string, chats []int64) {
+	for _, c := range tg.Calls("sendMessage") {
+		if c.Status == 200 {
+			id, _ := strconv.ParseInt(c.Params["chat_id"], 10, 64)
+			texts = append(texts, c.Params["text"])
+			chats = append(chats, id)
+		}
+	}
+	return texts, chats
+}
+
+// TestUrgentSendGoesFirst queues 500 routine messages to 500 chats behind a
+// short overall budget, then one crisis reply: it goes out next, ahead of
+// every routine message still waiting.
+func TestUrgentSendGoesFirst(t *testing.T) {
+	tg := telegramtest.NewServer()
+	defer tg.Close()
+	const routine = 500
+	s := newTestSender(t, tg, 50, routine+1, 10_000)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := range routine {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rctx := withPriority(ctx, prioRoutine)
+			if _, err := s.send(rctx, tgbotapi.NewMessage(10_000+int64(i), "routine")); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	waitUntil(t, "the routine messages queue up", func() bool {
+		s.sched.mu.Lock()
+		defer s.sched.mu.Unlock()
+		return len(s.sched.queue) >= routine/2
+	})
+	s.sched.mu.Lock()
+	before := int(s.sched.granted)
+	s.sched.mu.Unlock()
+	if _, err := s.send(withPriority(ctx, prioUrgent), tgbotapi.NewMessage(10_000+routine, "crisis")); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	texts, _ := sentTexts(tg)
+	if len(texts) != routine+1 {
+		t.Fatalf("%d messages sent, want %d", len(texts), routine+1)
+	}
+	at := -1
+	for i, text := range texts {
+		if text == "crisis" {
+			at = i
+		}
+	}
+	// Calls granted the budget before the crisis reply was queued may reach
+	// the server first; one more may be granted as it is queued.
+	t.Logf("crisis reply sent %d-th of %d; %d routine messages had the budget when it was queued", at+1, len(texts), before)
+	if at > before+1 {
+		t.Errorf("crisis reply went out %d-th, after %d routine messages that were still waiting when it was queued", at+1, at-before)
+	}
+}
+
+// TestSendsKeepTelegramLimits sends 30 messages to each of three chats at
+// once against an emulator enforcing Telegram's limits: none is refused
+// with 429, and each chat gets its messages in order.
+func TestSendsKeepTelegramLimits(t *testing.T) {
+	tg := telegramtest.NewServer(telegramtest.WithRateLimits(telegramtest.TelegramLimits))
+	defer tg.Close()
+	const chats, each = 3, 30
+	s := newTestSender(t, tg, defaultSendRate, chats, 20_000)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	for c := range chats {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if _, err := s.send(ctx, tgbotapi.NewMessage(20_000+int64(c), fmt.Sprint(i))); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, c := range tg.Calls("sendMessage") {
+		if c.Status == 429 {
+			t.Errorf("Telegram refused a message: %s", c.Error)
+		}
+	}
+	texts, ids := sentTexts(tg)
+	next := map[int64]int{}
+	for i, text := range texts {
+		if want := fmt.Sprint(next[ids[i]]); text != want {
+			t.Fatalf("chat %d got message %s, want %s: out of order", ids[i], text, want)
+		}
+		next[ids[i]]++
+	}
+	if len(texts) != chats*each {
+		t.Errorf("%d messages sent, want %d", len(texts), chats*each)
+	}
+}
+
+// TestTooManyDelaysOnlyItsChat has Telegram answer one chat's message 429
+// with retry_after 2: another chat's message sent after that goes out
+// before the first chat's retry.
+func TestTooManyDelaysOnlyItsChat(t *testing.T) {
+	tg := telegramtest.NewServer()
+	defer tg.Close()
+	s := newTestSender(t, tg, defaultSendRate, 2, 30_000)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	tg.FailNext("sendMessage", 1, telegramtest.Failure{Code: 429, RetryAfter: 2})
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.send(ctx, tgbotapi.NewMessage(30_000, "held"))
+		done <- err
+	}()
+	waitUntil(t, "the first chat is refused", func() bool { return len(tg.Calls("sendMessage")) > 0 })
+	if _, err := s.send(ctx, tgbotapi.NewMessage(30_001, "free")); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	texts, _ := sentTexts(tg)
+	if strings.Join(texts, ",") != "free,held" {
+		t.Errorf("messages went out as %v, want the other chat's first", texts)
+	}
+}
+
+// TestUrgentOvertakesInItsChat queues routine messages to one chat beyond
+// its budget, then a crisis reply to the same chat: it goes out before the
+// routine messages still waiting.
+func TestUrgentOvertakesInItsChat(t *testing.T) {
+	tg := telegramtest.NewServer()
+	defer tg.Close()
+	s := newTestSender(t, tg, defaultSendRate, 1, 40_000)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const routine = 14
+	var wg sync.WaitGroup
+	for i := range routine {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.send(withPriority(ctx, prioRoutine), tgbotapi.NewMessage(40_000, fmt.Sprint(i))); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	var waiting int
+	waitUntil(t, "routine messages wait for the chat's budget", func() bool {
+		s.sched.mu.Lock()
+		defer s.sched.mu.Unlock()
+		if l := s.sched.chats[40_000]; l != nil {
+			waiting = len(l.waiting)
+		}
+		return waiting >= 3
+	})
+	if _, err := s.send(withPriority(ctx, prioUrgent), tgbotapi.NewMessage(40_000, "crisis")); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	texts, _ := sentTexts(tg)
+	at := slices.Index(texts, "crisis")
+	after := len(texts) - at - 1
+	t.Logf("crisis reply sent %d-th of %d; %d routine messages were waiting, %d went after it", at+1, len(texts), waiting, after)
+	if after < waiting-1 {
+		t.Errorf("only %d routine messages went after the crisis reply; %d were waiting", after, waiting)
+	}
+}
