@@ -60,13 +60,14 @@ func (b *Bot) dispatchLoop(ctx context.Context) {
 	}
 }
 
-// dispatchers bounds the escalations delivered at once, so that one slow
-// delivery (a clinician chat under a 429) does not hold the others up. It
-// is generous because deliveries wait in the clinicians' chat for its
-// budget (about one message a second): an URGENT escalation must get a
-// place to overtake the ROUTINE ones queued there (sendsched.go), not wait
-// behind them for one.
-const dispatchers = 64
+// dispatchers bounds the escalations delivered at once. Deliveries wait in
+// the clinicians' chat for its budget (about one message a second), where
+// an URGENT one overtakes the ROUTINE ones queued (sendsched.go); but it
+// can only overtake once it is read from the outbox, and the outbox is read
+// in order. So the bound is far above any realistic backlog (a waiting
+// delivery is a parked goroutine): with 64, the ROUTINE intake reviews of
+// 200 new patients held an URGENT page back for over a minute.
+const dispatchers = 1024
 
 // inFlight is the set of outbox entries being delivered, so that an entry
 // reclaimed while its delivery is still under way is not sent twice.
