@@ -94,7 +94,7 @@ type Bot struct {
 	runID         string         // "<consumer>/<random>": this run, owner of the replies it commits
 	polling       bool           // this instance holds the poller lease (pollLoop only)
 	leaseUntil    time.Time      // when the poller lease last taken runs out (pollLoop only)
-	jobs          sync.WaitGroup // the timed-job worker
+	jobs          sync.WaitGroup // the background loops (Run)
 	webhookURL    string
 	webhookSecret string
 	chatLocks     chatLocks // webhook mode: one update of a chat at a time
@@ -108,6 +108,10 @@ type Bot struct {
 	delivery sync.RWMutex
 	inFlight *inFlight // escalations being delivered
 	stopped  bool
+
+	// beforeCommit, when set (tests only, export_test.go), runs between an
+	// update's load and its commit: where another writer can get in.
+	beforeCommit func()
 }
 
 // New wires a bot. api must come from Connect (or point at an emulator).
@@ -158,6 +162,9 @@ func New(api *tgbotapi.BotAPI, st *store.Store, cfg Config) (*Bot, error) {
 		b.consumer = instanceName()
 	}
 	b.runID = b.consumer + "/" + randomHex(8)
+	if cfg.Metrics != nil {
+		registerRuntimeMetrics(cfg.Metrics, st)
+	}
 	for _, id := range cfg.Clinicians {
 		b.clinicians[id] = true
 	}
@@ -197,19 +204,15 @@ func (b *Bot) Run(ctx context.Context) error {
 	// acknowledged only after delivery and is otherwise reclaimed. Only a
 	// delivery in progress is waited for.
 	go b.dispatchLoop(ctx)
-	b.jobs.Add(3)
-	go func() {
-		defer b.jobs.Done()
-		b.jobLoop(ctx)
-	}()
-	go func() {
-		defer b.jobs.Done()
-		b.sweepLoop(ctx)
-	}()
-	go func() {
-		defer b.jobs.Done()
-		b.markLoop(ctx)
-	}()
+	// The background loops, waited for on the way out: timed jobs, the
+	// reply outbox's sweeper and mark, retention.
+	for _, loop := range []func(context.Context){b.jobLoop, b.sweepLoop, b.markLoop, b.retentionLoop} {
+		b.jobs.Add(1)
+		go func() {
+			defer b.jobs.Done()
+			loop(ctx)
+		}()
+	}
 	var err error
 	if b.webhookURL != "" {
 		err = b.serveWebhook(ctx)

@@ -6,26 +6,12 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"time"
 
 	"github.com/checkinbot/checkinbot/flows"
 	"github.com/checkinbot/checkinbot/store"
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
-
-// isClinicianCommand reports the commands a clinician's message is about;
-// anything else from a clinician in a private chat is treated as a patient's
-// (so staff can enrol themselves to try the flows).
-func isClinicianCommand(cmd, args string) bool {
-	switch cmd {
-	case "enroll", "unenroll", "help", "schedule", "open", "resolve", "history", "clear", "pause", "limits",
-		"trend", "export":
-		return true
-	case "start":
-		return args == "" // with an invite code, a clinician is trying the patient side
-	}
-	return false
-}
 
 func (b *Bot) handleClinician(ctx context.Context, m *tgbotapi.Message, cmd, args string) error {
 	chatID := m.Chat.ID
@@ -66,16 +52,25 @@ func (b *Bot) enroll(ctx context.Context, m *tgbotapi.Message, label string) err
 	if !validLabel(label) {
 		return b.reply(ctx, m.Chat.ID, textEnrollUsage)
 	}
-	code, err := b.store.CreateInvite(ctx, label, m.From.ID, b.inviteTTL)
+	code, err := store.NewInviteCode()
 	if err != nil {
 		return err
 	}
-	b.log.Info("invite created", "clinician", b.chatRef(m.From.ID))
 	link := fmt.Sprintf("https://t.me/%s?start=%s", url.PathEscape(b.Username()), code)
 	text := fmt.Sprintf("Invite for %s (single use, valid for %s):\n%s\n\n"+
 		"Send it to the patient privately. Opening it links their Telegram account to %s.",
 		label, flows.HumanDuration(b.inviteTTL), link, label)
-	return b.reply(ctx, m.Chat.ID, text)
+	// The invite, its audit entry and the message with the link commit with
+	// the update, in the clinician's chat: a retried /enroll makes no second
+	// invite, and its link reaches the clinician from the reply outbox.
+	invite := &store.NewInvite{Code: code, Label: label, By: m.From.ID, TTL: b.inviteTTL}
+	_, _, err = b.changeChat(ctx, m.Chat.ID, func(_ *flows.Protocol, s flows.Session, _ time.Time) (flows.Outcome, error) {
+		return flows.Outcome{Session: s, Replies: []flows.Reply{{Text: text}}}, nil
+	}, func(c *store.Commit) { c.Invite = invite })
+	if err == nil {
+		b.log.Info("invite created", "clinician", b.chatRef(m.From.ID))
+	}
+	return err
 }
 
 const textEnrollPrivate = "Invites are single use: send /enroll to me in a private chat, and I'll give you the link there."

@@ -9,10 +9,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-
 	"github.com/checkinbot/checkinbot/flows"
 	"github.com/checkinbot/checkinbot/store"
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
 // The clinicians' side of the dose gate (flows/gate.go): /clear opens it,
@@ -68,17 +67,27 @@ func (b *Bot) changePatient(ctx context.Context, m *tgbotapi.Message, label stri
 }
 
 // changeChat is changePatient for a chat already known.
-func (b *Bot) changeChat(ctx context.Context, chatID int64, decide decision) (flows.Outcome, bool, error) {
+// with adds to the commit what the engine does not decide (an invite).
+func (b *Bot) changeChat(ctx context.Context, chatID int64, decide decision, with ...func(*store.Commit)) (flows.Outcome, bool, error) {
 	snap, err := b.store.Load(ctx, chatID, 0)
 	if err != nil {
 		return flows.Outcome{}, true, err
 	}
-	snap, out, version, err := b.apply(ctx, snap, 0, decide)
+	snap, out, version, err := b.apply(ctx, snap, 0, decide, with...)
 	if err != nil {
 		return out, true, err
 	}
+	if snap.Seen {
+		// The clinician's update was committed before (this is a retry):
+		// the patient gets what it committed and not yet sent, the
+		// clinician an answer from the state as it now is.
+		if _, err := b.sendReplies(ctx, chatID, snap.Unsent, true); err != nil {
+			b.log.Warn("could not deliver a change's replies", "chat", b.chatRef(chatID), "error", err.Error())
+		}
+		return out, true, nil
+	}
 	if err := b.deliver(ctx, snap, version, out, nil, true); err != nil {
-		b.log.Warn("could not tell the patient about a gate change", "chat", b.chatRef(chatID), "error", err.Error())
+		b.log.Warn("could not deliver a change's replies", "chat", b.chatRef(chatID), "error", err.Error())
 	}
 	return out, true, nil
 }
@@ -232,14 +241,4 @@ func (b *Bot) gateLine(ctx context.Context, chatID int64) string {
 		line += "\nOwn vitals limits: " + l.String()
 	}
 	return line
-}
-
-// clearPrefix reads a resolution note that starts with "clear": the
-// clinician also clears the patient to dose ("Clear to dose").
-func clearPrefix(note string) (clear bool, rest string) {
-	word, rest, _ := strings.Cut(strings.TrimSpace(note), " ")
-	if strings.EqualFold(strings.TrimRight(word, ":"), "clear") {
-		return true, strings.TrimSpace(rest)
-	}
-	return false, note
 }

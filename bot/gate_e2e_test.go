@@ -266,10 +266,7 @@ func TestWeakenedProtocolKeepsInvariants(t *testing.T) {
 	h.enroll(patient, "P-0042")
 
 	h.say(patient, "/followup")
-	h.answer("sleep", "Well")
-	h.answer("headache or feel foggy", "No")
-	h.answer("burning", "No")
-	h.answer("mood today", "Very low")
+	h.answers("sleep", "Well", "headache or feel foggy", "No", "burning", "No", "mood today", "Very low")
 	h.expect(patient.ID, "988")
 	h.expect(clinician.ID, "ROUTINE", "P-0042", "Mood today")
 

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/checkinbot/checkinbot/flows"
 )
 
 // FuzzGateArgs feeds the arguments of /clear, /pause and /limits and a
@@ -27,8 +29,8 @@ func FuzzGateArgs(f *testing.F) {
 				t.Fatalf("parseLimits(%q) accepted %q %+v", args, label, lim)
 			}
 		}
-		if clear, rest := clearPrefix(args); clear && len(rest) > len(args) {
-			t.Fatalf("clearPrefix(%q) grew the note to %q", args, rest)
+		if clear, rest := flows.ResolutionClears(args); clear && len(rest) > len(args) {
+			t.Fatalf("ResolutionClears(%q) grew the note to %q", args, rest)
 		}
 	})
 }

@@ -107,14 +107,6 @@ func newHarnessOn(t testing.TB, tg *telegramtest.Server, opts ...option) *harnes
 func (h *harness) startBot() {
 	h.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	api, err := bot.Connect(ctx, h.tg.Token(), h.tg.Endpoint())
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	st, err := store.Open(context.Background(), h.redisURL+h.redisOptions)
-	if err != nil {
-		h.t.Fatal(err)
-	}
 	cfg := bot.Config{
 		// Like a restarted process under the same INSTANCE_NAME: a restart
 		// takes its poller lease back at once.
@@ -126,16 +118,8 @@ func (h *harness) startBot() {
 	for _, o := range h.opts {
 		o(&cfg)
 	}
-	if cfg.Now != nil {
-		st.Now = cfg.Now // one clock for the instance
-	}
-	for _, o := range h.storeOpts {
-		o(st)
-	}
-	b, err := bot.New(api, st, cfg)
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	b, _, st := newTestBot(ctx, h.t, h.tg, h.redisURL+h.redisOptions, cfg, h.storeOpts...)
+	h.t.Cleanup(h.stopBot) // before the store closes (cleanups run last first)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -231,6 +215,15 @@ func (h *harness) press(u telegramtest.User, chatID int64, label string, parts .
 func (h *harness) answer(question, label string) {
 	h.t.Helper()
 	h.press(patient, patient.ID, label, question)
+}
+
+// answers answers questions in order: each a part of the question's text,
+// then the label of the button to press.
+func (h *harness) answers(questionsAndLabels ...string) {
+	h.t.Helper()
+	for i := 0; i+1 < len(questionsAndLabels); i += 2 {
+		h.answer(questionsAndLabels[i], questionsAndLabels[i+1])
+	}
 }
 
 // enroll has the clinician enrol label and u open the invite link.

@@ -3,14 +3,10 @@ package bot_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/checkinbot/checkinbot/bot"
-	"github.com/checkinbot/checkinbot/flows"
-	"github.com/checkinbot/checkinbot/store"
 )
 
 // TestOneInstancePolls runs two instances on one bot token and one Redis:
@@ -22,22 +18,7 @@ func TestOneInstancePolls(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	api, err := bot.Connect(ctx, h.tg.Token(), h.tg.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(ctx, h.redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	standby, err := bot.New(api, st, bot.Config{
-		Protocol: flows.Default(), Clinicians: []int64{clinician.ID},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	standby, _, _ := newTestBot(ctx, t, h.tg, h.redisURL, bot.Config{Unthrottled: true}) // as the harness's bot
 	done := make(chan error, 1)
 	go func() { done <- standby.Run(ctx) }()
 

@@ -8,10 +8,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-
 	"github.com/checkinbot/checkinbot/flows"
 	"github.com/checkinbot/checkinbot/store"
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
 // The escalation ladder: an URGENT escalation is re-paged every 5 minutes
@@ -32,21 +31,6 @@ const maxOpenListed = 25
 const resolvePrefix = "r:"
 
 func resolveData(escalationID string) string { return resolvePrefix + escalationID }
-
-// parseEscData decodes the callback data of an escalation button with the
-// given prefix; ids are short and alphanumeric, anything else is refused.
-func parseEscData(data, prefix string) (string, bool) {
-	id, ok := strings.CutPrefix(data, prefix)
-	if !ok || id == "" || len(id) > 40 {
-		return "", false
-	}
-	for _, r := range id {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-') {
-			return "", false
-		}
-	}
-	return id, true
-}
 
 // escalationKeyboard offers what can still be done with an escalation:
 // acknowledge and resolve while it is open, resolve once acknowledged,
@@ -107,13 +91,13 @@ func containsID(ids []int64, id int64) bool {
 func (b *Bot) repage(ctx context.Context, job flows.Job) ([]flows.Job, error) {
 	rec, err := b.store.Escalation(ctx, job.Run)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, errors.Join(errPermanent, err)
+		return nil, permanent("re-page", err)
 	}
 	if err != nil {
 		return nil, err
 	}
 	every := flows.RepageAfter(rec.Level)
-	if rec.State != store.EscalationOpen || every <= 0 {
+	if !flows.EscalationState(rec.State).Repages(rec.Level) {
 		return nil, nil
 	}
 	n, err := b.store.RecordRepage(ctx, rec.ID)
@@ -223,7 +207,7 @@ func (b *Bot) resolve(ctx context.Context, chatID int64, from *tgbotapi.User, id
 			b.log.Warn("could not tell the patient about the acknowledgement", "escalation", id, "error", err.Error())
 		}
 	}
-	if clear, rest := clearPrefix(note); clear {
+	if clear, rest := flows.ResolutionClears(note); clear {
 		// "Clear to dose": resolving is not clearing unless the note says so.
 		text, err := b.clearGate(ctx, rec.ChatID, rec.Patient, from, rest)
 		if err != nil {

@@ -1,7 +1,13 @@
 package bot
 
 import (
+	"context"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/checkinbot/checkinbot/store"
 )
 
 // metrics are the bot's Prometheus metrics: counts and latencies only,
@@ -65,4 +71,27 @@ func updateKind(hasMessage, hasCallback bool) string {
 	default:
 		return "other"
 	}
+}
+
+// registerRuntimeMetrics adds to reg what is read when scraped: Go and
+// process metrics, Redis round trips, and the escalations no clinician has
+// acknowledged (read from Redis, -1 when it does not answer).
+func registerRuntimeMetrics(reg prometheus.Registerer, st *store.Store) {
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: "checkinbot", Name: "redis_round_trips_total",
+			Help: "Round trips to Redis (a command or a pipeline is one).",
+		}, func() float64 { return float64(st.RoundTrips()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "checkinbot", Name: "escalations_unacknowledged",
+			Help: "Escalations no clinician has acknowledged yet (alert when it stays above 0).",
+		}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			n, err := st.UnacknowledgedCount(ctx)
+			if err != nil {
+				return -1 // Redis unreachable: /healthz says so too
+			}
+			return float64(n)
+		}))
 }

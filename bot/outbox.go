@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -145,7 +144,7 @@ func (b *Bot) sendReplies(ctx context.Context, chatID int64, replies []store.Pen
 		}
 		msg, err := b.send.send(withPriority(ctx, priority(r.Priority)), message(chatID, r.Reply))
 		switch {
-		case errors.Is(err, errPermanent):
+		case kindOf(err) == kindPermanent:
 			b.log.Error("a reply was refused by Telegram and is dropped", "chat", b.chatRef(chatID), "error", err.Error())
 		case err != nil:
 			return promptID, err

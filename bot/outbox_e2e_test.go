@@ -33,21 +33,8 @@ func waitUntil(t testing.TB, what string, cond func() bool) {
 // be stopped.
 func (h *harness) throwawayBot() (*bot.Bot, *tgbotapi.BotAPI) {
 	h.t.Helper()
-	ctx := context.Background()
-	api, err := bot.Connect(ctx, h.tg.Token(), h.tg.Endpoint())
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	st, err := store.Open(ctx, h.redisURL)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	h.t.Cleanup(func() { _ = st.Close() })
-	b, err := bot.New(api, st, bot.Config{Consumer: "harness", Protocol: h.proto(), Clinicians: []int64{clinician.ID},
+	b, api, _ := newTestBot(context.Background(), h.t, h.tg, h.redisURL, bot.Config{Consumer: "harness", Protocol: h.proto(),
 		Logger: slog.New(slog.NewTextHandler(testLogWriter{h.t}, nil))})
-	if err != nil {
-		h.t.Fatal(err)
-	}
 	return b, api
 }
 

@@ -2,12 +2,9 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-
-	"github.com/checkinbot/checkinbot/store"
 )
 
 // allowedUpdates are the only update kinds the bot asks Telegram for.
@@ -128,121 +125,6 @@ func (b *Bot) confirm(offset int) {
 		c.draining.Store(true)
 	}
 	_, _ = b.api.GetUpdates(tgbotapi.UpdateConfig{Offset: offset, Limit: 1, Timeout: 0, AllowedUpdates: allowedUpdates})
-}
-
-// handleWithRetry handles one update and reports whether it is settled:
-// handled, or failed for good with the patient told so. A failure that may
-// pass (Redis unreachable, Telegram down) is retried with backoff, because
-// the update may be a patient's self-harm answer that must not be lost.
-// The patient hears once that their message is delayed, as soon as Redis
-// has kept it waiting delayNotice, within an attempt or across attempts.
-// Retrying stops when stop is done (the update is then not settled: the
-// caller leaves it unconfirmed for a later start) or after retryLimit, so
-// that one update with an unforeseen lasting fault cannot hold every other
-// chat up forever. A crisis the screen found is raised without the session
-// when the update fails for good.
-func (b *Bot) handleWithRetry(stop context.Context, u tgbotapi.Update) bool {
-	kind := updateKind(u.Message != nil, u.CallbackQuery != nil)
-	start := time.Now()
-	delay := 100 * time.Millisecond
-	st := &updateState{}
-	notice := func() {
-		if st.noticeIssued.CompareAndSwap(false, true) {
-			b.tell(u, b.protocol.Messages.Delayed)
-		}
-	}
-	timer := time.AfterFunc(delayNotice, func() {
-		if st.storageWait.Load() {
-			notice()
-		}
-	})
-	defer timer.Stop()
-	for attempt := 1; ; attempt++ {
-		ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), updateStateKey{}, st), handleTimeout)
-		err := b.HandleUpdate(ctx, u)
-		cancel()
-		if err == nil {
-			b.metrics.updates.WithLabelValues(kind, "ok").Inc()
-			b.metrics.handleTime.Observe(time.Since(start).Seconds())
-			return true
-		}
-		// Data that cannot be decrypted (a key missing from DATA_KEYS) will
-		// not decrypt on a retry either.
-		if errors.Is(err, errPermanent) || errors.Is(err, store.ErrUndecryptable) || time.Since(start) > retryLimit {
-			b.log.Error("update not handled", "update_id", u.UpdateID, "attempts", attempt, "error", err.Error())
-			b.metrics.updates.WithLabelValues(kind, "failed").Inc()
-			if st.crisis != nil {
-				b.raiseCrisisUntilDone(stop, st)
-			}
-			if !st.alerted.Load() {
-				// A patient in crisis already has the resources and knows
-				// the care team was alerted; anyone else hears it failed.
-				b.tell(u, b.protocol.Messages.TryAgain)
-			}
-			return true
-		}
-		if time.Since(start) > delayNotice && st.storageWait.Load() {
-			notice() // Redis failing; when Telegram is, telling is futile
-		}
-		b.log.Warn("update failed, retrying", "update_id", u.UpdateID, "attempt", attempt, "error", err.Error())
-		select {
-		case <-stop.Done():
-			return false
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 30*time.Second)
-	}
-}
-
-// raiseCrisisUntilDone raises a screened crisis without the session,
-// retrying until Redis takes it or stop is done (the update then stays
-// unconfirmed, and the next start tries again).
-func (b *Bot) raiseCrisisUntilDone(stop context.Context, st *updateState) {
-	delay := 100 * time.Millisecond
-	for {
-		ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), updateStateKey{}, st), 10*time.Second)
-		err := b.raiseCrisis(ctx)
-		cancel()
-		if err == nil {
-			return
-		}
-		b.log.Error("crisis escalation not recorded yet, retrying", "chat", b.chatRef(st.chatID), "error", err.Error())
-		select {
-		case <-stop.Done():
-			return
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 10*time.Second)
-	}
-}
-
-const (
-	handleTimeout = 30 * time.Second
-	// delayNotice is how long Redis may keep an update waiting (hung or
-	// failing) before the patient hears that their message is delayed.
-	delayNotice = 2 * time.Second
-	// retryLimit bounds the retrying of one update.
-	retryLimit = 15 * time.Minute
-)
-
-// errPermanent marks failures that retrying cannot mend.
-var errPermanent = errors.New("permanent failure")
-
-// tell sends text to the chat of an update that is failing, so that even a
-// failure does not end in silence. Telegram may be what fails: best effort.
-func (b *Bot) tell(u tgbotapi.Update, text string) {
-	chatID := updateChatID(u)
-	if chatID == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if u.CallbackQuery != nil {
-		_ = b.send.request(ctx, tgbotapi.NewCallback(u.CallbackQuery.ID, ""))
-	}
-	if _, err := b.send.send(ctx, tgbotapi.NewMessage(chatID, text)); err != nil {
-		b.log.Error("could not tell the chat about a failing update", "chat", b.chatRef(chatID), "error", err.Error())
-	}
 }
 
 // updateChatID is the chat an update belongs to (0 when it has none).

@@ -140,14 +140,7 @@ func TestReusedProtocolVersionRefused(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	api, err := bot.Connect(ctx, h.tg.Token(), h.tg.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := bot.New(api, h.st, bot.Config{Protocol: changed, Clinicians: []int64{clinician.ID}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, _, _ := newTestBot(ctx, t, h.tg, h.redisURL, bot.Config{Protocol: changed})
 	if err := b.Run(ctx); err == nil || !strings.Contains(err.Error(), "new version") {
 		t.Fatalf("Run on a changed file under a deployed version: %v", err)
 	}

@@ -2,8 +2,7 @@ package bot_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,38 +18,33 @@ import (
 // direct drives Bot.HandleUpdate by hand, without the poll loop and the
 // dispatcher, so that the Redis round trips of one update can be counted.
 type direct struct {
-	t      testing.TB
-	tg     *telegramtest.Server
-	st     *store.Store
-	api    *tgbotapi.BotAPI
-	b      *bot.Bot
-	offset int
+	t        testing.TB
+	tg       *telegramtest.Server
+	redisURL string
+	st       *store.Store
+	api      *tgbotapi.BotAPI
+	b        *bot.Bot
+	offset   int
 }
 
 func newDirect(t testing.TB) *direct {
 	t.Helper()
-	ctx := context.Background()
 	tg := telegramtest.NewServer()
 	t.Cleanup(tg.Close)
-	st, err := store.Open(ctx, redistest.Start(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	api, err := bot.Connect(ctx, tg.Token(), tg.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := bot.New(api, st, bot.Config{
-		Protocol:   flows.Default(),
-		Clinicians: []int64{clinician.ID},
-		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-		SendRate:   1e6, // measure the bot, not Telegram's rate limit
+	d := &direct{t: t, tg: tg, redisURL: redistest.Start(t)}
+	d.restart(nil)
+	return d
+}
+
+// restart replaces the bot by a new one on the same emulator and Redis, on
+// protocol p (nil: the default), as a deployment would.
+func (d *direct) restart(p *flows.Protocol) {
+	d.t.Helper()
+	d.b, d.api, d.st = newTestBot(context.Background(), d.t, d.tg, d.redisURL, bot.Config{
+		Protocol: p,
+		SendRate: 1e6, // measure the bot, not Telegram's rate limit
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &direct{t: t, tg: tg, st: st, api: api, b: b}
+
 }
 
 // handle fetches the queued updates and handles them; it returns the Redis
@@ -71,6 +65,38 @@ func (d *direct) handle() int64 {
 	return d.st.RoundTrips() - before
 }
 
+// enrollPatient enrols the patient as P-0042 and passes the intake.
+func (d *direct) enrollPatient() {
+	d.t.Helper()
+	code, err := d.st.CreateInvite(context.Background(), "P-0042", clinician.ID, time.Hour)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	d.tg.SendText(patient, "/start "+code)
+	d.handle()
+	d.passIntake()
+}
+
+// roundTrips is one kind of update and the Redis round trips it may take.
+type roundTrips struct {
+	name string
+	act  func()
+	want int64
+}
+
+// measure runs each step, handles what it sent, and checks its round trips.
+func (d *direct) measure(steps []roundTrips) {
+	d.t.Helper()
+	for _, s := range steps {
+		s.act()
+		got := d.handle()
+		d.t.Logf("%-30s %d round trips", s.name, got)
+		if got != s.want {
+			d.t.Errorf("%s: %d Redis round trips, want %d", s.name, got, s.want)
+		}
+	}
+}
+
 // passIntake answers the new patient's intake screen and has the clinician
 // clear them, so that /checkin starts the pre-dose check.
 func (d *direct) passIntake() {
@@ -84,12 +110,15 @@ func (d *direct) passIntake() {
 }
 
 // press presses label on the newest message in the patient's chat offering it.
-func (d *direct) press(label string) {
+func (d *direct) press(label string) { d.t.Helper(); d.pressIn(patient, label) }
+
+// pressIn presses label on the newest message in u's chat offering it.
+func (d *direct) pressIn(u telegramtest.User, label string) {
 	d.t.Helper()
-	msgs := d.tg.Messages(patient.ID)
+	msgs := d.tg.Messages(u.ID)
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if data := buttonData(msgs[i], label); data != "" {
-			if _, err := d.tg.PressButton(patient, patient.ID, msgs[i].ID, data); err != nil {
+			if _, err := d.tg.PressButton(u, u.ID, msgs[i].ID, data); err != nil {
 				d.t.Fatal(err)
 			}
 			return
@@ -106,19 +135,9 @@ func (d *direct) press(label string) {
 func TestRoundTripsPerUpdate(t *testing.T) {
 	d := newDirect(t)
 	ctx := context.Background()
-	code, err := d.st.CreateInvite(ctx, "P-0042", clinician.ID, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.tg.SendText(patient, "/start "+code)
-	d.handle()
-	d.passIntake()
+	d.enrollPatient()
 
-	steps := []struct {
-		name string
-		act  func()
-		want int64
-	}{
+	steps := []roundTrips{
 		{"start a flow", func() { d.tg.SendText(patient, "/checkin") }, 2},
 		{"button answer", func() { d.press("Yes") }, 2},
 		{"typed answer", func() { d.tg.SendText(patient, "yes") }, 2},
@@ -128,20 +147,19 @@ func TestRoundTripsPerUpdate(t *testing.T) {
 		{"status", func() { d.tg.SendText(patient, "/status") }, 1},
 		{"cancel", func() { d.tg.SendText(patient, "/cancel") }, 2},
 		{"stranger", func() { d.tg.SendText(stranger, "hi") }, 1},
+		{"/start, enrolled", func() { d.tg.SendText(patient, "/start") }, 1},
+		{"/checkin again", func() { d.tg.SendText(patient, "/checkin") }, 2},
+		// Another writer (a timed job, a second instance) commits between
+		// the load and the commit: the commit fails, the update reloads,
+		// steps again and commits.
+		{"compare-and-set conflict", func() { d.conflictOnce(); d.press("Yes") }, 4},
 		// The crisis screen and its reply come before any Redis call.
 		{"typed crisis message", func() { d.tg.SendText(patient, "I want to die") }, 2},
 	}
-	for _, s := range steps {
-		s.act()
-		got := d.handle()
-		t.Logf("%-22s %d round trips", s.name, got)
-		if got != s.want {
-			t.Errorf("%s: %d Redis round trips, want %d", s.name, got, s.want)
-		}
-	}
+	d.measure(steps)
 
 	// A second patient, so the batched mark covers two chats.
-	code, err = d.st.CreateInvite(ctx, "P-0043", clinician.ID, time.Hour)
+	code, err := d.st.CreateInvite(ctx, "P-0043", clinician.ID, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,18 +182,93 @@ func TestRoundTripsPerUpdate(t *testing.T) {
 	}
 }
 
+// conflictOnce has another writer commit the patient's session between the
+// next update's load and its commit, once.
+func (d *direct) conflictOnce() {
+	other, err := store.Open(context.Background(), d.redisURL)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	d.t.Cleanup(func() { _ = other.Close() })
+	armed := true
+	bot.BeforeCommit(d.b, func() {
+		if !armed {
+			return
+		}
+		armed = false
+		ctx := context.Background()
+		snap, err := other.Load(ctx, patient.ID, 0)
+		if err == nil {
+			_, err = other.Commit(ctx, store.Commit{ChatID: patient.ID, Version: snap.Version, Session: snap.Session})
+		}
+		if err != nil {
+			d.t.Errorf("the competing commit failed: %v", err)
+		}
+	})
+}
+
+// TestRoundTripsOlderProtocol: a check-in that started before a new
+// protocol was deployed finishes on its own version, read from Redis once
+// per process (one more round trip, the first time only).
+func TestRoundTripsOlderProtocol(t *testing.T) {
+	d := newDirect(t)
+	ctx := context.Background()
+	if err := d.st.SaveProtocol(ctx, flows.Default().Version, flows.Default().YAML()); err != nil {
+		t.Fatal(err)
+	}
+	d.enrollPatient()
+	d.tg.SendText(patient, "/checkin")
+	d.handle()
+	v := flows.Default().Version
+	src := strings.Replace(string(flows.DefaultYAML()), `version: "`+v+`"`, `version: "`+v+`-next"`, 1)
+	changed, err := flows.Parse("changed.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if changed.Version == v {
+		t.Fatalf("the changed protocol kept version %q", v)
+	}
+	bot.MarkRepliesSent(d.b) // what the old process sent, so the new one has nothing to send again
+	d.restart(changed)
+	d.tg.SendText(patient, "/status") // the new process's first update opens its connections
+	d.handle()
+	yes := func() { d.press("Yes") }
+	d.measure([]roundTrips{{"answer, older version, first", yes, 3}, {"answer, older version, again", yes, 2}})
+}
+
+// TestRoundTripsClinicianCommands measures every clinician command; each
+// that changes something commits once, with its update id.
+func TestRoundTripsClinicianCommands(t *testing.T) {
+	d := newDirect(t)
+	d.enrollPatient()
+	d.tg.SendText(patient, "I want to die") // an escalation to acknowledge and resolve
+	d.handle()
+	say := func(text string) func() { return func() { d.tg.SendText(clinician, text) } }
+	steps := []roundTrips{
+		{"/help", say("/help"), 0},
+		{"/start", say("/start"), 0},
+		{"/enroll", say("/enroll P-0043"), 2},
+		{"/schedule", say("/schedule P-0042 sat 10:00 UTC"), 3},
+		{"/schedule off", say("/schedule P-0042 off"), 3},
+		{"/limits", say("/limits P-0042 150/95 105"), 3},
+		{"/pause", say("/pause P-0042 travelling"), 3},
+		{"/clear", say("/clear P-0042 back home"), 3},
+		{"/open", say("/open"), 4},
+		{"/resolve", say("/resolve 1 called, safe"), 2},
+		{"/history", say("/history P-0042"), 7},
+		{"/trend", say("/trend P-0042"), 6},
+		{"/export", say("/export P-0042"), 6},
+		{"/unenroll", say("/unenroll P-0042 confirm"), 2},
+		{"unknown command", say("/nonsense"), 1},
+	}
+	d.measure(steps)
+}
+
 // BenchmarkAnswerUpdate measures one patient answer end to end: Redis load
 // and commit, the engine step, and the replies over HTTP to the emulator.
 func BenchmarkAnswerUpdate(b *testing.B) {
 	d := newDirect(b)
-	ctx := context.Background()
-	code, err := d.st.CreateInvite(ctx, "P-0042", clinician.ID, time.Hour)
-	if err != nil {
-		b.Fatal(err)
-	}
-	d.tg.SendText(patient, "/start "+code)
-	d.handle()
-	d.passIntake()
+	d.enrollPatient()
 	d.tg.SendText(patient, "/checkin")
 	d.handle()
 	b.ReportAllocs()

@@ -8,10 +8,8 @@ import (
 	"strings"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-
 	"github.com/checkinbot/checkinbot/flows"
-	"github.com/checkinbot/checkinbot/store"
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
 // scheduleRequest is a parsed /schedule command.
@@ -87,34 +85,21 @@ func (b *Bot) schedule(ctx context.Context, m *tgbotapi.Message, args string) er
 	if err != nil {
 		return b.reply(ctx, m.Chat.ID, "Sorry, "+err.Error()+".\n\n"+textScheduleUsage)
 	}
-	chatID, err := b.store.Patient(ctx, req.label)
-	if errors.Is(err, store.ErrNotFound) {
-		return b.reply(ctx, m.Chat.ID, fmt.Sprintf(textNoPatient, req.label))
-	}
-	if err != nil {
-		return err
-	}
-	snap, err := b.store.Load(ctx, chatID, 0)
-	if err != nil {
-		return err
-	}
-	snap, out, version, err := b.apply(ctx, snap, 0, func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
-		return p.SetSchedule(s, req.schedule, req.tz, now)
-	})
-	if err != nil {
-		return err
-	}
 	event := "schedule.removed"
 	if req.schedule != nil {
 		event = "schedule.set"
 	}
-	if err := b.store.Audit(ctx, event, map[string]string{"by": fmt.Sprint(m.From.ID), "chat": fmt.Sprint(chatID)}); err != nil {
-		b.log.Warn("could not audit a schedule change", "error", err.Error())
+	// The change, its audit entry and the clinician's update id commit
+	// together, in the patient's chat (changeChat, commitOf).
+	out, found, err := b.changePatient(ctx, m, req.label, func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
+		out, err := p.SetSchedule(s, req.schedule, req.tz, now)
+		out.Audit = append(out.Audit, flows.AuditEvent{Event: event, Fields: map[string]string{"by": strconv.FormatInt(m.From.ID, 10)}})
+		return out, err
+	})
+	if err != nil || !found {
+		return err
 	}
-	b.log.Info("dose schedule changed", "chat", b.chatRef(chatID), "clinician", b.chatRef(m.From.ID), "set", req.schedule != nil)
-	if err := b.deliver(ctx, snap, version, out, nil, true); err != nil {
-		b.log.Warn("could not tell the patient about the schedule", "chat", b.chatRef(chatID), "error", err.Error())
-	}
+	b.log.Info("dose schedule changed", "clinician", b.chatRef(m.From.ID), "set", req.schedule != nil)
 	if req.schedule == nil {
 		return b.reply(ctx, m.Chat.ID, fmt.Sprintf("Dose day for %s removed: no more reminders.", req.label))
 	}

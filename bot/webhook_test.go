@@ -13,7 +13,6 @@ import (
 	"github.com/checkinbot/checkinbot/bot"
 	"github.com/checkinbot/checkinbot/bot/telegramtest"
 	"github.com/checkinbot/checkinbot/flows"
-	"github.com/checkinbot/checkinbot/store"
 	"github.com/checkinbot/checkinbot/store/redistest"
 )
 
@@ -124,15 +123,6 @@ func startWebhookBot(t *testing.T, secret string, adjust func(*bot.Config), tgOp
 	t.Cleanup(tg.Close)
 
 	ctx, cancel := context.WithCancel(context.Background())
-	st, err := store.Open(ctx, redistest.Start(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	api, err := bot.Connect(ctx, tg.Token(), tg.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := flows.Default()
 	p.SetOnCall("+1 555 010 0199")
 	cfg := bot.Config{
@@ -143,10 +133,7 @@ func startWebhookBot(t *testing.T, secret string, adjust func(*bot.Config), tgOp
 	if adjust != nil {
 		adjust(&cfg)
 	}
-	b, err := bot.New(api, st, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, _, _ := newTestBot(ctx, t, tg, redistest.Start(t), cfg)
 	h := b.WebhookHandler(secret)
 	handler.Store(&h)
 	done := make(chan error, 1)

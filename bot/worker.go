@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"reflect"
 	"time"
 
@@ -67,7 +66,7 @@ func (b *Bot) runJob(j store.ScheduledJob) {
 	} else {
 		err = b.runChatJob(ctx, j)
 	}
-	if err != nil && !errors.Is(err, errPermanent) {
+	if err != nil && kindOf(err) == kindTransient {
 		b.log.Error("timed job failed; it runs again when its claim expires",
 			"kind", j.Job.Kind, "chat", b.chatRef(j.ChatID), "error", err.Error())
 		return
@@ -102,7 +101,7 @@ func (b *Bot) runChatJob(ctx context.Context, j store.ScheduledJob) error {
 	}
 	out, err := decide(p, snap.Session, b.now())
 	if err != nil {
-		return errors.Join(errPermanent, err)
+		return permanent("timed job", err)
 	}
 	if noChange(out, snap.Session) {
 		return nil

@@ -1,13 +1,11 @@
 package bot_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 	"github.com/checkinbot/checkinbot/bot/telegramtest"
 	"github.com/checkinbot/checkinbot/flows"
 	"github.com/checkinbot/checkinbot/store"
+	"github.com/checkinbot/checkinbot/store/redistest"
 )
 
 // TestJobOfACrashedInstanceRunsAfterRestart: an instance claims the due
@@ -120,7 +119,7 @@ func TestTwoInstancesRunEachJobOnce(t *testing.T) {
 	clock := newFakeClock(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC))
 	h := newHarness(t, withClock(clock))
 
-	secondLog := &lockedBuffer{}
+	secondLog := &redistest.LogBuffer{}
 	stop := startInstance(t, h, clock, secondLog)
 	defer stop()
 
@@ -165,46 +164,15 @@ func TestTwoInstancesRunEachJobOnce(t *testing.T) {
 	t.Logf("the second instance ran %d of the %d jobs", strings.Count(secondLog.String(), "timed job ran"), 2*n)
 }
 
-// lockedBuffer is a log destination safe for concurrent writers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // startInstance starts another bot instance on the harness's emulator and
 // Redis, with its own client and store connection, on the same clock.
 func startInstance(t *testing.T, h *harness, clock *fakeClock, log io.Writer) func() {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	api, err := bot.Connect(ctx, h.tg.Token(), h.tg.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(ctx, h.redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.Now = clock.Now
-	b, err := bot.New(api, st, bot.Config{
-		Protocol: h.proto(), Clinicians: []int64{clinician.ID},
-		Now: clock.Now, JobTick: 2 * time.Millisecond,
+	b, _, _ := newTestBot(ctx, t, h.tg, h.redisURL, bot.Config{
+		Protocol: h.proto(), Now: clock.Now, JobTick: 2 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(log, nil)),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx) }()
 	return func() {
@@ -212,6 +180,5 @@ func startInstance(t *testing.T, h *harness, clock *fakeClock, log io.Writer) fu
 		if err := <-done; err != nil {
 			t.Error(err)
 		}
-		st.Close()
 	}
 }

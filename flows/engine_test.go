@@ -29,7 +29,7 @@ func TestPreDoseAllSafeClears(t *testing.T) {
 	}
 	want := []string{"sitter", "no_driving", "vitals", "substances", "fasting", "health_change", "self_harm", "setting"}
 	if !slices.Equal(order, want) {
-		t.Fatalf("item order = %v, want %v (CLINICAL.md)", order, want)
+		t.Fatalf("item order = %v, want %v (docs/clinical-basis.md)", order, want)
 	}
 	c := out.Completion
 	if c == nil || c.Outcome != OutcomeCleared || c.Run != run || len(c.Answers) != 8 || c.ProtocolVersion != p.Version {
@@ -51,7 +51,7 @@ func TestPreDoseAllSafeClears(t *testing.T) {
 }
 
 // TestPreDoseHolds covers every pre-dose rule: the failing answer holds the
-// dose at once, with the escalation level of CLINICAL.md.
+// dose at once, with the escalation level of docs/clinical-basis.md.
 func TestPreDoseHolds(t *testing.T) {
 	tests := []struct {
 		item   string

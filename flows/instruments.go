@@ -110,7 +110,7 @@ var scorers = map[string]func([]int) (Score, error){
 
 // compareBaseline records an instrument's first total as the patient's
 // baseline, and returns a ROUTINE escalation when a later total has risen by
-// 5 or more over it (CLINICAL.md). It returns nil for non-instrument flows.
+// 5 or more over it (docs/clinical-basis.md). It returns nil for non-instrument flows.
 func compareBaseline(s *Session, f *Flow, score *Score, now time.Time) *Escalation {
 	if score == nil {
 		return nil

@@ -64,7 +64,7 @@ type VitalLimits struct {
 	m            meta
 }
 
-// DefaultVitalLimits are the limits of CLINICAL.md: 160/90, pulse 100.
+// DefaultVitalLimits are the limits of docs/clinical-basis.md: 160/90, pulse 100.
 var DefaultVitalLimits = VitalLimits{SystolicMax: 160, DiastolicMax: 90, PulseMax: 100}
 
 // Timeline holds the session timeline offsets that bot's timed-job worker uses.
@@ -213,7 +213,7 @@ type Choice struct {
 
 // Remeasure lets a vitals item ask again before treating a reading as out of range.
 type Remeasure struct {
-	// Times is how many re-measures are allowed (CLINICAL.md: one).
+	// Times is how many re-measures are allowed (docs/clinical-basis.md: one).
 	Times int `yaml:"times"`
 	// Advise is what the patient is told, e.g. rest 10 minutes and measure again.
 	Advise string `yaml:"advise"`

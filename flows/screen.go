@@ -18,7 +18,7 @@ import (
 // which resources lead the reply and is named in the escalation.
 type CrisisGroup string
 
-// The crisis groups of CLINICAL.md.
+// The crisis groups of docs/clinical-basis.md.
 const (
 	GroupSelfHarm       CrisisGroup = "self_harm"        // suicide and self-harm: 988 first
 	GroupOverdose       CrisisGroup = "overdose"         // overdose or poisoning: emergency services first

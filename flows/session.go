@@ -9,7 +9,7 @@ import "time"
 // Level is an escalation's severity. The empty Level means "no escalation".
 type Level string
 
-// The escalation levels of CLINICAL.md, lowest first.
+// The escalation levels of docs/clinical-basis.md, lowest first.
 const (
 	Routine Level = "ROUTINE"
 	High    Level = "HIGH"

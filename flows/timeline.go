@@ -8,7 +8,7 @@ import (
 	_ "time/tzdata" // patients' time zones work on hosts without a zoneinfo database
 )
 
-// This file is the session timeline of CLINICAL.md: what happens between the
+// This file is the session timeline of docs/clinical-basis.md: what happens between the
 // patient's messages. The engine schedules Jobs (store keeps them in Redis,
 // bot's worker claims them when due) and RunJob decides what a due job does.
 // Like the rest of the engine it is pure: a job is a function of the session,
@@ -61,19 +61,6 @@ const (
 	// after the other (PHQ-9, then GAD-7), in protocol order.
 	instrumentStagger = time.Minute
 )
-
-// RepageAfter is how long an unacknowledged escalation of level l waits
-// before clinicians are paged again, and again after each re-page (URGENT
-// every 5 minutes, HIGH every 30); 0 means it is never re-paged (ROUTINE).
-func RepageAfter(l Level) time.Duration {
-	switch l {
-	case Urgent:
-		return 5 * time.Minute
-	case High:
-		return 30 * time.Minute
-	}
-	return 0
-}
 
 // Location returns the patient's time zone, or def when none is set or it
 // is not a known zone.

@@ -544,7 +544,7 @@ func TestRunJobUnknownKinds(t *testing.T) {
 		}
 	}
 	if RepageAfter(Urgent) != 5*time.Minute || RepageAfter(High) != 30*time.Minute || RepageAfter(Routine) != 0 {
-		t.Error("re-page intervals differ from CLINICAL.md")
+		t.Error("re-page intervals differ from docs/clinical-basis.md")
 	}
 }
 

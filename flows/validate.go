@@ -133,7 +133,7 @@ func (c *checker) limits(l *VitalLimits, where string, line int) {
 	}
 }
 
-// timeline fills unset offsets with the CLINICAL.md defaults and checks them.
+// timeline fills unset offsets with the docs/clinical-basis.md defaults and checks them.
 func (c *checker) timeline(t *Timeline) {
 	for _, x := range []struct {
 		v        *Duration
@@ -481,7 +481,7 @@ func validWhens(it *Item, values []string) []string {
 }
 
 // selfHarm insists that an item about self-harm escalates URGENT on a
-// concerning answer: CLINICAL.md makes every self-harm answer URGENT.
+// concerning answer: docs/clinical-basis.md makes every self-harm answer URGENT.
 func (c *checker) selfHarm(it *Item, where string) {
 	if !it.Screen {
 		c.add(it.m.line, "%s asks about self-harm, so it must be a screen that is always asked, even after a hold; add screen: true", where)

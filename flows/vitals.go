@@ -15,7 +15,7 @@ type Vitals struct {
 // String renders the reading in the canonical form "128/82 72".
 func (v Vitals) String() string { return fmt.Sprintf("%d/%d %d", v.Systolic, v.Diastolic, v.Pulse) }
 
-// Plausible ranges for a typed reading (CLINICAL.md); outside them we assume a
+// Plausible ranges for a typed reading (docs/clinical-basis.md); outside them we assume a
 // typo and ask again rather than act on it.
 const (
 	SystolicMin, SystolicMax   = 70, 250

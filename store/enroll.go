@@ -12,22 +12,30 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// NewInviteCode returns a fresh invite code: 43 URL-safe characters from
+// crypto/rand (256 bits), valid as a Telegram /start deep-link payload.
+func NewInviteCode() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("store.NewInviteCode: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
 // CreateInvite stores a single-use invite enrolling the patient label and
-// returns its code: 43 URL-safe characters from crypto/rand, valid as a
-// Telegram /start deep-link payload. The invite expires after ttl.
+// returns its code. The invite expires after ttl. The bot creates invites
+// in the commit of the clinician's update (Commit.Invite); this is for
+// tools and tests.
 func (s *Store) CreateInvite(ctx context.Context, label string, clinicianID int64, ttl time.Duration) (string, error) {
+	code, err := NewInviteCode()
+	if err != nil {
+		return "", err
+	}
 	if label == "" || ttl <= 0 {
 		return "", errors.New("store.CreateInvite: label and a positive ttl are required")
 	}
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("store.CreateInvite: %w", err)
-	}
-	code := base64.RawURLEncoding.EncodeToString(b[:])
-	key := inviteKey(code)
-	now := fmtTime(s.now())
-	by := strconv.FormatInt(clinicianID, 10)
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	key, by, now := inviteKey(code), strconv.FormatInt(clinicianID, 10), fmtTime(s.now())
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, key, "label", label, "by", by, "created", now, "state", "open")
 		p.PExpire(ctx, key, ttl)
 		p.XAdd(ctx, &redis.XAddArgs{Stream: keyAudit, Values: []any{
@@ -38,6 +46,18 @@ func (s *Store) CreateInvite(ctx context.Context, label string, clinicianID int6
 		return "", fmt.Errorf("store.CreateInvite: %w", err)
 	}
 	return code, nil
+}
+
+// appendInvite appends the commit script's invite block: the invite's key
+// ("" for none), label, clinician, created (RFC 3339) and TTL (ms).
+func appendInvite(args []any, inv *NewInvite, now time.Time) ([]any, error) {
+	if inv == nil {
+		return append(args, "", "", "", "", 0), nil
+	}
+	if inv.Label == "" || inv.TTL <= 0 || inv.Code == "" {
+		return nil, errors.New("an invite needs a code, a label and a positive ttl")
+	}
+	return append(args, inviteKey(inv.Code), inv.Label, strconv.FormatInt(inv.By, 10), fmtTime(now), inv.TTL.Milliseconds()), nil
 }
 
 // RedeemInvite enrols chatID under the invite's label, atomically. It

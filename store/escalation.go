@@ -13,12 +13,14 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Escalation states: open (unacknowledged), then acknowledged, then
-// resolved with a clinician's note (resolving an open one acknowledges it).
+// Escalation states, as flows defines the lifecycle (flows/escalation.go):
+// open (unacknowledged), then acknowledged, then resolved with a
+// clinician's note (resolving an open one acknowledges it). The scripts
+// ack.lua and resolve.lua make its transitions atomic.
 const (
-	EscalationOpen     = "open"
-	EscalationAcked    = "acked"
-	EscalationResolved = "resolved"
+	EscalationOpen     = string(flows.EscalationOpen)
+	EscalationAcked    = string(flows.EscalationAcknowledged)
+	EscalationResolved = string(flows.EscalationResolved)
 )
 
 // OutboxEntry is one escalation waiting to be dispatched to clinicians.

@@ -124,7 +124,10 @@ func TestOutboxReclaimsUnacked(t *testing.T) {
 		if err := s.AckOutbox(ctx, re[0].StreamID); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(60 * time.Millisecond)
+		// Acknowledged, it is no longer pending: nothing can reclaim it.
+		if n, err := s.OutboxPending(ctx); err != nil || n != 0 {
+			t.Errorf("%d entries pending after the ack (err %v), want 0", n, err)
+		}
 		if again, _ := s.ReadOutbox(ctx, "c", 10, 0); len(again) != 0 {
 			t.Errorf("acked entry reclaimed: %+v", again)
 		}

@@ -39,6 +39,16 @@ type Commit struct {
 	ChatID int64
 	// UpdateID is the Telegram update id handled, 0 for none (a timed job).
 	UpdateID int
+	// By is the chat the update came from when it is not ChatID: a
+	// clinician's command that changes a patient's session. The update is
+	// then de-duplicated in By's mark, never in ChatID's: update ids of
+	// different chats interleave, so a clinician's id in a patient's mark
+	// would make the patient's earlier, unhandled updates look seen.
+	By int64
+	// Invite, when set, is created in the same commit (a clinician's
+	// /enroll), so a retried update finds it made rather than making a
+	// second one.
+	Invite *NewInvite
 	// Version is the session version the change was computed from.
 	Version     int64
 	Session     flows.Session
@@ -62,6 +72,15 @@ type NewEscalation struct {
 	flows.Escalation
 	Patient string // the enrolled label shown to clinicians
 	ChatID  int64  // the patient's chat
+}
+
+// NewInvite is a single-use invite for a patient label; Code comes from
+// NewInviteCode and is stored only as its hash.
+type NewInvite struct {
+	Code  string
+	Label string
+	By    int64 // the clinician who made it
+	TTL   time.Duration
 }
 
 // CommitResult is what Commit wrote.
@@ -170,13 +189,21 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitResult, error) {
 		args = append(args, j.Due.UnixMilli(), m)
 	}
 	args = appendAudit(args, c.ChatID, now, c.Audit)
+	args, err = appendInvite(args, c.Invite, now)
+	if err != nil {
+		return CommitResult{}, fmt.Errorf("store.Commit: %w", err)
+	}
 	replyArgs, err := s.replyArgs(c, now)
 	if err != nil {
 		return CommitResult{}, fmt.Errorf("store.Commit: %w", err)
 	}
 	args = append(args, replyArgs...)
+	mark := k.session
+	if c.By != 0 && c.By != c.ChatID {
+		mark = keysFor(c.By).session
+	}
 	keys := []string{k.session, k.answers, k.checkins, keyOutbox, keyEscSeq, keySchedule, keyEscOpen, keyAudit, keyEscUnres, keyHistory,
-		k.replies, keyUnsent}
+		k.replies, keyUnsent, mark}
 	res, err := scriptCommit.Run(ctx, s.rdb, keys, args...).Slice()
 	if err != nil {
 		return CommitResult{}, fmt.Errorf("store.Commit: %w", err)

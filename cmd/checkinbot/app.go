@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/checkinbot/checkinbot/bot"
@@ -65,23 +64,6 @@ func runBot(ctx context.Context, getenv func(string) string, logOut io.Writer) e
 		return fmt.Errorf("telegram (TELEGRAM_BOT_TOKEN, TELEGRAM_API_ENDPOINT): %w", err)
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Namespace: "checkinbot", Name: "redis_round_trips_total",
-			Help: "Round trips to Redis (a command or a pipeline is one).",
-		}, func() float64 { return float64(st.RoundTrips()) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Namespace: "checkinbot", Name: "escalations_unacknowledged",
-			Help: "Escalations no clinician has acknowledged yet (alert when it stays above 0).",
-		}, func() float64 {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			n, err := st.UnacknowledgedCount(ctx)
-			if err != nil {
-				return -1 // Redis unreachable: /healthz says so too
-			}
-			return float64(n)
-		}))
 	b, err := bot.New(api, st, bot.Config{
 		Protocol:       proto,
 		Clinicians:     cfg.Clinicians,
@@ -112,15 +94,7 @@ func runBot(ctx context.Context, getenv func(string) string, logOut io.Writer) e
 	log.Info("checkinbot running", "bot", b.Username(), "protocol", proto.Version,
 		"clinicians", len(cfg.Clinicians), "mode", mode, "instance", cfg.InstanceName,
 		"retention", cfg.Retention.String())
-	pctx, stopPrune := context.WithCancel(ctx)
-	pruned := make(chan struct{})
-	go func() {
-		defer close(pruned)
-		runRetention(pctx, st, cfg.InstanceName, log)
-	}()
 	err = b.Run(ctx)
-	stopPrune()
-	<-pruned
 	if srv != nil {
 		// Finish the webhook requests in hand: Telegram redelivers the rest.
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -129,56 +103,6 @@ func runBot(ctx context.Context, getenv func(string) string, logOut io.Writer) e
 	}
 	log.Info("checkinbot stopped")
 	return err
-}
-
-// Retention runs hourly, in the instance holding the "retention" lease
-// (longer than the period, so the holder keeps it and another instance
-// takes over only when it is gone). A prune is idempotent, so a lease
-// that changes hands mid-prune costs only duplicate work.
-const (
-	retentionFirst = time.Minute
-	retentionEvery = time.Hour
-	retentionLease = 90 * time.Minute
-)
-
-// runRetention deletes what is past the retention period, periodically,
-// until ctx is cancelled; it releases the lease when it stops.
-func runRetention(ctx context.Context, st *store.Store, owner string, log *slog.Logger) {
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = st.ReleaseLease(rctx, "retention", owner)
-	}()
-	timer := time.NewTimer(retentionFirst)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-timer.C:
-		}
-		pruneOnce(ctx, st, owner, log)
-		timer.Reset(retentionEvery)
-	}
-}
-
-func pruneOnce(ctx context.Context, st *store.Store, owner string, log *slog.Logger) {
-	held, err := st.AcquireLease(ctx, "retention", owner, retentionLease)
-	if err != nil {
-		log.Warn("retention: lease", "error", err.Error())
-		return
-	}
-	if !held {
-		return // another instance prunes
-	}
-	res, err := st.Prune(ctx)
-	if err != nil {
-		log.Error("retention: prune failed", "error", err.Error())
-		return
-	}
-	if res != (store.PruneResult{}) {
-		log.Info("retention: deleted", "answers", res.Answers, "checkins", res.CheckIns, "audit", res.Audit)
-	}
 }
 
 // healthTimeout bounds /healthz's Redis check, so it answers within 1 s.

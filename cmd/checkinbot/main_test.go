@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,7 +35,7 @@ func TestMain(m *testing.M) {
 // process is the checkinbot program running as a child process.
 type process struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *redistest.LogBuffer
 	done   chan error
 }
 
@@ -47,7 +46,7 @@ func startProcess(t *testing.T, env map[string]string, args ...string) *process 
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	p := &process{cmd: cmd, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	p := &process{cmd: cmd, stderr: &redistest.LogBuffer{}, done: make(chan error, 1)}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -194,24 +193,6 @@ func TestKillAndRestartMidFlow(t *testing.T) {
 	if sealed == 0 {
 		t.Error("no sealed session or answer in Redis")
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the writer goroutine of exec.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestWebhookProcess runs the program in webhook mode: Telegram (the

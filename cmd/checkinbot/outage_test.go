@@ -75,7 +75,7 @@ func TestRedisHangsHealthAndLogs(t *testing.T) {
 	env := processEnv(t, tg)
 	env["LISTEN_ADDR"] = addr
 	env["DATA_KEYS"] = dataKey(7)
-	logs := &syncBuffer{}
+	logs := &redistest.LogBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	exited := make(chan int, 1)
 	go func() {

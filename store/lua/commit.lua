@@ -22,11 +22,11 @@
 -- none).
 -- Returns {1, new version, escalation ids...}, {0, stored version} on a
 -- version conflict, {-1, highest update id} for an update already committed.
-local cur = redis.call('HMGET', KEYS[1], 'v', 'u')
-local version = 0
-if cur[1] then version = tonumber(cur[1]) end
-local seen = 0
-if cur[2] then seen = tonumber(cur[2]) end
+-- KEYS[13] is the session hash holding the update's de-duplication mark:
+-- KEYS[1] for the chat's own update, the clinician chat's for a
+-- clinician's command changing this patient (store.Commit.By).
+local version = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+local seen = tonumber(redis.call('HGET', KEYS[13], 'u') or '0')
 local escalationOnly = tonumber(ARGV[1]) == -1
 if not escalationOnly and version ~= tonumber(ARGV[1]) then
   return {0, version}
@@ -39,10 +39,11 @@ end
 local newv = version + 1
 if escalationOnly then
   newv = version
-elseif update > 0 then
-  redis.call('HSET', KEYS[1], 'v', tostring(newv), 's', ARGV[3], 'u', ARGV[2])
 else
   redis.call('HSET', KEYS[1], 'v', tostring(newv), 's', ARGV[3])
+  if update > 0 then
+    redis.call('HSET', KEYS[13], 'u', ARGV[2])
+  end
 end
 
 -- The history index holds each history list with a score no later than its
@@ -105,6 +106,16 @@ for j = 1, n do
   redis.call('XADD', KEYS[8], '*', unpack(ev))
   i = i + 2 * k + 1
 end
+
+-- An invite made by this update (a clinician's /enroll), so a retried
+-- update finds it made. ARGV: key ("" = none), label, clinician, created
+-- (RFC 3339), TTL (ms).
+if ARGV[i] ~= '' then
+  redis.call('HSET', ARGV[i], 'label', ARGV[i + 1], 'by', ARGV[i + 2], 'created', ARGV[i + 3], 'state', 'open')
+  redis.call('PEXPIRE', ARGV[i], ARGV[i + 4])
+  redis.call('XADD', KEYS[8], '*', 'event', 'invite.created', 'label', ARGV[i + 1], 'by', ARGV[i + 2], 'at', ARGV[i + 3])
+end
+i = i + 5
 
 -- Reply outbox (store/replies.go). It reads the END of ARGV, so it stays
 -- right whatever blocks come before it: store.Commit appends its arguments

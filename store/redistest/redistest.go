@@ -5,7 +5,6 @@ package redistest
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"net"
 	"os/exec"
@@ -62,7 +61,7 @@ func start(tb testing.TB, bin string) (string, error) {
 // persistence options, and waits until it answers PING.
 func launch(bin string, port int, dir string, persistence ...string) (*exec.Cmd, chan struct{}, error) {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	logs := &lockedBuffer{}
+	logs := &LogBuffer{}
 	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--dir", dir,
 		"--daemonize", "no", "--loglevel", "warning"}, persistence...)
 	cmd := exec.Command(bin, args...)
@@ -76,13 +75,13 @@ func launch(bin string, port int, dir string, persistence ...string) (*exec.Cmd,
 	for !ping(addr) {
 		select {
 		case <-exited:
-			return nil, nil, fmt.Errorf("redis-server on %s exited at start: %s", addr, logs.String())
+			return nil, nil, fmt.Errorf("redis-server on %s exited at start: %s", addr, strings.TrimSpace(logs.String()))
 		case <-time.After(10 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			_ = cmd.Process.Kill()
 			<-exited
-			return nil, nil, fmt.Errorf("redis-server on %s did not answer PING within %v: %s", addr, StartTimeout, logs.String())
+			return nil, nil, fmt.Errorf("redis-server on %s did not answer PING within %v: %s", addr, StartTimeout, strings.TrimSpace(logs.String()))
 		}
 	}
 	return cmd, exited, nil
@@ -122,25 +121,6 @@ func ping(addr string) bool {
 	}
 	line, err := bufio.NewReader(c).ReadString('\n')
 	return err == nil && strings.HasPrefix(line, "+PONG")
-}
-
-// lockedBuffer collects the server's output; it is written by exec's copying
-// goroutine and read by the test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.TrimSpace(b.buf.String())
 }
 
 // Server is a private redis-server that keeps its data in an append-only

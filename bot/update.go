@@ -1,0 +1,464 @@
+// The path of one update, top to bottom: intake (polling or the webhook)
+// hands it to handleWithRetry, the one wrapper (timeout, retries, the
+// delay notice, metrics), which calls HandleUpdate (recover), which routes
+// it (patient or clinician, message or button), loads the chat in one
+// round trip, steps the engine, commits the outcome in one atomic round
+// trip, and delivers the replies from the outbox. The pieces it uses sit
+// beside it, named for what they are: route.go (commands, typed text,
+// button data), crisis.go (the crisis screen before storage),
+// updatestate.go (what the attempts at one update share), commit.go (an
+// outcome as one store commit), outbox.go (sending committed replies),
+// prompts.go (settling answered buttons), errors.go (transient or
+// permanent).
+
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/checkinbot/checkinbot/flows"
+	"github.com/checkinbot/checkinbot/store"
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+)
+
+// handleWithRetry handles one update and reports whether it is settled:
+// handled, or failed for good with the patient told so. A failure that may
+// pass (Redis unreachable, Telegram down) is retried with backoff, because
+// the update may be a patient's self-harm answer that must not be lost.
+// The patient hears once that their message is delayed, as soon as Redis
+// has kept it waiting delayNotice, within an attempt or across attempts.
+// Retrying stops when stop is done (the update is then not settled: the
+// caller leaves it unconfirmed for a later start) or after retryLimit, so
+// that one update with an unforeseen lasting fault cannot hold every other
+// chat up forever. A crisis the screen found is raised without the session
+// when the update fails for good.
+func (b *Bot) handleWithRetry(stop context.Context, u tgbotapi.Update) bool {
+	kind := updateKind(u.Message != nil, u.CallbackQuery != nil)
+	start := time.Now()
+	delay := 100 * time.Millisecond
+	st := &updateState{}
+	notice := func() {
+		if st.noticeIssued.CompareAndSwap(false, true) {
+			b.tell(u, b.protocol.Messages.Delayed)
+		}
+	}
+	timer := time.AfterFunc(delayNotice, func() {
+		if st.storageWait.Load() {
+			notice()
+		}
+	})
+	defer timer.Stop()
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), updateStateKey{}, st), handleTimeout)
+		err := b.HandleUpdate(ctx, u)
+		cancel()
+		if err == nil {
+			b.metrics.updates.WithLabelValues(kind, "ok").Inc()
+			b.metrics.handleTime.Observe(time.Since(start).Seconds())
+			return true
+		}
+		if kindOf(err) == kindPermanent || time.Since(start) > retryLimit {
+			b.log.Error("update not handled", "update_id", u.UpdateID, "attempts", attempt, "error", err.Error())
+			b.metrics.updates.WithLabelValues(kind, "failed").Inc()
+			if st.crisis != nil {
+				b.raiseCrisisUntilDone(stop, st)
+			}
+			if !st.alerted.Load() {
+				// A patient in crisis already has the resources and knows
+				// the care team was alerted; anyone else hears it failed.
+				b.tell(u, b.protocol.Messages.TryAgain)
+			}
+			return true
+		}
+		if time.Since(start) > delayNotice && st.storageWait.Load() {
+			notice() // Redis failing; when Telegram is, telling is futile
+		}
+		b.log.Warn("update failed, retrying", "update_id", u.UpdateID, "attempt", attempt, "error", err.Error())
+		select {
+		case <-stop.Done():
+			return false
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 30*time.Second)
+	}
+}
+
+// raiseCrisisUntilDone raises a screened crisis without the session,
+// retrying until Redis takes it or stop is done (the update then stays
+// unconfirmed, and the next start tries again).
+func (b *Bot) raiseCrisisUntilDone(stop context.Context, st *updateState) {
+	delay := 100 * time.Millisecond
+	for {
+		ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), updateStateKey{}, st), 10*time.Second)
+		err := b.raiseCrisis(ctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		b.log.Error("crisis escalation not recorded yet, retrying", "chat", b.chatRef(st.chatID), "error", err.Error())
+		select {
+		case <-stop.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 10*time.Second)
+	}
+}
+
+const (
+	handleTimeout = 30 * time.Second
+	// delayNotice is how long Redis may keep an update waiting (hung or
+	// failing) before the patient hears that their message is delayed.
+	delayNotice = 2 * time.Second
+	// retryLimit bounds the retrying of one update.
+	retryLimit = 15 * time.Minute
+)
+
+// tell sends text to the chat of an update that is failing, so that even a
+// failure does not end in silence. Telegram may be what fails: best effort.
+func (b *Bot) tell(u tgbotapi.Update, text string) {
+	chatID := updateChatID(u)
+	if chatID == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if u.CallbackQuery != nil {
+		_ = b.send.request(ctx, tgbotapi.NewCallback(u.CallbackQuery.ID, ""))
+	}
+	if _, err := b.send.send(ctx, tgbotapi.NewMessage(chatID, text)); err != nil {
+		b.log.Error("could not tell the chat about a failing update", "chat", b.chatRef(chatID), "error", err.Error())
+	}
+}
+
+// HandleUpdate handles one update completely: it routes it to the patient or
+// clinician side, commits the resulting state and sends the replies. An
+// error means the update may be retried (it is de-duplicated by id).
+func (b *Bot) HandleUpdate(ctx context.Context, u tgbotapi.Update) (err error) {
+	if ctx.Value(updateStateKey{}) == nil {
+		ctx = context.WithValue(ctx, updateStateKey{}, &updateState{})
+	}
+	stateOf(ctx).update = updateRef{chatID: updateChatID(u), id: u.UpdateID}
+	defer func() {
+		// A bug must not take the process down with every other chat.
+		if r := recover(); r != nil {
+			err = permanent("handle update", fmt.Errorf("panic: %v", r))
+		}
+	}()
+	switch {
+	case u.CallbackQuery != nil:
+		return b.handleCallback(ctx, u.UpdateID, u.CallbackQuery)
+	case u.Message != nil:
+		return b.handleMessage(ctx, u.UpdateID, u.Message)
+	case u.EditedMessage != nil:
+		return b.handleEditedMessage(ctx, u.UpdateID, u.EditedMessage)
+	}
+	return nil // kinds we do not ask for (allowedUpdates); nothing to answer
+}
+
+func (b *Bot) handleMessage(ctx context.Context, updateID int, m *tgbotapi.Message) error {
+	if m.From == nil || m.Chat == nil || m.From.IsBot {
+		return nil
+	}
+	cmd, args := command(m)
+	if b.clinicians[m.From.ID] && (cmd == "" || cmd == "cancel") {
+		// A resolution note the clinician was asked for (or /cancel of it).
+		if handled, err := b.takeNote(ctx, m, cmd); handled || err != nil {
+			return err
+		}
+	}
+	if b.clinicians[m.From.ID] && isClinicianCommand(cmd, args) {
+		return b.handleClinician(ctx, m, cmd, args)
+	}
+	if !m.Chat.IsPrivate() {
+		// Patients talk to the bot privately; in the clinicians' group only
+		// clinician commands are for us.
+		return nil
+	}
+	alerted := false
+	ctx = withLanguage(ctx, m.From)
+	if typed := typedText(m); cmd == "" && typed != "" && !b.clinicians[m.From.ID] {
+		alerted = b.screenCrisis(ctx, m.Chat.ID, typed)
+	}
+	return b.handlePatientMessage(ctx, updateID, m, cmd, args, alerted)
+}
+
+func (b *Bot) handleCallback(ctx context.Context, updateID int, q *tgbotapi.CallbackQuery) error {
+	if q.From == nil {
+		return nil
+	}
+	if id, ok := parseEscData(q.Data, ackPrefix); ok {
+		return b.handleAcknowledge(ctx, q, id)
+	}
+	if id, ok := parseEscData(q.Data, resolvePrefix); ok {
+		return b.handleResolveButton(ctx, q, id)
+	}
+	press, ok := flows.DecodeAnswer(q.Data)
+	if !ok || q.Message == nil || q.Message.Chat == nil || !q.Message.Chat.IsPrivate() {
+		b.answerCallback(ctx, q, b.protocol.Messages.StaleButton)
+		return nil
+	}
+	return b.handlePatientButton(ctx, updateID, q, press)
+}
+
+// handleEditedMessage screens a patient's edited message. An edit changes
+// no answer, but a crisis typed into one brings help like any message: the
+// crisis resources and an URGENT escalation, sent urgent-first.
+func (b *Bot) handleEditedMessage(ctx context.Context, updateID int, m *tgbotapi.Message) error {
+	if m.From == nil || m.Chat == nil || m.From.IsBot || !m.Chat.IsPrivate() {
+		return nil
+	}
+	text := typedText(m)
+	if cmd, _ := command(m); cmd != "" || strings.TrimSpace(text) == "" {
+		return nil // an edited command runs nothing
+	}
+	match, crisis := b.protocol.Crisis.Screen(text)
+	snap, err := b.store.Load(ctx, m.Chat.ID, updateID)
+	if err != nil {
+		if crisis {
+			// Storage trouble must not hold back the resources; the update
+			// is retried, and the escalation raised then.
+			_ = b.reply(withPriority(ctx, prioUrgent), m.Chat.ID, b.protocol.Crisis.Text(match.Group))
+		}
+		return err
+	}
+	if snap.Seen || snap.Patient == "" {
+		return nil // handled before, or not a patient: nothing is stored
+	}
+	if !crisis {
+		return b.reply(ctx, m.Chat.ID, b.protocol.Messages.EditNoted)
+	}
+	return b.applyAndDeliver(withPriority(ctx, prioUrgent), snap, updateID, nil, func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
+		out, _ := p.ScreenEdit(s, text, now)
+		return out, nil
+	})
+}
+
+// handlePatientMessage handles a message in a private chat; alerted says
+// the crisis screen already matched it and its alert was sent.
+func (b *Bot) handlePatientMessage(ctx context.Context, updateID int, m *tgbotapi.Message, cmd, args string, alerted bool) error {
+	chatID := m.Chat.ID
+	snap, err := b.load(ctx, chatID, updateID)
+	if err != nil {
+		return err
+	}
+	if snap.Seen {
+		// Handled before, yet redelivered: its handling did not finish, so
+		// what it committed may not have been sent.
+		_, err := b.sendReplies(ctx, chatID, snap.Unsent, true)
+		return err
+	}
+	if snap.Patient == "" && stateOf(ctx).crisis != nil {
+		// Not (or no longer) enrolled, yet in crisis: the alert said the
+		// care team knows, so they must.
+		if err := b.raiseCrisis(ctx); err != nil {
+			return err
+		}
+	}
+	if snap.Patient == "" && b.clinicians[m.From.ID] && !(cmd == "start" && args != "") {
+		// A clinician who is not also enrolled as a test patient.
+		return b.reply(ctx, chatID, textClinicianHelp)
+	}
+	if snap.Patient == "" || (cmd == "start" && args != "") {
+		return b.handleUnenrolled(ctx, chatID, snap.Patient, cmd, args)
+	}
+	if f := b.protocol.FlowForCommand(cmd); f != nil {
+		return b.applyAndDeliver(ctx, snap, updateID, nil, b.startFlow(f.ID))
+	}
+	switch cmd {
+	case "":
+		in := flows.Input{Text: typedText(m), CrisisAlerted: alerted}
+		if in.Text == "" {
+			// A photo, sticker or voice note: the engine treats it as an
+			// answer it cannot read and asks again.
+			in.Text = " "
+		}
+		return b.applyAndDeliver(ctx, snap, updateID, nil, func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
+			return p.Step(s, in, now)
+		})
+	case "cancel":
+		return b.applyAndDeliver(ctx, snap, updateID, nil, func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
+			return p.Cancel(s, now), nil
+		})
+	case "resume":
+		p, err := b.protocolFor(ctx, snap.Session)
+		if err != nil {
+			return err
+		}
+		return b.deliver(ctx, snap, snap.Version, flows.Outcome{Session: snap.Session,
+			Replies: []flows.Reply{p.Resume(snap.Session)}}, nil, false)
+	case "status":
+		return b.reply(ctx, chatID, b.patientProtocol(snap.Session).Status(snap.Session, b.now()))
+	case "start":
+		return b.reply(ctx, chatID, b.patientProtocol(snap.Session).Messages.Connected+"\n\n"+patientHelp(b.patientProtocol(snap.Session)))
+	case "help":
+		return b.reply(ctx, chatID, patientHelp(b.patientProtocol(snap.Session)))
+	case "language":
+		return b.deliver(ctx, snap, snap.Version, flows.Outcome{Session: snap.Session,
+			Replies: []flows.Reply{b.patientProtocol(snap.Session).LanguagePrompt()}}, nil, false)
+	default:
+		return b.reply(ctx, chatID, b.patientProtocol(snap.Session).Messages.UnknownCommand+"\n\n"+patientHelp(b.patientProtocol(snap.Session)))
+	}
+}
+
+func (b *Bot) handlePatientButton(ctx context.Context, updateID int, q *tgbotapi.CallbackQuery, press flows.ButtonPress) error {
+	chatID := q.Message.Chat.ID
+	snap, err := b.load(ctx, chatID, updateID)
+	if err != nil {
+		return err
+	}
+	if snap.Seen {
+		b.answerCallback(ctx, q, "")
+		_, err := b.sendReplies(ctx, chatID, snap.Unsent, true)
+		return err
+	}
+	if snap.Patient == "" {
+		b.answerCallback(ctx, q, "")
+		return b.reply(ctx, chatID, b.protocol.Messages.Stranger)
+	}
+	return b.applyAndDeliver(ctx, snap, updateID, q, func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
+		return p.Step(s, flows.Input{Button: &press}, now)
+	})
+}
+
+// applyAndDeliver steps the engine, commits the outcome and sends it.
+func (b *Bot) applyAndDeliver(ctx context.Context, snap store.Snapshot, updateID int, q *tgbotapi.CallbackQuery, decide decision) error {
+	snap, out, version, err := b.apply(ctx, snap, updateID, decide)
+	if err != nil {
+		return err
+	}
+	// Committed: Telegram may forget the update now (intake.go).
+	b.intake.committed(updateID)
+	if snap.Seen { // handled before (a redelivery): send what it committed
+		if q != nil {
+			b.answerCallback(ctx, q, "")
+		}
+		_, err := b.sendReplies(ctx, snap.ChatID, snap.Unsent, true)
+		return err
+	}
+	return b.deliver(ctx, snap, version, out, q, true)
+}
+
+// load is store.Load, with the update marked as waiting for Redis until
+// it answers (for the delay notice).
+func (b *Bot) load(ctx context.Context, chatID int64, updateID int) (store.Snapshot, error) {
+	st := stateOf(ctx)
+	st.storageWait.Store(true)
+	snap, err := b.store.Load(ctx, chatID, updateID)
+	if err == nil {
+		st.storageWait.Store(false)
+		if snap.Seen {
+			st.committed.Store(true)
+		}
+	}
+	return snap, err
+}
+
+// maxConflicts bounds compare-and-set retries; each retry means another
+// writer (a timed job, a second instance) changed the session meanwhile.
+const maxConflicts = 5
+
+// apply runs the decision and commits its outcome in one atomic round trip,
+// reloading and deciding again when the session changed since it was loaded.
+// It returns the snapshot the committed outcome was decided on and the
+// session's new version.
+//
+// With updateID 0 a change made for a clinician's update (or a patient's
+// /start) is still committed once: commitOf marks the update in its own
+// chat. with adds to the commit what the engine does not decide (an invite).
+func (b *Bot) apply(ctx context.Context, snap store.Snapshot, updateID int, decide decision, with ...func(*store.Commit)) (store.Snapshot, flows.Outcome, int64, error) {
+	for attempt := 1; ; attempt++ {
+		p, err := b.protocolFor(ctx, snap.Session)
+		if err != nil {
+			return snap, flows.Outcome{}, 0, err
+		}
+		out, err := decide(p, snap.Session, b.now())
+		if err != nil {
+			// The engine's outcome stays safe to commit and send even with
+			// an internal fault (e.g. a score it could not compute); only
+			// an outcome with nothing to say is a failure.
+			if len(out.Replies) == 0 {
+				return snap, out, 0, permanent("engine", err)
+			}
+			b.log.Error("engine fault; its safe outcome is used", "chat", b.chatRef(snap.ChatID), "error", err.Error())
+		}
+		c := b.commitOf(ctx, snap, updateID, out)
+		for _, f := range with {
+			f(&c)
+		}
+		if b.beforeCommit != nil {
+			b.beforeCommit()
+		}
+		st := stateOf(ctx)
+		st.storageWait.Store(true)
+		res, err := b.store.Commit(ctx, c)
+		if errors.Is(err, store.ErrDuplicate) {
+			if snap, err = b.load(ctx, snap.ChatID, updateID); err != nil {
+				return snap, out, 0, err
+			}
+			snap.Seen = true // what it committed is still to be sent
+			return snap, out, 0, nil
+		}
+		if err == nil {
+			st.storageWait.Store(false)
+			st.committed.Store(true)
+			b.ledger.recordMarked(snap.ChatID, c.RepliesSentUpTo)
+		}
+		if !errors.Is(err, store.ErrConflict) || attempt == maxConflicts {
+			return snap, out, res.Version, err
+		}
+		if snap, err = b.load(ctx, snap.ChatID, updateID); err != nil {
+			return snap, out, 0, err
+		}
+		if snap.Seen {
+			return snap, out, 0, nil
+		}
+	}
+}
+
+// deliver shows the outcome to the patient: it settles the buttons of the
+// question just answered (so they cannot be pressed twice), then sends the
+// chat's unsent replies and the outcome's (from the outbox when committed
+// says the commit wrote them there), and remembers which message carries
+// the buttons now awaited.
+func (b *Bot) deliver(ctx context.Context, snap store.Snapshot, version int64, out flows.Outcome, q *tgbotapi.CallbackQuery, committed bool) error {
+	chatID := snap.ChatID
+	if q != nil {
+		b.answerCallback(ctx, q, "")
+	}
+	b.settlePrompt(ctx, snap, out, q)
+
+	todo := snap.Unsent
+	if committed {
+		todo = append(todo, committedReplies(snap, b.outboxReplies(out), b.now())...)
+	} else {
+		for _, r := range out.Replies {
+			todo = append(todo, store.PendingReply{OutboxReply: store.OutboxReply{Reply: r, Priority: int(prioReply)}})
+		}
+	}
+	promptID, err := b.sendReplies(ctx, chatID, todo, false)
+	if err != nil {
+		return err
+	}
+	b.prompts.set(chatID, version, promptID)
+	return nil
+}
+
+// reply sends one plain message.
+func (b *Bot) reply(ctx context.Context, chatID int64, text string) error {
+	_, err := b.send.send(ctx, tgbotapi.NewMessage(chatID, text))
+	return err
+}
+
+// answerCallback stops the client's spinner, with an optional short notice.
+// Its failure never fails the update: after a restart the query may be too
+// old to answer, and the chat message that follows is what matters.
+func (b *Bot) answerCallback(ctx context.Context, q *tgbotapi.CallbackQuery, text string) {
+	if err := b.send.request(ctx, tgbotapi.NewCallback(q.ID, text)); err != nil {
+		b.log.Warn("answerCallbackQuery failed", "error", err.Error())
+	}
+}

@@ -1,0 +1,68 @@
+package flows
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestEscalationLifecycle(t *testing.T) {
+	for _, c := range []struct {
+		from   EscalationState
+		action EscalationAction
+		want   Transition
+	}{
+		{EscalationOpen, ActionAcknowledge, Transition{EscalationAcknowledged, []string{AuditEscalationAcked}, true}},
+		{EscalationAcknowledged, ActionAcknowledge, Transition{EscalationAcknowledged, []string{AuditEscalationAckRepeated}, false}},
+		{EscalationResolved, ActionAcknowledge, Transition{EscalationResolved, []string{AuditEscalationAckRepeated}, false}},
+		{EscalationOpen, ActionResolve, Transition{EscalationResolved, []string{AuditEscalationAcked, AuditEscalationResolved}, true}},
+		{EscalationAcknowledged, ActionResolve, Transition{EscalationResolved, []string{AuditEscalationResolved}, true}},
+		{EscalationResolved, ActionResolve, Transition{EscalationResolved, []string{AuditEscalationResolveRepeated}, false}},
+	} {
+		got := c.from.Transition(c.action)
+		if got.To != c.want.To || got.First != c.want.First || !slices.Equal(got.Audit, c.want.Audit) {
+			t.Errorf("%s, %s: got %+v, want %+v", c.from, c.action, got, c.want)
+		}
+	}
+}
+
+func TestEscalationRepaging(t *testing.T) {
+	for _, c := range []struct {
+		state EscalationState
+		level Level
+		every time.Duration
+		want  bool
+	}{
+		{EscalationOpen, Urgent, 5 * time.Minute, true},
+		{EscalationOpen, High, 30 * time.Minute, true},
+		{EscalationOpen, Routine, 0, false},
+		{EscalationAcknowledged, Urgent, 5 * time.Minute, false},
+		{EscalationResolved, High, 30 * time.Minute, false},
+	} {
+		if got := c.state.Repages(c.level); got != c.want {
+			t.Errorf("%s %s: repages %v, want %v", c.state, c.level, got, c.want)
+		}
+		if got := RepageAfter(c.level); got != c.every {
+			t.Errorf("%s: re-paged every %v, want %v", c.level, got, c.every)
+		}
+	}
+}
+
+func TestResolutionClears(t *testing.T) {
+	for _, c := range []struct {
+		note   string
+		clears bool
+		rest   string
+	}{
+		{"clear called, safe", true, "called, safe"},
+		{"Clear: spoke to sitter", true, "spoke to sitter"},
+		{"CLEAR", true, ""},
+		{"clearly fine, will call back", false, "clearly fine, will call back"},
+		{"called, not clear yet", false, "called, not clear yet"},
+		{"", false, ""},
+	} {
+		if clears, rest := ResolutionClears(c.note); clears != c.clears || rest != c.rest {
+			t.Errorf("ResolutionClears(%q) = %v, %q; want %v, %q", c.note, clears, rest, c.clears, c.rest)
+		}
+	}
+}
