@@ -55,6 +55,21 @@ func TestCrisisPhrasesOfTheIssueAtTheBloodPressureQuestion(t *testing.T) {
 	}
 }
 
+// TestCrisisAfterACommand: words typed after a command are screened too;
+// "/checkin I want to die" brings help instead of a safety check.
+func TestCrisisAfterACommand(t *testing.T) {
+	h := newHarness(t)
+	h.openChat(clinician)
+	h.enroll(patient, "P-0042")
+	h.say(patient, "/checkin I want to die")
+	h.expectCrisis(patient, "P-0042", "self-harm or suicide", "I want to die", "988")
+	h.say(patient, "/checkin")
+	h.expect(patient.ID, "988")
+	if got := h.count(patient.ID, qSitter); got != 0 {
+		t.Errorf("a safety check started %d times after a crisis typed with the command", got)
+	}
+}
+
 // TestCrisisAtANumberPromptWithClinicPhrases: a clinic protocol with its own
 // phrases still catches "suicide", at a number question; its own phrase
 // works too, with emergency services first for a medical one.

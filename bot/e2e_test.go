@@ -136,7 +136,7 @@ func TestEachHoldRule(t *testing.T) {
 	h := newHarness(t)
 	h.enroll(patient, "P-0042")
 	h.say(clinician, "/help") // the clinician has opened a chat with the bot
-	h.expect(clinician.ID, "Clinician commands")
+	h.expect(clinician.ID, "Clinician commands", "/trend <label>", "/export <label>")
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			h.t = t

@@ -133,7 +133,7 @@ func (b *Bot) clearGate(ctx context.Context, chatID int64, label string, from *t
 	for i, r := range opened {
 		names[i] = string(r)
 	}
-	b.log.Info("dose gate cleared", "chat", b.chatRef(chatID), "clinician", from.ID)
+	b.log.Info("dose gate cleared", "chat", b.chatRef(chatID), "clinician", b.chatRef(from.ID))
 	return fmt.Sprintf("%s: cleared (%s); your note is saved and the patient has been told.\n%s",
 		label, strings.Join(names, ", "), summary), nil
 }
@@ -150,7 +150,7 @@ func (b *Bot) pauseCommand(ctx context.Context, m *tgbotapi.Message, args string
 	if err != nil || !found {
 		return err
 	}
-	b.log.Info("dose gate paused", "clinician", m.From.ID)
+	b.log.Info("dose gate paused", "clinician", b.chatRef(m.From.ID))
 	now := b.now()
 	return b.reply(ctx, m.Chat.ID, fmt.Sprintf("%s: doses paused; the patient has been told. /clear %s <note> lets them dose again.\n%s",
 		label, label, flows.GateSummary(out.Session, now, now.Location())))

@@ -181,6 +181,15 @@ func (b *Bot) handleMessage(ctx context.Context, updateID int, m *tgbotapi.Messa
 	}
 	alerted := false
 	ctx = withLanguage(ctx, m.From)
+	if cmd != "" && args != "" && !b.clinicians[m.From.ID] {
+		if _, crisis := b.protocol.Crisis.Screen(args); crisis {
+			// "/checkin I want to die": the words after a command are what
+			// the patient typed, so they are read like any typed message
+			// (the crisis response, the escalation, the run ended) instead
+			// of starting a check.
+			cmd, args = "", ""
+		}
+	}
 	if typed := typedText(m); cmd == "" && typed != "" && !b.clinicians[m.From.ID] {
 		alerted = b.screenCrisis(ctx, m.Chat.ID, typed)
 	}
