@@ -99,12 +99,16 @@ func TestClearedCheckInAndDoseButton(t *testing.T) {
 	h.press(patient, patient.ID, "I've taken my dose")
 	h.expect(patient.ID, "noted the time")
 
-	// The dose button is settled: it cannot be pressed twice.
-	for _, m := range h.tg.Messages(patient.ID) {
-		if m.ID == cleared.ID && len(m.Buttons) != 0 {
-			t.Fatalf("dose button still shown after it was pressed: %+v", m.Buttons)
+	// The dose button is settled: it cannot be pressed twice. (The edit
+	// follows the reply.)
+	waitUntil(t, "the dose button is settled after it was pressed", func() bool {
+		for _, m := range h.tg.Messages(patient.ID) {
+			if m.ID == cleared.ID && len(m.Buttons) != 0 {
+				return false
+			}
 		}
-	}
+		return true
+	})
 	// The completed check-in is recorded with its answers and outcome.
 	checkins, err := h.st.CheckIns(context.Background(), patient.ID, 10)
 	if err != nil {
@@ -265,11 +269,14 @@ func TestFreeTextWhereButtonExpected(t *testing.T) {
 	// Typed yes works too, and settles the buttons it answered.
 	h.say(patient, "yes")
 	h.expectButtons(patient.ID, "Yes", qDriving)
-	for _, m := range h.tg.Messages(patient.ID) {
-		if strings.Contains(m.Text, qSitter) && len(m.Buttons) > 0 {
-			t.Fatalf("answered question still offers buttons: %q", m.Text)
+	waitUntil(t, "the answered question's buttons are settled (the edit follows the reply)", func() bool {
+		for _, m := range h.tg.Messages(patient.ID) {
+			if strings.Contains(m.Text, qSitter) && len(m.Buttons) > 0 {
+				return false
+			}
 		}
-	}
+		return true
+	})
 }
 
 func TestPostSessionRedFlag(t *testing.T) {

@@ -162,6 +162,15 @@ func TestDoseTwiceAndCheckinAfterDose(t *testing.T) {
 	h.say(patient, "/checkin")
 	h.answerPreDoseUntil("")
 	dose := h.expectButtons(patient.ID, "I've taken my dose", "clear to take")
+	// The last answer's settling edit follows its reply; let it pass first.
+	waitUntil(t, "the answered questions' buttons are settled", func() bool {
+		for _, m := range h.tg.Messages(patient.ID) {
+			if m.ID != dose.ID && len(m.Buttons) > 0 {
+				return false
+			}
+		}
+		return true
+	})
 	// The edit that settles the button fails (as over a bad connection), so
 	// the button stays and can be pressed again, like a double tap.
 	h.tg.FailNext("editMessageText", 1, telegramtest.Failure{Code: 400})

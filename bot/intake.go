@@ -287,6 +287,10 @@ func (in *intake) windowFull() {
 //
 // The depth is small on purpose: a chat's waiting updates keep the
 // long-polling offset back, and only getUpdatesLimit updates fit behind it.
+// For the same reason a chat that is flooding (it had an update dropped in
+// the last floodQuiet) gets the bucket's updates only when none of its
+// updates is in hand: none of them then waits, unsettled, behind another's
+// replies.
 //
 // In webhook mode Telegram holds a chat's next update until the previous
 // one is answered, so updates never pile up here and the depth says
@@ -355,7 +359,18 @@ func (f *floodGuard) admit(u tgbotapi.Update, waiting int) bool {
 		}
 		f.chats[chatID] = st
 	}
-	if (waiting != waitingUnknown && waiting < floodDepth) || st.bucket.AllowN(now, 1) || f.crisis(u) {
+	var take bool
+	if waiting != waitingUnknown && now.Sub(st.lastDrop) < floodQuiet {
+		// A chat already flooding gets an update handled only when it
+		// has none in hand: an update queued behind another stays
+		// unsettled while that one's replies wait for the chat's budget,
+		// and so holds the long-polling window, and every other chat,
+		// back.
+		take = waiting == 0 && st.bucket.AllowN(now, 1)
+	} else {
+		take = (waiting != waitingUnknown && waiting < floodDepth) || st.bucket.AllowN(now, 1)
+	}
+	if take || f.crisis(u) {
 		return true
 	}
 	st.dropped++

@@ -63,6 +63,10 @@ type chatLane struct {
 	users     int           // turns held or waited for
 	budget    *rate.Limiter
 	holdUntil time.Time
+	// queued is the turn holder's place in the overall budget's queue
+	// while it waits there (nil otherwise): a more urgent call that comes
+	// to wait for the chat's turn raises its priority (see enter).
+	queued *waiter
 }
 
 // laneWaiter is a call waiting for its chat's turn.
@@ -140,6 +144,17 @@ func (s *sendScheduler) enter(ctx context.Context, chatID int64, prio priority) 
 	}
 	w := &laneWaiter{prio: prio}
 	lane.waiting = append(lane.waiting, w)
+	if q := lane.queued; q != nil && q.prio < prio {
+		// Priority inheritance: the call holding the turn waits for the
+		// overall budget behind every call more urgent than itself, and
+		// this one waits for it; so it waits there at this one's priority.
+		// Otherwise an URGENT escalation would wait behind a chat's
+		// ROUTINE one for as long as replies to patients keep the overall
+		// budget busy.
+		q.prio = prio
+		heap.Fix(&s.queue, q.index)
+		s.notifyLocked()
+	}
 	for !w.granted {
 		changed := s.changed
 		s.mu.Unlock()
@@ -259,15 +274,23 @@ func (t *turn) await(ctx context.Context, k callKind, prio priority) error {
 			return err
 		}
 	}
-	return s.takeGlobal(ctx, prio)
+	return s.takeGlobal(ctx, prio, t.lane)
 }
 
 // takeGlobal waits for a token of the overall budget: the first waiter by
-// priority, then arrival, takes the next one.
-func (s *sendScheduler) takeGlobal(ctx context.Context, prio priority) error {
+// priority, then arrival, takes the next one. A call in a chat's turn (lane
+// not nil) waits at least at the priority of the chat's most urgent call
+// waiting for the turn.
+func (s *sendScheduler) takeGlobal(ctx context.Context, prio priority, lane *chatLane) error {
 	s.mu.Lock()
 	s.seq++
 	w := &waiter{prio: prio, seq: s.seq}
+	if lane != nil {
+		for _, lw := range lane.waiting {
+			w.prio = max(w.prio, lw.prio)
+		}
+		lane.queued = w
+	}
 	heap.Push(&s.queue, w)
 	for {
 		var wait time.Duration
@@ -278,6 +301,9 @@ func (s *sendScheduler) takeGlobal(ctx context.Context, prio priority) error {
 			if wait == 0 {
 				s.granted++
 				heap.Remove(&s.queue, w.index)
+				if lane != nil {
+					lane.queued = nil
+				}
 				s.notifyLocked()
 				s.mu.Unlock()
 				return nil
@@ -289,6 +315,9 @@ func (s *sendScheduler) takeGlobal(ctx context.Context, prio priority) error {
 		if err := waitChange(ctx, changed, wait); err != nil {
 			s.mu.Lock()
 			heap.Remove(&s.queue, w.index)
+			if lane != nil {
+				lane.queued = nil
+			}
 			s.notifyLocked()
 			s.mu.Unlock()
 			return err

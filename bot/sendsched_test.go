@@ -218,3 +218,52 @@ func TestUrgentOvertakesInItsChat(t *testing.T) {
 		t.Errorf("only %d routine messages went after the crisis reply; %d were waiting", after, waiting)
 	}
 }
+
+// TestUrgentLiftsItsChatsTurnHolder has a chat's ROUTINE message hold the
+// chat's turn while it waits for the overall budget, which replies to other
+// chats keep busy; an URGENT message then comes for the same chat. The
+// ROUTINE one waits at the URGENT one's priority from then on (priority
+// inheritance), so both go before the replies queued ahead of them, rather
+// than the URGENT one waiting for every reply.
+func TestUrgentLiftsItsChatsTurnHolder(t *testing.T) {
+	tg := telegramtest.NewServer()
+	defer tg.Close()
+	const clinic, others, replies = 40_000, 10, 20
+	s := newTestSender(t, tg, 5, others+1, clinic)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	send := func(p priority, chat int64, text string) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.send(withPriority(ctx, p), tgbotapi.NewMessage(chat, text)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	for i := range replies {
+		send(prioReply, clinic+1+int64(i%others), fmt.Sprint("reply ", i))
+	}
+	waitUntil(t, "replies wait for the overall budget", func() bool {
+		s.sched.mu.Lock()
+		defer s.sched.mu.Unlock()
+		return len(s.sched.queue) >= replies/2
+	})
+	send(prioRoutine, clinic, "routine")
+	waitUntil(t, "the routine message waits for the overall budget in its chat's turn", func() bool {
+		s.sched.mu.Lock()
+		defer s.sched.mu.Unlock()
+		l := s.sched.chats[clinic]
+		return l != nil && l.queued != nil
+	})
+	send(prioUrgent, clinic, "urgent")
+	wg.Wait()
+	texts, _ := sentTexts(tg)
+	at := slices.Index(texts, "urgent")
+	after := len(texts) - at - 1
+	t.Logf("urgent message sent %d-th of %d; %d replies went after it", at+1, len(texts), after)
+	if after < replies/2-2 {
+		t.Errorf("only %d replies went after the urgent message; it waited behind the others' replies", after)
+	}
+}

@@ -429,17 +429,18 @@ func (b *Bot) apply(ctx context.Context, snap store.Snapshot, updateID int, deci
 	}
 }
 
-// deliver shows the outcome to the patient: it settles the buttons of the
-// question just answered (so they cannot be pressed twice), then sends the
-// chat's unsent replies and the outcome's (from the outbox when committed
-// says the commit wrote them there), and remembers which message carries
-// the buttons now awaited.
+// deliver shows the outcome to the patient: it sends the chat's unsent
+// replies and the outcome's (from the outbox when committed says the commit
+// wrote them there), then settles the buttons of the question just answered
+// (cosmetic: the engine refuses a stale press anyway), and remembers which
+// message carries the buttons now awaited. The settling edit goes after the
+// replies so that its failures (a 429 holds the whole chat off) never delay
+// what the patient is waiting for.
 func (b *Bot) deliver(ctx context.Context, snap store.Snapshot, version int64, out flows.Outcome, q *tgbotapi.CallbackQuery, committed bool) error {
 	chatID := snap.ChatID
 	if q != nil {
 		b.answerCallback(ctx, q, "")
 	}
-	b.settlePrompt(ctx, snap, out, q)
 
 	todo := snap.Unsent
 	if committed {
@@ -453,6 +454,7 @@ func (b *Bot) deliver(ctx context.Context, snap store.Snapshot, version int64, o
 	if err != nil {
 		return err
 	}
+	b.settlePrompt(ctx, snap, out, q)
 	b.prompts.set(chatID, version, promptID)
 	return nil
 }

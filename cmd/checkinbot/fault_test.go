@@ -567,16 +567,43 @@ func (h *faultHarness) report(ctx context.Context, st *store.Store, patients []*
 			continue
 		}
 		copies := 0
+		var first time.Time
 		for _, c := range sentTo[faultClinician.ID] {
 			if strings.Contains(c.Params["text"], "patient "+p.label) && strings.Contains(c.Params["text"], "URGENT") {
 				if copies == 0 {
 					escalation = append(escalation, c.At.Sub(p.yesAt))
+					first = c.At
 				}
 				copies++
 			}
 		}
 		if copies > 1 {
 			doubled++
+		}
+		if copies > 0 {
+			if d := first.Sub(p.yesAt); d > 2*time.Second {
+				// Where the time went: the patient's own reply, every
+				// attempt at the escalation, the kills nearby.
+				var b strings.Builder
+				for _, c := range allCalls {
+					if c.At.Before(p.yesAt) || c.At.After(first) {
+						continue
+					}
+					if c.Params["chat_id"] == strconv.FormatInt(p.user.ID, 10) ||
+						(strings.Contains(c.Params["text"], "patient "+p.label) && strings.Contains(c.Params["text"], "URGENT")) {
+						fmt.Fprintf(&b, "\n  +%v %s %s %d", c.At.Sub(p.yesAt).Round(time.Millisecond), c.Params["chat_id"], c.Method, c.Status)
+					}
+				}
+				h.mu.Lock()
+				kills := slices.Clone(h.kills)
+				h.mu.Unlock()
+				for _, k := range kills {
+					if k.After(p.yesAt.Add(-time.Minute)) && k.Before(first) {
+						fmt.Fprintf(&b, "\n  kill at +%v", k.Sub(p.yesAt).Round(time.Millisecond))
+					}
+				}
+				t.Logf("slow escalation: %s, yes at %s, %v:%s", p.label, p.yesAt.Format("15:04:05.000"), d.Round(time.Millisecond), b.String())
+			}
 		}
 	}
 	// Every answer recorded once.
