@@ -39,8 +39,7 @@ func (h *harness) refuseCheckin(parts ...string) telegramtest.Message {
 // clearPatient has the clinician clear label and expects both answers.
 func (h *harness) clearPatient(label, opened string) {
 	h.t.Helper()
-	h.say(clinician, "/clear "+label+" called the patient, safe to continue")
-	h.expect(clinician.ID, label+": cleared ("+opened+")")
+	h.exchange(clinician, "/clear "+label+" called the patient, safe to continue", label+": cleared ("+opened+")")
 	h.expect(patient.ID, "cleared you")
 }
 
@@ -87,8 +86,7 @@ func TestCrisisAtBloodPressureEndsCheckAndSurvivesRestart(t *testing.T) {
 	esc := h.expectButtons(clinician.ID, "Acknowledge", "URGENT", "P-0042", "Doses on hold (crisis) until a clinician sends /clear P-0042 <note>")
 
 	// Later answers find no check to continue, and nothing clears.
-	h.say(patient, "128/82 72")
-	h.expect(patient.ID, "Here's what you can send me")
+	h.exchange(patient, "128/82 72", "Here's what you can send me")
 	for _, text := range h.messagesAfter(patient.ID, alert.ID-1)[:1] {
 		if strings.Contains(text, "didn't catch that") || strings.Contains(text, qSubstance) {
 			t.Fatalf("the crisis reply is followed by a routine question: %q", text)
@@ -103,21 +101,17 @@ func TestCrisisAtBloodPressureEndsCheckAndSurvivesRestart(t *testing.T) {
 	h.stopBot()
 	h.startBot()
 	h.refuseCheckin(textRefused, "988", "+1 555 010 0199")
-	h.say(patient, "/status")
-	h.expect(patient.ID, "Doses are on hold", "talk with you first")
+	h.exchange(patient, "/status", "Doses are on hold", "talk with you first")
 
 	h.press(clinician, clinician.ID, "Acknowledge", "URGENT")
 	h.expect(patient.ID, "care team has seen")
 	h.refuseCheckin(textRefused) // acknowledging is not clearing
 
-	h.say(clinician, "/open")
-	h.expect(clinician.ID, "#"+h.escalation(esc).ID, "Dose gate: CLOSED (crisis")
-	h.say(clinician, "/history P-0042")
-	h.expect(clinician.ID, "Dose gate: CLOSED (crisis", "held (typed message: crisis (self_harm))")
+	h.exchange(clinician, "/open", "#"+h.escalation(esc).ID, "Dose gate: CLOSED (crisis")
+	h.exchange(clinician, "/history P-0042", "Dose gate: CLOSED (crisis", "held (typed message: crisis (self_harm))")
 
 	h.clearPatient("P-0042", "crisis")
-	h.say(clinician, "/history P-0042")
-	h.expect(clinician.ID, "Dose gate: open (cleared by Dana")
+	h.exchange(clinician, "/history P-0042", "Dose gate: open (cleared by Dana")
 	h.say(patient, "/checkin")
 	h.answerPreDoseUntil("")
 	h.expectButtons(patient.ID, "I've taken my dose", "clear to take")
@@ -202,8 +196,7 @@ func TestDoseTwiceAndCheckinAfterDose(t *testing.T) {
 		t.Fatalf("dose presses recorded as %v", recorded)
 	}
 	// /clear lifts the review, not the dose interval.
-	h.say(clinician, "/clear P-0042 spoke with the patient")
-	h.expect(clinician.ID, "P-0042: cleared (review)", "dosed")
+	h.exchange(clinician, "/clear P-0042 spoke with the patient", "P-0042: cleared (review)", "dosed")
 	h.expect(patient.ID, "next one can be from")
 	h.refuseCheckin("next one can be from")
 }
@@ -231,8 +224,7 @@ func TestHoldStillAsksScreensAndRedFlagEndsAlone(t *testing.T) {
 	h.answer("chest pain", "Yes")
 	m := h.expect(patient.ID, "call 911 now", "care team has been alerted")
 	h.expect(clinician.ID, "URGENT", "P-0042")
-	h.say(patient, "/status")
-	h.expect(patient.ID, "Doses are on hold")
+	h.exchange(patient, "/status", "Doses are on hold")
 	for _, text := range h.messagesAfter(patient.ID, m.ID-1) {
 		if strings.Contains(text, "Rest up") || strings.Contains(text, "ending your life") {
 			t.Fatalf("after the red flag: %q", text)
@@ -247,8 +239,7 @@ func TestBloodPressureUrgencyAndImplausibleReading(t *testing.T) {
 	h := newHarness(t)
 	h.enroll(patient, "P-0042")
 	h.checkinUntilVitals()
-	h.say(patient, "255/120 90")
-	h.expect(patient.ID, "measure again", "If your monitor shows this again, call +1 555 010 0199")
+	h.exchange(patient, "255/120 90", "measure again", "If your monitor shows this again, call +1 555 010 0199")
 	h.say(patient, "250/120 90")
 	m := h.expect(patient.ID, "very high", "chest pain", "vision")
 	if strings.Contains(m.Text, "a bit higher") {
@@ -295,8 +286,7 @@ func TestWeakenedProtocolKeepsInvariants(t *testing.T) {
 func TestIntakeAtEnrolment(t *testing.T) {
 	h := newHarness(t)
 	code := h.invite("P-0042")
-	h.say(patient, "/start "+code)
-	h.expect(patient.ID, "Welcome")
+	h.exchange(patient, "/start "+code, "Welcome")
 	intake := flows.Default().Flow("intake")
 	for _, it := range intake.Items {
 		label := "No"
@@ -311,8 +301,7 @@ func TestIntakeAtEnrolment(t *testing.T) {
 	h.expect(patient.ID, "look over your answers")
 	h.expect(clinician.ID, "ROUTINE", "P-0042", "positive: Pregnant or nursing; Bipolar I disorder", "/clear P-0042")
 	h.refuseCheckin("looks over your answers")
-	h.say(patient, "/status")
-	h.expect(patient.ID, "reviewing your first answers")
+	h.exchange(patient, "/status", "reviewing your first answers")
 	h.clearPatient("P-0042", "intake")
 	h.say(patient, "/checkin")
 	h.expectButtons(patient.ID, "Yes", qSitter)
@@ -324,28 +313,21 @@ func TestIntakeAtEnrolment(t *testing.T) {
 func TestPauseAndLimits(t *testing.T) {
 	h := newHarness(t)
 	h.enroll(patient, "P-0042")
-	h.say(clinician, "/pause P-0042 waiting for blood results")
-	h.expect(clinician.ID, "P-0042: doses paused", "CLOSED (paused: waiting for blood results, by Dana")
+	h.exchange(clinician, "/pause P-0042 waiting for blood results", "P-0042: doses paused", "CLOSED (paused: waiting for blood results, by Dana")
 	h.expect(patient.ID, "paused your doses")
 	h.refuseCheckin("paused your doses")
 	h.clearPatient("P-0042", "paused")
 
 	for _, bad := range []string{"/limits", "/limits P-0042", "/limits P-0042 300/95 105", "/limits P-0042 90/95 105", "/limits bad!label 150/95 105"} {
-		h.say(clinician, bad)
-		h.expect(clinician.ID, "Usage: /limits")
+		h.exchange(clinician, bad, "Usage: /limits")
 	}
-	h.say(clinician, "/limits P-0099 150/95 105")
-	h.expect(clinician.ID, "No patient is enrolled as P-0099")
-	h.say(clinician, "/clear P-0042")
-	h.expect(clinician.ID, "Usage: /clear")
-	h.say(clinician, "/pause P-0042")
-	h.expect(clinician.ID, "Usage: /pause")
+	h.exchange(clinician, "/limits P-0099 150/95 105", "No patient is enrolled as P-0099")
+	h.exchange(clinician, "/clear P-0042", "Usage: /clear")
+	h.exchange(clinician, "/pause P-0042", "Usage: /pause")
 
-	h.say(clinician, "/limits P-0042 150/95 105")
-	h.expect(clinician.ID, "own vitals limits set to 150/95, pulse 105")
+	h.exchange(clinician, "/limits P-0042 150/95 105", "own vitals limits set to 150/95, pulse 105")
 	h.expect(patient.ID, "personal blood pressure")
-	h.say(clinician, "/history P-0042")
-	h.expect(clinician.ID, "Own vitals limits: 150/95, pulse 105")
+	h.exchange(clinician, "/history P-0042", "Own vitals limits: 150/95, pulse 105")
 	if h.auditCount("limits.set", map[string]string{"by": "500", "limits": "150/95, pulse 105"}) != 1 {
 		t.Error("the limits are not audited")
 	}
@@ -364,18 +346,15 @@ func TestClearWhenResolving(t *testing.T) {
 	h.answer(qSelfHarm, "Yes")
 	esc := h.expectButtons(clinician.ID, "Acknowledge", "URGENT", "P-0042")
 	id := h.escalation(esc).ID
-	h.say(clinician, "/resolve "+id+" called, no plan")
-	h.expect(clinician.ID, "#"+id+" is resolved")
+	h.exchange(clinician, "/resolve "+id+" called, no plan", "#"+id+" is resolved")
 	h.refuseCheckin(textRefused)
 	rec := h.escalation(esc)
 	if rec.State != store.EscalationResolved {
 		t.Fatalf("state %s", rec.State)
 	}
-	h.say(clinician, "/clear P-0042 nothing")
-	h.expect(clinician.ID, "P-0042: cleared (crisis)")
+	h.exchange(clinician, "/clear P-0042 nothing", "P-0042: cleared (crisis)")
 	h.expect(patient.ID, "cleared you")
-	h.say(clinician, "/clear P-0042 again")
-	h.expect(clinician.ID, "nothing for you to clear", "Dose gate: open")
+	h.exchange(clinician, "/clear P-0042 again", "nothing for you to clear", "Dose gate: open")
 }
 
 // TestIntakeAfterCrashBeforeIt: a bot that stopped between redeeming an

@@ -169,6 +169,14 @@ func (h *harness) say(u telegramtest.User, text string) {
 	h.tg.SendText(u, text)
 }
 
+// exchange has u say text and waits for the bot's answer in u's chat:
+// a new message whose text contains every part.
+func (h *harness) exchange(u telegramtest.User, text string, parts ...string) telegramtest.Message {
+	h.t.Helper()
+	h.say(u, text)
+	return h.expect(u.ID, parts...)
+}
+
 // expect waits for a new message in chat (newer than the last one an
 // expectation consumed) whose text contains every part, and consumes it.
 func (h *harness) expect(chatID int64, parts ...string) telegramtest.Message {

@@ -20,8 +20,7 @@ func TestResolveWithNoteAndOpenList(t *testing.T) {
 	h := newHarness(t, withClock(clock))
 	h.enroll(patient, "P-0042")
 	h.openChat(clinician)
-	h.say(clinician, "/open")
-	h.expect(clinician.ID, "No escalations are waiting")
+	h.exchange(clinician, "/open", "No escalations are waiting")
 
 	h.say(patient, "/checkin")
 	h.answerPreDoseUntil(qSubstance)
@@ -29,10 +28,8 @@ func TestResolveWithNoteAndOpenList(t *testing.T) {
 	h.answer(qSelfHarm, "No")   // the self-harm screen is still asked
 	routine := h.expect(clinician.ID, "ROUTINE", "P-0042")
 	clock.Advance(time.Minute)
-	h.say(patient, "/checkin")
-	h.expect(patient.ID, "can't start a safety check", "look at your earlier answers")
-	h.say(clinician, "/clear P-0042 Talked it through; no alcohol today.")
-	h.expect(clinician.ID, "P-0042: cleared (review)")
+	h.exchange(patient, "/checkin", "can't start a safety check", "look at your earlier answers")
+	h.exchange(clinician, "/clear P-0042 Talked it through; no alcohol today.", "P-0042: cleared (review)")
 	h.say(patient, "/checkin")
 	h.answerPreDoseUntil(qSelfHarm)
 	h.answer(qSelfHarm, "Yes") // URGENT
@@ -50,14 +47,12 @@ func TestResolveWithNoteAndOpenList(t *testing.T) {
 
 	h.press(clinician, clinician.ID, "Acknowledge", "URGENT")
 	h.expect(patient.ID, "care team has seen")
-	h.say(clinician, "/open")
-	h.expect(clinician.ID, "acknowledged by Dana", "NOT acknowledged")
+	h.exchange(clinician, "/open", "acknowledged by Dana", "NOT acknowledged")
 
 	// [Resolve] asks for a note; the clinician's next message is the note.
 	h.press(clinician, clinician.ID, "Resolve", "URGENT")
 	h.expect(clinician.ID, "type a short note", "#"+uID)
-	h.say(clinician, "Called the patient; safe with family, dose paused.")
-	h.expect(clinician.ID, "#"+uID+" is resolved")
+	h.exchange(clinician, "Called the patient; safe with family, dose paused.", "#"+uID+" is resolved")
 	h.tg.ExpectMessage(t, clinician.ID, wait, func(m telegramtest.Message) bool {
 		return m.ID == urgent.ID && strings.Contains(m.Text, "Resolved by Dana") &&
 			strings.Contains(m.Text, "safe with family") && len(m.Buttons) == 0
@@ -70,24 +65,17 @@ func TestResolveWithNoteAndOpenList(t *testing.T) {
 	// /cancel leaves a pending note unwritten.
 	h.press(clinician, clinician.ID, "Resolve", "ROUTINE")
 	h.expect(clinician.ID, "type a short note", "#"+rID)
-	h.say(clinician, "/cancel")
-	h.expect(clinician.ID, "#"+rID+" stays unresolved")
-	h.say(clinician, "/open")
-	h.expect(clinician.ID, "not yet resolved (1)", "#"+rID)
+	h.exchange(clinician, "/cancel", "#"+rID+" stays unresolved")
+	h.exchange(clinician, "/open", "not yet resolved (1)", "#"+rID)
 
 	// /resolve with the note inline; resolving an unacknowledged escalation
 	// tells the patient a person has seen it.
-	h.say(clinician, "/resolve "+rID+" Reviewed: no alcohol since; next dose as planned.")
-	h.expect(clinician.ID, "#"+rID+" is resolved")
+	h.exchange(clinician, "/resolve "+rID+" Reviewed: no alcohol since; next dose as planned.", "#"+rID+" is resolved")
 	h.expect(patient.ID, "care team has seen")
-	h.say(clinician, "/resolve "+rID+" again")
-	h.expect(clinician.ID, "already resolved by Dana")
-	h.say(clinician, "/resolve 999 note")
-	h.expect(clinician.ID, "no escalation #999")
-	h.say(clinician, "/resolve")
-	h.expect(clinician.ID, "Usage: /resolve")
-	h.say(clinician, "/open")
-	h.expect(clinician.ID, "No escalations are waiting")
+	h.exchange(clinician, "/resolve "+rID+" again", "already resolved by Dana")
+	h.exchange(clinician, "/resolve 999 note", "no escalation #999")
+	h.exchange(clinician, "/resolve", "Usage: /resolve")
+	h.exchange(clinician, "/open", "No escalations are waiting")
 
 	log, err := h.st.AuditLog(context.Background(), 0)
 	if err != nil {

@@ -286,8 +286,7 @@ func TestTimelineDoseDayLocalTimeAcrossDST(t *testing.T) {
 	h.enroll(patient, "P-0042")
 	h.openChat(clinician)
 
-	h.say(clinician, "/schedule P-0042 sat 10:00 America/Chicago")
-	h.expect(clinician.ID, "Dose day for P-0042: Saturdays at 10:00", "Sat 8 Mar 10:00 CST")
+	h.exchange(clinician, "/schedule P-0042 sat 10:00 America/Chicago", "Dose day for P-0042: Saturdays at 10:00", "Sat 8 Mar 10:00 CST")
 	h.expect(patient.ID, "Saturdays at 10:00 (America/Chicago time)")
 
 	// The reminder comes at 10:00 on Saturday, not before.
@@ -350,8 +349,7 @@ func TestTimelineFallBack(t *testing.T) {
 	h := newHarness(t, withClock(clock))
 	h.enroll(patient, "P-0042")
 	h.openChat(clinician)
-	h.say(clinician, "/schedule P-0042 saturday 9:30 America/Chicago")
-	h.expect(clinician.ID, "Saturdays at 09:30", "Sat 8 Nov 09:30 CST")
+	h.exchange(clinician, "/schedule P-0042 saturday 9:30 America/Chicago", "Saturdays at 09:30", "Sat 8 Nov 09:30 CST")
 	h.takeDose()
 	// Clocks go back at 2:00 on Sunday 2 November: 10:00 CST is 16:00 UTC.
 	fu := h.job(patient.ID, flows.JobFollowUp)
@@ -382,16 +380,12 @@ func TestScheduleCommandValidation(t *testing.T) {
 		{"P-0042 sat 10:00 Mars/Olympus", "not a time zone"},
 		{"P-0042 sat 10:00 Local", "not a time zone"},
 	} {
-		h.say(clinician, strings.TrimSpace("/schedule "+c.args))
-		h.expect(clinician.ID, c.want, "Usage: /schedule")
+		h.exchange(clinician, strings.TrimSpace("/schedule "+c.args), c.want, "Usage: /schedule")
 	}
-	h.say(clinician, "/schedule P-0404 sat 10:00 UTC")
-	h.expect(clinician.ID, "No patient is enrolled as P-0404")
-	h.say(clinician, "/schedule P-0042 SUN 18:30 Europe/London")
-	h.expect(clinician.ID, "Sundays at 18:30 (Europe/London)")
+	h.exchange(clinician, "/schedule P-0404 sat 10:00 UTC", "No patient is enrolled as P-0404")
+	h.exchange(clinician, "/schedule P-0042 SUN 18:30 Europe/London", "Sundays at 18:30 (Europe/London)")
 	h.expect(patient.ID, "Sundays at 18:30")
-	h.say(clinician, "/schedule P-0042 off")
-	h.expect(clinician.ID, "removed")
+	h.exchange(clinician, "/schedule P-0042 off", "removed")
 	h.expect(patient.ID, "won't send dose-day reminders")
 }
 
