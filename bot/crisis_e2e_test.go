@@ -115,9 +115,7 @@ func TestCrisisAtANumberPromptWithClinicPhrases(t *testing.T) {
 // TestCrisisInAJournalEntry: the optional journal of the post-session
 // check-in is screened like any answer.
 func TestCrisisInAJournalEntry(t *testing.T) {
-	h := newHarness(t)
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	h := newPatientHarness(t)
 	h.say(patient, "/after")
 	h.answers("mood", "About the same", "nausea", "None", "dizziness", "None", "headache", "None", "detached", "A little", "chest pain", "No", "ending your life", "No", "sitter still", "Yes")
 	h.expect(patient.ID, "write a few lines")
@@ -129,9 +127,7 @@ func TestCrisisInAJournalEntry(t *testing.T) {
 // gets help and the clinicians are paged; any other edit gets a short note
 // that edits change no answer.
 func TestCrisisInAnEditedMessage(t *testing.T) {
-	h := newHarness(t)
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	h := newPatientHarness(t)
 	h.exchange(patient, "all fine today", "/checkin")
 
 	if _, err := h.tg.EditLastText(patient, "all fine today, thanks"); err != nil {
@@ -147,9 +143,7 @@ func TestCrisisInAnEditedMessage(t *testing.T) {
 
 // TestCrisisInAPhotoCaption: a caption is typed text too.
 func TestCrisisInAPhotoCaption(t *testing.T) {
-	h := newHarness(t)
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	h := newPatientHarness(t)
 	_, err := h.tg.Queue(fmt.Sprintf(`{"message": {"message_id": 900, "date": 1700000000,
 		"from": {"id": %d, "is_bot": false, "first_name": "Pat"},
 		"chat": {"id": %d, "type": "private", "first_name": "Pat"},
@@ -167,9 +161,7 @@ func TestCrisisInAPhotoCaption(t *testing.T) {
 // the escalation reaches the clinicians, and the patient does not get the
 // crisis reply a second time.
 func TestCrisisReplyWhileRedisHangs(t *testing.T) {
-	h := newHarness(t)
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	h := newPatientHarness(t)
 	resume := redistest.Pause(t, h.redisURL)
 	paused := time.Now()
 
@@ -243,9 +235,7 @@ func TestStrangerInCrisis(t *testing.T) {
 // TestCrisisInPhotoCaption: a crisis phrase in a photo's caption is
 // screened like typed text: crisis resources at once, and an escalation.
 func TestCrisisInPhotoCaption(t *testing.T) {
-	h := newHarness(t)
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	h := newPatientHarness(t)
 	_, err := h.tg.Queue(`{"message": {"message_id": 900, "date": 1764480000,
 		"chat": {"id": 1001, "type": "private", "first_name": "Pat"},
 		"from": {"id": 1001, "is_bot": false, "first_name": "Pat"},

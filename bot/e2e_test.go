@@ -156,9 +156,7 @@ func TestEachHoldRule(t *testing.T) {
 }
 
 func TestVitalsHighTwiceHoldsAndEscalatesHigh(t *testing.T) {
-	h := newHarness(t)
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	h := newPatientHarness(t)
 	h.say(patient, "/checkin")
 	h.answerPreDoseUntil(qVitals)
 	h.expect(patient.ID, qVitals)
@@ -176,9 +174,7 @@ func TestVitalsHighTwiceHoldsAndEscalatesHigh(t *testing.T) {
 }
 
 func TestSelfHarmEscalatesUrgentWithCrisisResources(t *testing.T) {
-	h := newHarness(t)
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	h := newPatientHarness(t)
 	h.say(patient, "/checkin")
 	h.answerPreDoseUntil(qSelfHarm)
 	h.answer(qSelfHarm, "Yes")
@@ -266,9 +262,7 @@ func TestFreeTextWhereButtonExpected(t *testing.T) {
 }
 
 func TestPostSessionRedFlag(t *testing.T) {
-	h := newHarness(t)
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	h := newPatientHarness(t)
 	h.say(patient, "/after")
 	h.answers("mood", "About the same", "nausea", "None", "dizziness", "Mild", "headache", "None", "detached", "A little", "chest pain", "Yes")
 	h.expect(patient.ID, "911")
@@ -288,9 +282,7 @@ func TestClinicianTypingIsAnswered(t *testing.T) {
 // chat, and every view is audited.
 func TestClinicianReviewsHistory(t *testing.T) {
 	const group = -100700
-	h := newHarness(t)
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	h := newPatientHarness(t)
 	h.say(patient, "/after")
 	h.answers("mood", "A bit better", "nausea", "None", "dizziness", "Mild", "headache", "None", "detached", "Moderately", "chest pain", "No", "hurting yourself", "No", "sitter still", "Yes")
 	h.expect(patient.ID, "write a few lines")
@@ -350,9 +342,7 @@ func TestUnenrol(t *testing.T) {
 // delayed; the bot stopping meanwhile leaves it unconfirmed, and the next
 // start commits it, sends the crisis resources and pages the clinicians.
 func TestRedisOutageLosesNothing(t *testing.T) {
-	h := newHarness(t)
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	h := newPatientHarness(t)
 	h.say(patient, "/checkin")
 	h.answerPreDoseUntil(qSelfHarm)
 	h.expectButtons(patient.ID, "Yes", qSelfHarm)
@@ -382,9 +372,7 @@ func TestRedisOutageLosesNothing(t *testing.T) {
 // TestTypedCrisisMessage: a patient who types a crisis phrase outside any
 // question gets the crisis resources at once, and the clinicians are paged.
 func TestTypedCrisisMessage(t *testing.T) {
-	h := newHarness(t)
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	h := newPatientHarness(t)
 	h.exchange(patient, "I don't think I can go on, I want to end my life", "worries me", "988", "911", "+1 555 010 0199", "care team has been alerted")
 	h.expect(clinician.ID, "URGENT", "P-0042", "a message typed outside any check-in", "I want to end my life")
 }

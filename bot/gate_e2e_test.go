@@ -125,7 +125,7 @@ func TestCrisisAtBloodPressureEndsCheckAndSurvivesRestart(t *testing.T) {
 // followed 30 s later by /checkin no longer clears with the URGENT
 // escalation unacknowledged.
 func TestSelfHarmYesThenNewCheckinStaysClosed(t *testing.T) {
-	clock := newFakeClock(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC))
+	clock := newFakeClock(testStart)
 	h := newHarness(t, withClock(clock))
 	h.enroll(patient, "P-0042")
 	h.say(patient, "/checkin")
@@ -150,7 +150,7 @@ func TestSelfHarmYesThenNewCheckinStaysClosed(t *testing.T) {
 // whether another dose was taken, and a confirmed extra dose is HIGH with
 // both times; /checkin a minute after a dose says when the next may be.
 func TestDoseTwiceAndCheckinAfterDose(t *testing.T) {
-	clock := newFakeClock(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC))
+	clock := newFakeClock(testStart)
 	h := newHarness(t, withClock(clock))
 	h.enroll(patient, "P-0042")
 	h.say(patient, "/checkin")

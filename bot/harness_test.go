@@ -71,6 +71,15 @@ func newHarness(t testing.TB, opts ...option) *harness {
 	return newHarnessOn(t, telegramtest.NewServer(), opts...)
 }
 
+// newPatientHarness is newHarness with the usual cast in place: patient
+// enrolled as P-0042 (intake passed, cleared to dose) and the clinician's
+// chat open.
+func newPatientHarness(t testing.TB, opts ...option) *harness {
+	t.Helper()
+	h := newPatientHarness(t, opts...)
+	return h
+}
+
 // newHarnessOn is newHarness on an emulator of the test's making (with rate
 // limits, faults or latency).
 func newHarnessOn(t testing.TB, tg *telegramtest.Server, opts ...option) *harness {

@@ -16,10 +16,8 @@ import (
 // /resolve with the note inline, and /cancel of a pending note. Every change
 // of state is in the audit stream with who and when.
 func TestResolveWithNoteAndOpenList(t *testing.T) {
-	clock := newFakeClock(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC))
-	h := newHarness(t, withClock(clock))
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	clock := newFakeClock(testStart)
+	h := newPatientHarness(t, withClock(clock))
 	h.exchange(clinician, "/open", "No escalations are waiting")
 
 	h.say(patient, "/checkin")
@@ -126,10 +124,8 @@ func TestResolveInGroupChat(t *testing.T) {
 
 // TestRoutineIsNeverRepaged checks the bottom rung: no re-page for ROUTINE.
 func TestRoutineIsNeverRepaged(t *testing.T) {
-	clock := newFakeClock(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC))
-	h := newHarness(t, withClock(clock))
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	clock := newFakeClock(testStart)
+	h := newPatientHarness(t, withClock(clock))
 	h.say(patient, "/checkin")
 	h.answerPreDoseUntil(qSubstance)
 	h.answer(qSubstance, "Yes")

@@ -76,9 +76,7 @@ func updateChat(u tgbotapi.Update) int64 {
 // unconfirmed. The next start sends the committed replies (988 and the
 // hold) and pages the clinicians once.
 func TestRepliesSurviveCrashAfterCommit(t *testing.T) {
-	h := newHarness(t)
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	h := newPatientHarness(t)
 	h.say(patient, "/checkin")
 	h.answerPreDoseUntil(qSelfHarm)
 	m := h.expectButtons(patient.ID, "Yes", qSelfHarm)

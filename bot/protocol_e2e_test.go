@@ -173,7 +173,7 @@ var foreignWords = regexp.MustCompile(`/checkin|/after\b|/followup|/phq9|/gad7|\
 // message names a command it lacks or a resource it does not list, and the
 // post-session and morning check-ins start by themselves.
 func TestClinicProtocolSpeaksItsOwnWords(t *testing.T) {
-	clock := newFakeClock(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC))
+	clock := newFakeClock(testStart)
 	h := newHarness(t, withClock(clock))
 	h.proto = func() *flows.Protocol { return clinicUK(t) }
 	h.stopBot()
@@ -228,7 +228,7 @@ var lupe = telegramtest.User{ID: 1002, FirstName: "Lupe", LanguageCode: "es-MX"}
 // version, and types a crisis in Spanish; the clinicians read English and
 // the patient's answers as given.
 func TestSpanishSpeakingPatient(t *testing.T) {
-	clock := newFakeClock(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC))
+	clock := newFakeClock(testStart)
 	h := newHarness(t, withClock(clock))
 	h.openChat(clinician)
 	es := flows.Default().In("es")

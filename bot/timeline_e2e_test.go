@@ -18,6 +18,10 @@ import (
 // moves the clock to make hours pass at once. Nothing sleeps: a test waits
 // for the bot's messages in the emulator, or for the schedule to settle.
 
+// testStart is when the tests with a fake clock begin: a Saturday
+// afternoon, UTC.
+var testStart = time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC)
+
 // fakeClock is a clock a test moves by hand.
 type fakeClock struct {
 	mu  sync.Mutex
@@ -162,10 +166,8 @@ func (h *harness) answerPostSession() {
 }
 
 func TestTimelinePingRetryNoResponse(t *testing.T) {
-	clock := newFakeClock(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC))
-	h := newHarness(t, withClock(clock))
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	clock := newFakeClock(testStart)
+	h := newPatientHarness(t, withClock(clock))
 	h.takeDose()
 
 	clock.Advance(59 * time.Minute)
@@ -195,10 +197,8 @@ func TestTimelinePingRetryNoResponse(t *testing.T) {
 }
 
 func TestTimelineAnsweredPingIsNotRepeated(t *testing.T) {
-	clock := newFakeClock(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC))
-	h := newHarness(t, withClock(clock))
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	clock := newFakeClock(testStart)
+	h := newPatientHarness(t, withClock(clock))
 	h.takeDose()
 	clock.Advance(time.Hour)
 	h.pressNew(patient, "I'm OK", "How are you doing")
@@ -223,7 +223,7 @@ func TestTimelineAnsweredPingIsNotRepeated(t *testing.T) {
 }
 
 func TestTimelinePostSessionAlreadyDone(t *testing.T) {
-	clock := newFakeClock(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC))
+	clock := newFakeClock(testStart)
 	h := newHarness(t, withClock(clock))
 	h.enroll(patient, "P-0042")
 	h.takeDose()
@@ -239,10 +239,8 @@ func TestTimelinePostSessionAlreadyDone(t *testing.T) {
 }
 
 func TestTimelineINeedHelpIsUrgentAndRepagedUntilAcknowledged(t *testing.T) {
-	clock := newFakeClock(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC))
-	h := newHarness(t, withClock(clock), withOncall(oncall.ID))
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	clock := newFakeClock(testStart)
+	h := newPatientHarness(t, withClock(clock), withOncall(oncall.ID))
 	h.openChat(oncall)
 	h.takeDose()
 	clock.Advance(time.Hour)
@@ -282,9 +280,7 @@ func TestTimelineDoseDayLocalTimeAcrossDST(t *testing.T) {
 		return time.Date(2025, month, day, hour, minute, 0, 0, chicago)
 	}
 	clock := newFakeClock(local(3, 5, 12, 0)) // Wed 5 Mar, CST
-	h := newHarness(t, withClock(clock))
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	h := newPatientHarness(t, withClock(clock))
 
 	h.exchange(clinician, "/schedule P-0042 sat 10:00 America/Chicago", "Dose day for P-0042: Saturdays at 10:00", "Sat 8 Mar 10:00 CST")
 	h.expect(patient.ID, "Saturdays at 10:00 (America/Chicago time)")
@@ -346,9 +342,7 @@ func TestTimelineDoseDayLocalTimeAcrossDST(t *testing.T) {
 func TestTimelineFallBack(t *testing.T) {
 	chicago, _ := time.LoadLocation("America/Chicago")
 	clock := newFakeClock(time.Date(2025, 11, 1, 10, 0, 0, 0, chicago)) // Sat 1 Nov, CDT
-	h := newHarness(t, withClock(clock))
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	h := newPatientHarness(t, withClock(clock))
 	h.exchange(clinician, "/schedule P-0042 saturday 9:30 America/Chicago", "Saturdays at 09:30", "Sat 8 Nov 09:30 CST")
 	h.takeDose()
 	// Clocks go back at 2:00 on Sunday 2 November: 10:00 CST is 16:00 UTC.
@@ -366,9 +360,7 @@ func TestTimelineFallBack(t *testing.T) {
 }
 
 func TestScheduleCommandValidation(t *testing.T) {
-	h := newHarness(t)
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	h := newPatientHarness(t)
 	for _, c := range []struct{ args, want string }{
 		{"", "patient's label"},
 		{"Jane Doe sat 10:00 America/Chicago", "give a day, a time and a time zone"},

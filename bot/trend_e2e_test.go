@@ -20,9 +20,7 @@ import (
 // courseScenario gives P-0042 a course: the intake, one dose with its
 // reading, a GAD-7 and a PHQ-9 whose item 9 raises an URGENT escalation.
 func courseScenario(t *testing.T) *harness {
-	h := newHarness(t)
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	h := newPatientHarness(t)
 	h.takeDose()
 	h.say(patient, "/gad7")
 	for _, q := range gad7Items {
@@ -232,9 +230,7 @@ var phq9Items = []string{"Little interest", "Feeling down", "asleep", "little en
 // over the first score is ROUTINE; PHQ-9 item 9 above 0 is URGENT with
 // crisis resources whatever the total.
 func TestInstrumentsScoredAndStored(t *testing.T) {
-	h := newHarness(t)
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	h := newPatientHarness(t)
 	ctx := context.Background()
 
 	takeGAD7 := func(labels ...string) {

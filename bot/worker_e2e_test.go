@@ -22,7 +22,7 @@ import (
 // once.
 func TestJobOfACrashedInstanceRunsAfterRestart(t *testing.T) {
 	ctx := context.Background()
-	clock := newFakeClock(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC))
+	clock := newFakeClock(testStart)
 	h := newHarness(t, withClock(clock))
 	h.enroll(patient, "P-0042")
 	h.takeDose()
@@ -51,7 +51,7 @@ func TestJobOfACrashedInstanceRunsAfterRestart(t *testing.T) {
 // TestJobsDueWhileDownRunAfterRestart: a bot that was down while jobs came
 // due runs them when it is back, in due order, late but not skipped.
 func TestJobsDueWhileDownRunAfterRestart(t *testing.T) {
-	clock := newFakeClock(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC))
+	clock := newFakeClock(testStart)
 	h := newHarness(t, withClock(clock))
 	h.enroll(patient, "P-0042")
 	h.takeDose()
@@ -72,9 +72,7 @@ func TestJobsDueWhileDownRunAfterRestart(t *testing.T) {
 // acknowledges it in the outbox.
 func TestEscalationLeftPendingIsDelivered(t *testing.T) {
 	ctx := context.Background()
-	h := newHarness(t)
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	h := newPatientHarness(t)
 	h.stopBot()
 
 	snap, err := h.st.Load(ctx, patient.ID, 0)
@@ -116,7 +114,7 @@ func TestEscalationLeftPendingIsDelivered(t *testing.T) {
 // same moment and two jobs of one chat decided on two instances at once.
 func TestTwoInstancesRunEachJobOnce(t *testing.T) {
 	ctx := context.Background()
-	clock := newFakeClock(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC))
+	clock := newFakeClock(testStart)
 	h := newHarness(t, withClock(clock))
 
 	secondLog := &redistest.LogBuffer{}
