@@ -76,7 +76,9 @@ func newHarness(t testing.TB, opts ...option) *harness {
 // chat open.
 func newPatientHarness(t testing.TB, opts ...option) *harness {
 	t.Helper()
-	h := newPatientHarness(t, opts...)
+	h := newHarness(t, opts...)
+	h.enroll(patient, "P-0042")
+	h.openChat(clinician)
 	return h
 }
 
