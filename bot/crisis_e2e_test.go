@@ -47,9 +47,8 @@ func TestCrisisPhrasesOfTheIssueAtTheBloodPressureQuestion(t *testing.T) {
 	} {
 		t.Run(tt.text, func(t *testing.T) {
 			h.t = t
-			u := telegramtest.User{ID: int64(1100 + i), FirstName: "P"}
 			label := fmt.Sprintf("P-11%02d", i)
-			h.enroll(u, label)
+			u := h.enrollNew(int64(1100+i), label)
 			h.say(u, "/checkin")
 			h.press(u, u.ID, "Yes", qSitter)
 			h.press(u, u.ID, "Yes", qDriving)
@@ -99,9 +98,8 @@ func TestCrisisAtANumberPromptWithClinicPhrases(t *testing.T) {
 	} {
 		t.Run(tt.text, func(t *testing.T) {
 			h.t = t
-			u := telegramtest.User{ID: int64(1200 + i), FirstName: "R"}
 			label := fmt.Sprintf("R-%d", i)
-			h.enroll(u, label)
+			u := h.enrollNew(int64(1200+i), label)
 			h.say(u, "/checkin")
 			h.press(u, u.ID, "Yes, I do", "companion")
 			h.expect(u.ID, "blood pressure and pulse")

@@ -46,6 +46,30 @@ func (h *harness) answerPreDoseUntil(stop string) {
 	}
 }
 
+// checkinUntil starts the pre-dose check and answers it safely up to (not
+// including) the item whose question is stop.
+func (h *harness) checkinUntil(stop string) {
+	h.t.Helper()
+	h.say(patient, "/checkin")
+	h.answerPreDoseUntil(stop)
+}
+
+// reportSelfHarm has the patient start a pre-dose check and answer its
+// self-harm question "Yes" (URGENT: the crisis response, the run ended).
+func (h *harness) reportSelfHarm() {
+	h.t.Helper()
+	h.checkinUntil(qSelfHarm)
+	h.answer(qSelfHarm, "Yes")
+}
+
+// enrollNew enrols a new patient with id as label (intake passed).
+func (h *harness) enrollNew(id int64, label string) telegramtest.User {
+	h.t.Helper()
+	u := telegramtest.User{ID: id, FirstName: label}
+	h.enroll(u, label)
+	return u
+}
+
 func TestEnrolmentAndReusedInvite(t *testing.T) {
 	h := newHarness(t)
 	code := h.enroll(patient, "P-0042")
@@ -157,8 +181,7 @@ func TestEachHoldRule(t *testing.T) {
 
 func TestVitalsHighTwiceHoldsAndEscalatesHigh(t *testing.T) {
 	h := newPatientHarness(t)
-	h.say(patient, "/checkin")
-	h.answerPreDoseUntil(qVitals)
+	h.checkinUntil(qVitals)
 	h.expect(patient.ID, qVitals)
 
 	h.say(patient, "bp is high")
@@ -175,9 +198,7 @@ func TestVitalsHighTwiceHoldsAndEscalatesHigh(t *testing.T) {
 
 func TestSelfHarmEscalatesUrgentWithCrisisResources(t *testing.T) {
 	h := newPatientHarness(t)
-	h.say(patient, "/checkin")
-	h.answerPreDoseUntil(qSelfHarm)
-	h.answer(qSelfHarm, "Yes")
+	h.reportSelfHarm()
 
 	// The crisis resources come with the reply to that very answer.
 	h.expect(patient.ID, "988", "911", "+1 555 010 0199", "care team")
@@ -194,9 +215,7 @@ func TestAcknowledgeOnlyByClinicians(t *testing.T) {
 	h := newHarness(t, withEscalationChat(group))
 	h.tg.SendGroupText(assistant, group, "hello team")
 	h.enroll(patient, "P-0042")
-	h.say(patient, "/checkin")
-	h.answerPreDoseUntil(qSelfHarm)
-	h.answer(qSelfHarm, "Yes")
+	h.reportSelfHarm()
 	esc := h.expect(group, "URGENT", "P-0042")
 	data := buttonData(esc, "Acknowledge")
 
@@ -343,8 +362,7 @@ func TestUnenrol(t *testing.T) {
 // start commits it, sends the crisis resources and pages the clinicians.
 func TestRedisOutageLosesNothing(t *testing.T) {
 	h := newPatientHarness(t)
-	h.say(patient, "/checkin")
-	h.answerPreDoseUntil(qSelfHarm)
+	h.checkinUntil(qSelfHarm)
 	h.expectButtons(patient.ID, "Yes", qSelfHarm)
 	h.redisOptions = "?read_timeout=200ms&write_timeout=200ms"
 	h.stopBot()

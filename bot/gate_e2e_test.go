@@ -47,8 +47,7 @@ func (h *harness) clearPatient(label, opened string) {
 // blood-pressure question.
 func (h *harness) checkinUntilVitals() {
 	h.t.Helper()
-	h.say(patient, "/checkin")
-	h.answerPreDoseUntil(qVitals)
+	h.checkinUntil(qVitals)
 	h.expect(patient.ID, qVitals)
 }
 
@@ -128,9 +127,7 @@ func TestSelfHarmYesThenNewCheckinStaysClosed(t *testing.T) {
 	clock := newFakeClock(testStart)
 	h := newHarness(t, withClock(clock))
 	h.enroll(patient, "P-0042")
-	h.say(patient, "/checkin")
-	h.answerPreDoseUntil(qSelfHarm)
-	h.answer(qSelfHarm, "Yes")
+	h.reportSelfHarm()
 	m := h.expect(patient.ID, "988", "pause today's dose")
 	if strings.Contains(m.Text, qSetting) || len(m.Buttons) != 0 {
 		t.Fatalf("the crisis reply asks on: %q", m.Text)
@@ -341,9 +338,7 @@ func TestPauseAndLimits(t *testing.T) {
 func TestClearWhenResolving(t *testing.T) {
 	h := newHarness(t)
 	h.enroll(patient, "P-0042")
-	h.say(patient, "/checkin")
-	h.answerPreDoseUntil(qSelfHarm)
-	h.answer(qSelfHarm, "Yes")
+	h.reportSelfHarm()
 	esc := h.expectButtons(clinician.ID, "Acknowledge", "URGENT", "P-0042")
 	id := h.escalation(esc).ID
 	h.exchange(clinician, "/resolve "+id+" called, no plan", "#"+id+" is resolved")
@@ -369,4 +364,128 @@ func TestIntakeAfterCrashBeforeIt(t *testing.T) {
 	h.say(patient, "/start "+code)
 	h.expectButtons(patient.ID, "No", flows.Default().Flow("intake").Items[0].Text)
 	h.refuseCheckin("finish the first few questions")
+}
+
+// TestResolveWithNoteAndOpenList walks escalations through their states:
+// /open lists them oldest first, [Acknowledge], [Resolve] with a typed note,
+// /resolve with the note inline, and /cancel of a pending note. Every change
+// of state is in the audit stream with who and when.
+func TestResolveWithNoteAndOpenList(t *testing.T) {
+	clock := newFakeClock(testStart)
+	h := newPatientHarness(t, withClock(clock))
+	h.exchange(clinician, "/open", "No escalations are waiting")
+
+	h.checkinUntil(qSubstance)
+	h.answer(qSubstance, "Yes") // ROUTINE, held: the gate closes for review
+	h.answer(qSelfHarm, "No")   // the self-harm screen is still asked
+	routine := h.expect(clinician.ID, "ROUTINE", "P-0042")
+	clock.Advance(time.Minute)
+	h.exchange(patient, "/checkin", "can't start a safety check", "look at your earlier answers")
+	h.exchange(clinician, "/clear P-0042 Talked it through; no alcohol today.", "P-0042: cleared (review)")
+	h.checkinUntil(qSelfHarm)
+	h.answer(qSelfHarm, "Yes") // URGENT
+	urgent := h.expect(clinician.ID, "URGENT", "P-0042")
+	rID, uID := h.escalation(routine).ID, h.escalation(urgent).ID
+
+	h.say(clinician, "/open")
+	list := h.expect(clinician.ID, "not yet resolved (2)")
+	if i, j := strings.Index(list.Text, "#"+rID+" "), strings.Index(list.Text, "#"+uID+" "); i < 0 || j < i {
+		t.Fatalf("not oldest first: %q", list.Text)
+	}
+	if strings.Count(list.Text, "NOT acknowledged") != 2 {
+		t.Fatalf("states: %q", list.Text)
+	}
+
+	h.press(clinician, clinician.ID, "Acknowledge", "URGENT")
+	h.expect(patient.ID, "care team has seen")
+	h.exchange(clinician, "/open", "acknowledged by Dana", "NOT acknowledged")
+
+	// [Resolve] asks for a note; the clinician's next message is the note.
+	h.press(clinician, clinician.ID, "Resolve", "URGENT")
+	h.expect(clinician.ID, "type a short note", "#"+uID)
+	h.exchange(clinician, "Called the patient; safe with family, dose paused.", "#"+uID+" is resolved")
+	h.tg.ExpectMessage(t, clinician.ID, wait, func(m telegramtest.Message) bool {
+		return m.ID == urgent.ID && strings.Contains(m.Text, "Resolved by Dana") &&
+			strings.Contains(m.Text, "safe with family") && len(m.Buttons) == 0
+	})
+	rec := h.escalation(urgent)
+	if rec.State != store.EscalationResolved || rec.ResolvedBy != clinician.ID || rec.Note != "Called the patient; safe with family, dose paused." {
+		t.Fatalf("resolved record %+v", rec)
+	}
+
+	// /cancel leaves a pending note unwritten.
+	h.press(clinician, clinician.ID, "Resolve", "ROUTINE")
+	h.expect(clinician.ID, "type a short note", "#"+rID)
+	h.exchange(clinician, "/cancel", "#"+rID+" stays unresolved")
+	h.exchange(clinician, "/open", "not yet resolved (1)", "#"+rID)
+
+	// /resolve with the note inline; resolving an unacknowledged escalation
+	// tells the patient a person has seen it.
+	h.exchange(clinician, "/resolve "+rID+" Reviewed: no alcohol since; next dose as planned.", "#"+rID+" is resolved")
+	h.expect(patient.ID, "care team has seen")
+	h.exchange(clinician, "/resolve "+rID+" again", "already resolved by Dana")
+	h.exchange(clinician, "/resolve 999 note", "no escalation #999")
+	h.exchange(clinician, "/resolve", "Usage: /resolve")
+	h.exchange(clinician, "/open", "No escalations are waiting")
+
+	log, err := h.st.AuditLog(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byEvent := map[string][]store.AuditEntry{}
+	for _, e := range log {
+		byEvent[e.Event] = append(byEvent[e.Event], e)
+		for _, v := range e.Fields {
+			if strings.Contains(v, "safe with family") {
+				t.Fatalf("the audit carries a note: %+v", e)
+			}
+		}
+	}
+	// Each count includes the intake screen's escalation, resolved with "clear".
+	for event, n := range map[string]int{"escalation.raised": 3, "escalation.acked": 3, "escalation.resolved": 3, "escalations.listed": 5} {
+		if len(byEvent[event]) != n {
+			t.Errorf("%d %s events, want %d", len(byEvent[event]), event, n)
+		}
+	}
+	for _, e := range byEvent["escalation.resolved"][1:] {
+		if e.Fields["by"] != "500" || !strings.HasPrefix(e.Fields["at"], "2025-06-07T15:01") {
+			t.Errorf("resolve audit entry %+v", e)
+		}
+	}
+}
+
+// TestResolveInGroupChat resolves from the clinicians' group, where the bot
+// asks for the note as a reply.
+func TestResolveInGroupChat(t *testing.T) {
+	const group = -100500
+	h := newHarness(t, withEscalationChat(group))
+	h.tg.SendGroupText(clinician, group, "hello team")
+	h.enroll(patient, "P-0042")
+	h.reportSelfHarm()
+	esc := h.expect(group, "URGENT", "P-0042")
+	h.press(clinician, group, "Resolve", "URGENT")
+	h.expect(group, "Dana, please type a short note")
+	h.tg.SendGroupText(clinician, group, "Spoke with the patient by phone.")
+	h.expect(group, "is resolved")
+	if rec := h.escalation(esc); rec.State != store.EscalationResolved || rec.AckedBy != clinician.ID {
+		t.Fatalf("record %+v", rec)
+	}
+	h.expect(patient.ID, "care team has seen")
+}
+
+// TestRoutineIsNeverRepaged checks the bottom rung: no re-page for ROUTINE.
+func TestRoutineIsNeverRepaged(t *testing.T) {
+	clock := newFakeClock(testStart)
+	h := newPatientHarness(t, withClock(clock))
+	h.checkinUntil(qSubstance)
+	h.answer(qSubstance, "Yes")
+	h.expect(clinician.ID, "ROUTINE", "P-0042")
+	for _, j := range h.jobs(patient.ID) {
+		if j.Kind == flows.JobRepage {
+			t.Fatalf("ROUTINE re-page scheduled: %+v", j)
+		}
+	}
+	clock.Advance(2 * time.Hour)
+	h.settle(clock, patient.ID)
+	h.none(clinician.ID, "Re-page")
 }

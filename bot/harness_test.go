@@ -13,6 +13,7 @@ import (
 	"github.com/checkinbot/checkinbot/flows"
 	"github.com/checkinbot/checkinbot/store"
 	"github.com/checkinbot/checkinbot/store/redistest"
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
 // The people of the end-to-end tests.
@@ -124,7 +125,7 @@ func (h *harness) startBot() {
 		Consumer:   "harness",
 		Protocol:   h.proto(),
 		Clinicians: []int64{clinician.ID},
-		Logger:     slog.New(slog.NewTextHandler(testLogWriter{h.t}, nil)),
+		Logger:     h.logger(),
 	}
 	for _, o := range h.opts {
 		o(&cfg)
@@ -148,6 +149,26 @@ func (h *harness) startBot() {
 	if err := h.tg.WaitPolling(wctx); err != nil {
 		h.t.Fatal(err)
 	}
+}
+
+// instance is another bot process on the harness's emulator and Redis
+// (not started), with the harness's protocol and the test's log unless
+// cfg says otherwise; its Telegram calls end with ctx.
+func (h *harness) instance(ctx context.Context, cfg bot.Config) (*bot.Bot, *tgbotapi.BotAPI) {
+	h.t.Helper()
+	if cfg.Protocol == nil {
+		cfg.Protocol = h.proto()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = h.logger()
+	}
+	b, api, _ := newTestBot(ctx, h.t, h.tg, h.redisURL, cfg)
+	return b, api
+}
+
+// logger writes the bot's log to the test's log, shown on failure.
+func (h *harness) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(testLogWriter{h.t}, nil))
 }
 
 // stopBot shuts the bot down gracefully and waits for it.
@@ -369,3 +390,54 @@ func withoutIntake(cs []flows.Completion) []flows.Completion {
 	}
 	return out
 }
+
+// testStart is when the tests with a fake clock begin: a Saturday
+// afternoon, UTC.
+var testStart = time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC)
+
+// fakeClock is a clock a test moves by hand.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock(t time.Time) *fakeClock { return &fakeClock{now: t} }
+
+// Now returns the clock's time.
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Set moves the clock to t.
+func (c *fakeClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// withClock runs the bot (and its store) on c, with a fast worker tick and
+// no cap on sends (the emulator is not Telegram): hours pass in milliseconds.
+func withClock(c *fakeClock) option {
+	return func(cfg *bot.Config) {
+		cfg.Now = c.Now
+		cfg.JobTick = 2 * time.Millisecond
+		cfg.SendRate = 1e6
+	}
+}
+
+// withOncall puts users on the on-call list.
+func withOncall(ids ...int64) option {
+	return func(cfg *bot.Config) { cfg.OncallIDs = ids }
+}
+
+// oncall is the clinician on call in the ladder tests.
+var oncall = telegramtest.User{ID: 600, FirstName: "Lee"}

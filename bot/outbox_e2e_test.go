@@ -2,7 +2,6 @@ package bot_test
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -32,9 +31,7 @@ func waitUntil(t testing.TB, what string, cond func() bool) {
 // be stopped.
 func (h *harness) throwawayBot() (*bot.Bot, *tgbotapi.BotAPI) {
 	h.t.Helper()
-	b, api, _ := newTestBot(context.Background(), h.t, h.tg, h.redisURL, bot.Config{Consumer: "harness", Protocol: h.proto(),
-		Logger: slog.New(slog.NewTextHandler(testLogWriter{h.t}, nil))})
-	return b, api
+	return h.instance(context.Background(), bot.Config{Consumer: "harness"})
 }
 
 // pending fetches the updates waiting at the emulator, without confirming them.
@@ -77,8 +74,7 @@ func updateChat(u tgbotapi.Update) int64 {
 // hold) and pages the clinicians once.
 func TestRepliesSurviveCrashAfterCommit(t *testing.T) {
 	h := newPatientHarness(t)
-	h.say(patient, "/checkin")
-	h.answerPreDoseUntil(qSelfHarm)
+	h.checkinUntil(qSelfHarm)
 	m := h.expectButtons(patient.ID, "Yes", qSelfHarm)
 	h.stopBot()
 

@@ -136,7 +136,7 @@ func TestReusedProtocolVersionRefused(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	b, _, _ := newTestBot(ctx, t, h.tg, h.redisURL, bot.Config{Protocol: changed})
+	b, _ := h.instance(ctx, bot.Config{Protocol: changed})
 	if err := b.Run(ctx); err == nil || !strings.Contains(err.Error(), "new version") {
 		t.Fatalf("Run on a changed file under a deployed version: %v", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,57 +16,6 @@ import (
 // clock, the worker looks for due jobs every few milliseconds, and a test
 // moves the clock to make hours pass at once. Nothing sleeps: a test waits
 // for the bot's messages in the emulator, or for the schedule to settle.
-
-// testStart is when the tests with a fake clock begin: a Saturday
-// afternoon, UTC.
-var testStart = time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC)
-
-// fakeClock is a clock a test moves by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock(t time.Time) *fakeClock { return &fakeClock{now: t} }
-
-// Now returns the clock's time.
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// Set moves the clock to t.
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-// withClock runs the bot (and its store) on c, with a fast worker tick and
-// no cap on sends (the emulator is not Telegram): hours pass in milliseconds.
-func withClock(c *fakeClock) option {
-	return func(cfg *bot.Config) {
-		cfg.Now = c.Now
-		cfg.JobTick = 2 * time.Millisecond
-		cfg.SendRate = 1e6
-	}
-}
-
-// withOncall puts users on the on-call list.
-func withOncall(ids ...int64) option {
-	return func(cfg *bot.Config) { cfg.OncallIDs = ids }
-}
-
-// oncall is the clinician on call in the ladder tests.
-var oncall = telegramtest.User{ID: 600, FirstName: "Lee"}
 
 // takeDose clears the pre-dose check and records the dose.
 func (h *harness) takeDose() {

@@ -27,14 +27,22 @@ func courseScenario(t *testing.T) *harness {
 		h.answer(q, "Several days")
 	}
 	h.expect(patient.ID, "Thank you")
+	h.phq9WithItem9("More than half the days")
+	return h
+}
+
+// phq9WithItem9 answers a PHQ-9 with label for the first eight items and
+// "Several days" for item 9, which is URGENT: crisis resources for the
+// patient, an escalation for the clinician.
+func (h *harness) phq9WithItem9(label string) {
+	h.t.Helper()
 	h.say(patient, "/phq9")
 	for _, q := range phq9Items[:8] {
-		h.answer(q, "More than half the days")
+		h.answer(q, label)
 	}
 	h.answer(phq9Items[8], "Several days")
 	h.expect(patient.ID, "988", "911")
 	h.expect(clinician.ID, "URGENT", "P-0042")
-	return h
 }
 
 // sentFile waits for the next file the bot sends to chat whose caption
@@ -263,11 +271,5 @@ func TestInstrumentsScoredAndStored(t *testing.T) {
 		}
 	}
 
-	h.say(patient, "/phq9")
-	for _, q := range phq9Items[:8] {
-		h.answer(q, "Not at all")
-	}
-	h.answer(phq9Items[8], "Several days")
-	h.expect(patient.ID, "988", "911")
-	h.expect(clinician.ID, "URGENT", "P-0042")
+	h.phq9WithItem9("Not at all")
 }

@@ -124,9 +124,7 @@ func TestTwoInstancesRunEachJobOnce(t *testing.T) {
 	const n = 12
 	var patients []telegramtest.User
 	for i := range n {
-		u := telegramtest.User{ID: int64(3000 + i), FirstName: "P"}
-		h.enroll(u, fmt.Sprintf("P-%04d", i))
-		patients = append(patients, u)
+		patients = append(patients, h.enrollNew(int64(3000+i), fmt.Sprintf("P-%04d", i)))
 	}
 	// Each patient has taken a dose an hour ago, and the ping and the
 	// post-session check-in come due at the same moment.
@@ -167,10 +165,7 @@ func TestTwoInstancesRunEachJobOnce(t *testing.T) {
 func startInstance(t *testing.T, h *harness, clock *fakeClock, log io.Writer) func() {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	b, _, _ := newTestBot(ctx, t, h.tg, h.redisURL, bot.Config{
-		Protocol: h.proto(), Now: clock.Now, JobTick: 2 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(log, nil)),
-	})
+	b, _ := h.instance(ctx, bot.Config{Now: clock.Now, JobTick: 2 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(log, nil))})
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx) }()
 	return func() {
@@ -190,7 +185,7 @@ func TestOneInstancePolls(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	standby, _, _ := newTestBot(ctx, t, h.tg, h.redisURL, bot.Config{Unthrottled: true}) // as the harness's bot
+	standby, _ := h.instance(ctx, bot.Config{Unthrottled: true}) // as the harness's bot
 	done := make(chan error, 1)
 	go func() { done <- standby.Run(ctx) }()
 
