@@ -39,12 +39,19 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
-func TestProtocolCheckReportsEveryProblem(t *testing.T) {
-	code, out, _ := runCLI(t, nil, "", "protocol", "check", "../../testdata/protocols/broken.yaml")
-	if code != 1 {
-		t.Errorf("exit code %d, want 1", code)
+// cliGolden runs the command in-process and checks its exit code and that
+// its output matches the golden file testdata/<name>.
+func cliGolden(t *testing.T, wantCode int, name string, args ...string) {
+	t.Helper()
+	code, out, _ := runCLI(t, nil, "", args...)
+	if code != wantCode {
+		t.Errorf("exit code %d, want %d", code, wantCode)
 	}
-	golden(t, "protocols/broken.check.golden", out)
+	golden(t, name, out)
+}
+
+func TestProtocolCheckReportsEveryProblem(t *testing.T) {
+	cliGolden(t, 1, "protocols/broken.check.golden", "protocol", "check", "../../testdata/protocols/broken.yaml")
 }
 
 func TestProtocolCheckAcceptsShippedProtocols(t *testing.T) {
@@ -71,11 +78,7 @@ func TestProtocolDefaultRoundTrips(t *testing.T) {
 }
 
 func TestProtocolShowMatchesGolden(t *testing.T) {
-	code, out, _ := runCLI(t, nil, "", "protocol", "show", "-")
-	if code != 0 {
-		t.Fatalf("exit %d", code)
-	}
-	golden(t, "protocols/default.mmd.golden", out)
+	cliGolden(t, 0, "protocols/default.mmd.golden", "protocol", "show", "-")
 }
 
 func TestUsageErrors(t *testing.T) {

@@ -84,6 +84,62 @@ func (p *process) wait(t *testing.T) error {
 	}
 }
 
+// driver acts on the emulator as the process tests' clinician and
+// patients, within ctx.
+type driver struct {
+	t   *testing.T
+	ctx context.Context
+	tg  *telegramtest.Server
+}
+
+// expect waits for a message in chat whose text contains every part.
+func (d driver) expect(chatID int64, parts ...string) telegramtest.Message {
+	d.t.Helper()
+	return waitText(d.t, d.ctx, d.tg, chatID, parts...)
+}
+
+// press waits for the message in u's chat that asks question with a
+// button labelled label, presses it, and returns the press's update id.
+func (d driver) press(u telegramtest.User, question, label string) int {
+	d.t.Helper()
+	var data string
+	m, err := d.tg.WaitMessage(d.ctx, u.ID, func(m telegramtest.Message) bool {
+		data = ""
+		for _, row := range m.Buttons {
+			for _, b := range row {
+				if b.Text == label {
+					data = b.Data
+				}
+			}
+		}
+		return data != "" && strings.Contains(m.Text, question)
+	})
+	if err != nil {
+		d.t.Fatalf("no %q button on a message asking %q: %v", label, question, err)
+	}
+	id, err := d.tg.PressButton(u, u.ID, m.ID, data)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return id
+}
+
+// enrolCleared has clinician enrol u as label through an invite link, u
+// answer the intake screen "No", and clinician clear u to dose.
+func (d driver) enrolCleared(clinician, u telegramtest.User, label string) {
+	d.t.Helper()
+	d.tg.SendText(clinician, "/enroll "+label)
+	invite := d.expect(clinician.ID, "Invite for "+label, "?start=")
+	_, code, _ := strings.Cut(invite.Text, "?start=")
+	d.tg.SendText(u, "/start "+strings.Fields(code)[0])
+	d.expect(u.ID, "Welcome")
+	for _, it := range flows.Default().Flow("intake").Items {
+		d.press(u, it.Text, "No")
+	}
+	d.tg.SendText(clinician, "/clear "+label+" intake reviewed")
+	d.expect(u.ID, "cleared you")
+}
+
 // TestKillAndRestartMidFlow kills the real program with SIGKILL in the
 // middle of a check-in; the restarted program continues where the patient
 // was, and a graceful SIGTERM ends it cleanly. Its log carries neither the
@@ -97,47 +153,12 @@ func TestKillAndRestartMidFlow(t *testing.T) {
 	env["DATA_KEYS"] = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	expect := func(chatID int64, part string) telegramtest.Message {
-		t.Helper()
-		m, err := tg.WaitMessage(ctx, chatID, func(m telegramtest.Message) bool { return strings.Contains(m.Text, part) })
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
-	press := func(label, question string) {
-		t.Helper()
-		m, err := tg.WaitMessage(ctx, patient.ID, func(m telegramtest.Message) bool {
-			return strings.Contains(m.Text, question) && len(m.Buttons) > 0
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, b := range m.Buttons[0] {
-			if b.Text == label {
-				if _, err := tg.PressButton(patient, patient.ID, m.ID, b.Data); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-		}
-		t.Fatalf("no %q button on %q", label, m.Text)
-	}
-
+	d := driver{t, ctx, tg}
 	first := startProcess(t, env, "run")
-	tg.SendText(clinician, "/enroll P-0042")
-	invite := expect(clinician.ID, "?start=")
-	_, after, _ := strings.Cut(invite.Text, "?start=")
-	tg.SendText(patient, "/start "+strings.Fields(after)[0])
-	expect(patient.ID, "Welcome")
-	for _, it := range flows.Default().Flow("intake").Items {
-		press("No", it.Text)
-	}
-	tg.SendText(clinician, "/clear P-0042 intake reviewed")
-	expect(patient.ID, "cleared you")
+	d.enrolCleared(clinician, patient, "P-0042")
 	tg.SendText(patient, "/checkin")
-	press("Yes", "sober adult")
-	expect(patient.ID, "stay off the road")
+	d.press(patient, "sober adult", "Yes")
+	d.expect(patient.ID, "stay off the road")
 
 	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -145,10 +166,10 @@ func TestKillAndRestartMidFlow(t *testing.T) {
 	_ = first.wait(t)
 
 	second := startProcess(t, env, "run")
-	press("Yes", "stay off the road")
-	expect(patient.ID, "measure your blood pressure")
+	d.press(patient, "stay off the road", "Yes")
+	d.expect(patient.ID, "measure your blood pressure")
 	tg.SendText(patient, "128/82 72")
-	expect(patient.ID, "past 24 hours")
+	d.expect(patient.ID, "past 24 hours")
 
 	if err := second.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -283,70 +304,27 @@ func TestTwoProcessesRunEachJobOnce(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	wait := func(chatID int64, match func(telegramtest.Message) bool) telegramtest.Message {
-		t.Helper()
-		m, err := tg.WaitMessage(ctx, chatID, match)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
-	has := func(part string) func(telegramtest.Message) bool {
-		return func(m telegramtest.Message) bool { return strings.Contains(m.Text, part) }
-	}
-	// press presses label on the message that asks question.
-	press := func(u telegramtest.User, label, question string) {
-		t.Helper()
-		var data string
-		m := wait(u.ID, func(m telegramtest.Message) bool {
-			if !strings.Contains(m.Text, question) {
-				return false
-			}
-			for _, row := range m.Buttons {
-				for _, b := range row {
-					if b.Text == label {
-						data = b.Data
-						return true
-					}
-				}
-			}
-			return false
-		})
-		if _, err := tg.PressButton(u, u.ID, m.ID, data); err != nil {
-			t.Fatal(err)
-		}
-	}
-
+	d := driver{t, ctx, tg}
 	clinician := telegramtest.User{ID: 500, FirstName: "Dana"}
 	var users []telegramtest.User
 	for i := 0; i < patients; i++ {
 		u := telegramtest.User{ID: int64(3000 + i), FirstName: "P"}
 		users = append(users, u)
-		tg.SendText(clinician, fmt.Sprintf("/enroll F-%d", i))
-		invite := wait(clinician.ID, has(fmt.Sprintf("Invite for F-%d", i)))
-		_, code, _ := strings.Cut(invite.Text, "?start=")
-		tg.SendText(u, "/start "+strings.Fields(code)[0])
-		wait(u.ID, has("Welcome"))
-		for _, it := range flows.Default().Flow("intake").Items {
-			press(u, "No", it.Text)
-		}
-		tg.SendText(clinician, fmt.Sprintf("/clear F-%d intake reviewed", i))
-		wait(u.ID, has("cleared you"))
+		d.enrolCleared(clinician, u, fmt.Sprintf("F-%d", i))
 		tg.SendText(u, "/checkin")
-		press(u, "Yes", "sober adult")
-		press(u, "Yes", "stay off the road")
-		wait(u.ID, has("measure your blood pressure"))
+		d.press(u, "sober adult", "Yes")
+		d.press(u, "stay off the road", "Yes")
+		d.expect(u.ID, "measure your blood pressure")
 		tg.SendText(u, "120/80 70")
-		press(u, "No", "past 24 hours")
-		press(u, "No", "eaten anything")
-		press(u, "No", "changed with your health")
-		press(u, "No", "better off dead")
-		press(u, "Yes", "safe and comfortable")
-		press(u, "I've taken my dose", "clear to take")
+		for _, q := range []string{"past 24 hours", "eaten anything", "changed with your health", "better off dead"} {
+			d.press(u, q, "No")
+		}
+		d.press(u, "safe and comfortable", "Yes")
+		d.press(u, "clear to take", "I've taken my dose")
 	}
 	for _, u := range users {
-		wait(u.ID, has("How are you doing"))
-		wait(u.ID, has("winding down"))
+		d.expect(u.ID, "How are you doing")
+		d.expect(u.ID, "winding down")
 	}
 	// A job sends before it is marked done: once no job is claimed, any
 	// duplicate would have arrived.

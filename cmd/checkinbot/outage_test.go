@@ -229,50 +229,21 @@ func TestKillBetweenCommitAndSend(t *testing.T) {
 	env := processEnv(t, tg)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	waitFor := func(chatID int64, parts ...string) telegramtest.Message {
-		t.Helper()
-		return waitText(t, ctx, tg, chatID, parts...)
-	}
-	answer := func(question, label string) int {
-		t.Helper()
-		m := waitFor(patient.ID, question)
-		for _, row := range m.Buttons {
-			for _, b := range row {
-				if b.Text == label {
-					id, err := tg.PressButton(patient, patient.ID, m.ID, b.Data)
-					if err != nil {
-						t.Fatal(err)
-					}
-					return id
-				}
-			}
-		}
-		t.Fatalf("no %q button on %q", label, m.Text)
-		return 0
-	}
+	d := driver{t, ctx, tg}
 	first := startProcess(t, env, "run")
-	tg.SendText(clinician, "/enroll P-0042")
-	invite := waitFor(clinician.ID, "?start=")
-	_, after, _ := strings.Cut(invite.Text, "?start=")
-	tg.SendText(patient, "/start "+strings.Fields(after)[0])
-	waitFor(patient.ID, "Welcome")
-	for _, it := range flows.Default().Flow("intake").Items {
-		answer(it.Text, "No")
-	}
-	tg.SendText(clinician, "/clear P-0042 intake reviewed")
-	waitFor(patient.ID, "cleared you")
+	d.enrolCleared(clinician, patient, "P-0042")
 	tg.SendText(patient, "/checkin")
-	answer("sober adult", "Yes")
-	answer("stay off the road", "Yes")
-	waitFor(patient.ID, "measure your blood pressure")
+	d.press(patient, "sober adult", "Yes")
+	d.press(patient, "stay off the road", "Yes")
+	d.expect(patient.ID, "measure your blood pressure")
 	tg.SendText(patient, "128/82 72")
-	answer("past 24 hours", "No")
-	answer("eaten anything", "No")
-	answer("changed with your health", "No")
-	waitFor(patient.ID, "better off dead")
+	d.press(patient, "past 24 hours", "No")
+	d.press(patient, "eaten anything", "No")
+	d.press(patient, "changed with your health", "No")
+	d.expect(patient.ID, "better off dead")
 
 	tg.FailNext("sendMessage", 1_000_000, telegramtest.Failure{Code: 502})
-	upd := answer("better off dead", "Yes")
+	upd := d.press(patient, "better off dead", "Yes")
 	st, err := store.Open(ctx, env["REDIS_URL"])
 	if err != nil {
 		t.Fatal(err)
@@ -300,9 +271,9 @@ func TestKillBetweenCommitAndSend(t *testing.T) {
 	}
 
 	second := startProcess(t, env, "run")
-	waitFor(patient.ID, "988", "care team")
-	waitFor(patient.ID, "pause today's dose")
-	waitFor(clinician.ID, "URGENT escalation", "P-0042")
+	d.expect(patient.ID, "988", "care team")
+	d.expect(patient.ID, "pause today's dose")
+	d.expect(clinician.ID, "URGENT escalation", "P-0042")
 	for {
 		n, err := st.OutboxPending(ctx)
 		if err == nil && n == 0 {

@@ -6,11 +6,7 @@ import "testing"
 // text naming a command the protocol lacks, a crisis block without a
 // resource, a timeline naming no flow, and offsets of 0 or below a second.
 func TestProtocolCheckRefusesTextsAndTimeline(t *testing.T) {
-	code, out, _ := runCLI(t, nil, "", "protocol", "check", "../../testdata/protocols/refused.yaml")
-	if code != 1 {
-		t.Errorf("exit code %d, want 1", code)
-	}
-	golden(t, "protocols/refused.check.golden", out)
+	cliGolden(t, 1, "protocols/refused.check.golden", "protocol", "check", "../../testdata/protocols/refused.yaml")
 }
 
 // TestProtocolCheckAcceptsTheClinicFile: other commands, renamed flows and
@@ -25,9 +21,5 @@ func TestProtocolCheckAcceptsTheClinicFile(t *testing.T) {
 // TestProtocolCheckReportsMissingTranslations: each untranslated text is
 // reported at its line, as a warning (it stays in the clinic's language).
 func TestProtocolCheckReportsMissingTranslations(t *testing.T) {
-	code, out, _ := runCLI(t, nil, "", "protocol", "check", "../../testdata/protocols/untranslated.yaml")
-	if code != 0 {
-		t.Errorf("exit code %d, want 0", code)
-	}
-	golden(t, "protocols/untranslated.check.golden", out)
+	cliGolden(t, 0, "protocols/untranslated.check.golden", "protocol", "check", "../../testdata/protocols/untranslated.yaml")
 }
