@@ -77,11 +77,7 @@ func TestSetOnCall(t *testing.T) {
 }
 
 func TestParseProblems(t *testing.T) {
-	data, err := os.ReadFile("../testdata/protocols/broken.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Parse("broken.yaml", data)
+	p, err := Parse("broken.yaml", testdataProtocol(t, "broken.yaml"))
 	var ps Problems
 	if p != nil || !errors.As(err, &ps) {
 		t.Fatalf("Parse = %v, %v; want Problems", p, err)
@@ -165,14 +161,7 @@ func TestClockNext(t *testing.T) {
 // TestAltProtocol walks a quite different clinic protocol: other limits, two
 // re-measures, number and scale answers, and a goto branch.
 func TestAltProtocol(t *testing.T) {
-	data, err := os.ReadFile("../testdata/protocols/alt.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Parse("alt.yaml", data)
-	if err != nil {
-		t.Fatalf("alt.yaml: %v", err)
-	}
+	p := parseTestdata(t, "alt.yaml")
 	p.SetOnCall("+1 555 0142")
 	if p.Messages.Yes != "Yes, I do" || !strings.HasPrefix(p.Messages.Help, strings.TrimSuffix(DefaultMessages.Help, "{commands}")+"/checkin – Riverside pre-dose check") {
 		t.Fatalf("message overrides: yes %q", p.Messages.Yes)
