@@ -10,19 +10,14 @@ import (
 	"github.com/checkinbot/checkinbot/bot/telegramtest"
 	"github.com/checkinbot/checkinbot/flows"
 	"github.com/checkinbot/checkinbot/store"
+	"github.com/checkinbot/checkinbot/store/redistest"
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
 // waitUntil polls cond until it holds or the deadline passes.
 func waitUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	redistest.WaitFor(t, wait, what, cond)
 }
 
 // throwawayBot is a second bot process on the harness's emulator and

@@ -15,6 +15,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/checkinbot/checkinbot/bot/telegramtest"
+	"github.com/checkinbot/checkinbot/store/redistest"
 )
 
 // newTestSender is a sender on the emulator, sending at most perSecond
@@ -34,13 +35,7 @@ func newTestSender(t *testing.T, tg *telegramtest.Server, perSecond float64, use
 // waitUntil polls cond until it holds or the deadline passes.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	redistest.WaitFor(t, 30*time.Second, what, cond)
 }
 
 // sentTexts lists the texts of the successful sendMessage calls in order,

@@ -15,10 +15,7 @@ var deepLinkPayload = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 func TestInvites(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend, s *store.Store) {
 		ctx := context.Background()
-		code, err := s.CreateInvite(ctx, "P-001", 900, time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
+		code := mustInvite(t, s, "P-001", time.Hour)
 		if !deepLinkPayload.MatchString(code) {
 			t.Errorf("code %q is not a valid /start payload", code)
 		}
@@ -61,19 +58,13 @@ func TestInvites(t *testing.T) {
 func TestInviteExpiry(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend, s *store.Store) {
 		ctx := context.Background()
-		code, err := s.CreateInvite(ctx, "P-002", 900, 100*time.Millisecond)
-		if err != nil {
-			t.Fatal(err)
-		}
-		used, err := s.CreateInvite(ctx, "P-003", 900, 100*time.Millisecond)
-		if err != nil {
-			t.Fatal(err)
-		}
+		code := mustInvite(t, s, "P-002", 100*time.Millisecond)
+		used := mustInvite(t, s, "P-003", 100*time.Millisecond)
 		if _, err := s.RedeemInvite(ctx, used, 1); err != nil {
 			t.Fatal(err)
 		}
 		b.elapse(150 * time.Millisecond)
-		_, err = s.RedeemInvite(ctx, code, 111)
+		_, err := s.RedeemInvite(ctx, code, 111)
 		isErr(t, err, store.ErrNotFound)
 		// The tombstone of a used invite expires with it; the enrolment stays.
 		_, err = s.RedeemInvite(ctx, used, 2)
@@ -89,10 +80,7 @@ func TestRelink(t *testing.T) {
 		ctx := context.Background()
 		redeem := func(label string, chat int64) {
 			t.Helper()
-			code, err := s.CreateInvite(ctx, label, 900, time.Hour)
-			if err != nil {
-				t.Fatal(err)
-			}
+			code := mustInvite(t, s, label, time.Hour)
 			if _, err := s.RedeemInvite(ctx, code, chat); err != nil {
 				t.Fatal(err)
 			}
@@ -117,10 +105,7 @@ func TestRelink(t *testing.T) {
 func TestUnenroll(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend, s *store.Store) {
 		ctx := context.Background()
-		code, err := s.CreateInvite(ctx, "P-002", 900, time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
+		code := mustInvite(t, s, "P-002", time.Hour)
 		if _, err := s.RedeemInvite(ctx, code, 222); err != nil {
 			t.Fatal(err)
 		}
@@ -150,4 +135,15 @@ func TestUnenroll(t *testing.T) {
 			t.Fatalf("audit = %+v", e)
 		}
 	})
+}
+
+// mustInvite creates an invite for label (chat 900's clinician) valid for
+// ttl and returns its code.
+func mustInvite(t *testing.T, s *store.Store, label string, ttl time.Duration) string {
+	t.Helper()
+	code, err := s.CreateInvite(context.Background(), label, 900, ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
 }

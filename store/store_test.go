@@ -72,13 +72,7 @@ func keys(t *testing.T, s *store.Store) []string {
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	redistest.WaitFor(t, 5*time.Second, what, cond)
 }
 
 func TestOpenErrorHidesPassword(t *testing.T) {
