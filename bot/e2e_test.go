@@ -245,8 +245,7 @@ func TestAcknowledgeOnlyByClinicians(t *testing.T) {
 func TestRestartMidFlowLosesNothing(t *testing.T) {
 	h := newHarness(t)
 	h.enroll(patient, "P-0042")
-	h.say(patient, "/checkin")
-	h.answer(qSitter, "Yes")
+	h.checkinUntil(qDriving)
 	h.expectButtons(patient.ID, "Yes", qDriving)
 
 	h.stopBot()

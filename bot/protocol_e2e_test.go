@@ -77,8 +77,7 @@ func TestAltProtocolEndToEnd(t *testing.T) {
 func TestRunFinishesOnItsProtocolVersion(t *testing.T) {
 	h := newHarness(t)
 	h.enroll(patient, "P-0042")
-	h.say(patient, "/checkin")
-	h.answer(qSitter, "Yes")
+	h.checkinUntil(qDriving)
 	h.expectButtons(patient.ID, "Yes", qDriving)
 
 	// The clinic deploys version 2, which lowers the systolic limit to 130.

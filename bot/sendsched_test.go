@@ -63,14 +63,12 @@ func TestUrgentSendGoesFirst(t *testing.T) {
 	defer cancel()
 	var wg sync.WaitGroup
 	for i := range routine {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			rctx := withPriority(ctx, prioRoutine)
 			if _, err := s.send(rctx, tgbotapi.NewMessage(10_000+int64(i), "routine")); err != nil {
 				t.Error(err)
 			}
-		}()
+		})
 	}
 	waitUntil(t, "the routine messages queue up", func() bool {
 		s.sched.mu.Lock()
@@ -114,16 +112,14 @@ func TestSendsKeepTelegramLimits(t *testing.T) {
 	defer cancel()
 	var wg sync.WaitGroup
 	for c := range chats {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range each {
 				if _, err := s.send(ctx, tgbotapi.NewMessage(20_000+int64(c), fmt.Sprint(i))); err != nil {
 					t.Error(err)
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	for _, c := range tg.Calls("sendMessage") {
@@ -184,13 +180,11 @@ func TestUrgentOvertakesInItsChat(t *testing.T) {
 	const routine = 14
 	var wg sync.WaitGroup
 	for i := range routine {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if _, err := s.send(withPriority(ctx, prioRoutine), tgbotapi.NewMessage(40_000, fmt.Sprint(i))); err != nil {
 				t.Error(err)
 			}
-		}()
+		})
 	}
 	var waiting int
 	waitUntil(t, "routine messages wait for the chat's budget", func() bool {
@@ -229,13 +223,11 @@ func TestUrgentLiftsItsChatsTurnHolder(t *testing.T) {
 	defer cancel()
 	var wg sync.WaitGroup
 	send := func(p priority, chat int64, text string) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if _, err := s.send(withPriority(ctx, p), tgbotapi.NewMessage(chat, text)); err != nil {
 				t.Error(err)
 			}
-		}()
+		})
 	}
 	for i := range replies {
 		send(prioReply, clinic+1+int64(i%others), fmt.Sprint("reply ", i))

@@ -246,12 +246,20 @@ func TestPostSessionStartsByItself(t *testing.T) {
 	x.stale(post)
 }
 
-func TestPostSessionAlreadyDone(t *testing.T) {
+// doneBeforeItsJob: the patient took the dose and ran flow by hand before
+// its timed job came due; the job then does nothing.
+func doneBeforeItsJob(t *testing.T, flow string, safe map[string]string, job string) *tl {
+	t.Helper()
 	x := newTL(t, "")
 	x.takeDose()
-	x.start(FlowPostSession)
-	x.answerSafely(safePost)
-	x.stale(x.job(JobPostSession))
+	x.start(flow)
+	x.answerSafely(safe)
+	x.stale(x.job(job))
+	return x
+}
+
+func TestPostSessionAlreadyDone(t *testing.T) {
+	x := doneBeforeItsJob(t, FlowPostSession, safePost, JobPostSession)
 	x.stale(x.job(JobPing)) // the check-in asked about red flags already
 }
 
@@ -339,11 +347,7 @@ func TestFollowUpAtTenLocalAcrossDST(t *testing.T) {
 }
 
 func TestFollowUpDoneEarly(t *testing.T) {
-	x := newTL(t, "")
-	x.takeDose()
-	x.start(FlowFollowUp)
-	x.answerSafely(safeFollowUp)
-	x.stale(x.job(JobFollowUp))
+	doneBeforeItsJob(t, FlowFollowUp, safeFollowUp, JobFollowUp)
 }
 
 func TestWeeklyInstruments(t *testing.T) {

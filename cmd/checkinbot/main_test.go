@@ -95,6 +95,13 @@ type driver struct {
 	tg  *telegramtest.Server
 }
 
+// newDriver drives tg within the process tests' deadline of a minute.
+func newDriver(t *testing.T, tg *telegramtest.Server) driver {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return driver{t, ctx, tg}
+}
+
 // expect waits for a message in chat whose text contains every part.
 func (d driver) expect(chatID int64, parts ...string) telegramtest.Message {
 	d.t.Helper()
@@ -154,9 +161,7 @@ func TestKillAndRestartMidFlow(t *testing.T) {
 	patient := telegramtest.User{ID: 1001, FirstName: "Pat"}
 	env := processEnv(t, tg)
 	env["DATA_KEYS"] = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	d := driver{t, ctx, tg}
+	d := newDriver(t, tg)
 	first := startProcess(t, env, "run")
 	d.enrolCleared(clinician, patient, "P-0042")
 	tg.SendText(patient, "/checkin")
@@ -191,7 +196,7 @@ func TestKillAndRestartMidFlow(t *testing.T) {
 		t.Errorf("no start-up lines for encryption in the log:\n%s", logs)
 	}
 	// With DATA_KEYS, what the patient typed is not in Redis in the clear.
-	st, err := store.Open(ctx, env["REDIS_URL"])
+	st, err := store.Open(d.ctx, env["REDIS_URL"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,9 +206,9 @@ func TestKillAndRestartMidFlow(t *testing.T) {
 		var vals []string
 		switch {
 		case strings.HasSuffix(k, ":session"):
-			vals = []string{st.Client().HGet(ctx, k, "s").Val()}
+			vals = []string{st.Client().HGet(d.ctx, k, "s").Val()}
 		case strings.HasSuffix(k, ":answers"), strings.HasSuffix(k, ":checkins"):
-			vals = st.Client().LRange(ctx, k, 0, -1).Val()
+			vals = st.Client().LRange(d.ctx, k, 0, -1).Val()
 		}
 		for _, v := range vals {
 			if strings.Contains(v, "128/82") {
@@ -305,9 +310,7 @@ func TestTwoProcessesRunEachJobOnce(t *testing.T) {
 		env["INSTANCE_NAME"] = name
 		startProcess(t, env, "run")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	d := driver{t, ctx, tg}
+	d := newDriver(t, tg)
 	clinician := telegramtest.User{ID: 500, FirstName: "Dana"}
 	var users []telegramtest.User
 	for i := 0; i < patients; i++ {
@@ -331,13 +334,13 @@ func TestTwoProcessesRunEachJobOnce(t *testing.T) {
 	}
 	// A job sends before it is marked done: once no job is claimed, any
 	// duplicate would have arrived.
-	st, err := store.Open(ctx, env["REDIS_URL"])
+	st, err := store.Open(d.ctx, env["REDIS_URL"])
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
 	for {
-		_, claimed, err := st.PendingJobs(ctx)
+		_, claimed, err := st.PendingJobs(d.ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -345,7 +348,7 @@ func TestTwoProcessesRunEachJobOnce(t *testing.T) {
 			break
 		}
 		select {
-		case <-ctx.Done():
+		case <-d.ctx.Done():
 			t.Fatalf("%d jobs stay claimed", claimed)
 		case <-time.After(10 * time.Millisecond):
 		}
@@ -573,9 +576,7 @@ func TestKillBetweenCommitAndSend(t *testing.T) {
 	clinician := telegramtest.User{ID: 500, FirstName: "Dana"}
 	patient := telegramtest.User{ID: 1001, FirstName: "Pat"}
 	env := processEnv(t, tg)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	d := driver{t, ctx, tg}
+	d := newDriver(t, tg)
 	first := startProcess(t, env, "run")
 	d.enrolCleared(clinician, patient, "P-0042")
 	tg.SendText(patient, "/checkin")
@@ -590,17 +591,17 @@ func TestKillBetweenCommitAndSend(t *testing.T) {
 
 	tg.FailNext("sendMessage", 1_000_000, telegramtest.Failure{Code: 502})
 	upd := d.press(patient, "better off dead", "Yes")
-	st, err := store.Open(ctx, env["REDIS_URL"])
+	st, err := store.Open(d.ctx, env["REDIS_URL"])
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
 	for {
-		snap, err := st.Load(ctx, patient.ID, upd)
+		snap, err := st.Load(d.ctx, patient.ID, upd)
 		if err == nil && snap.Seen {
 			break
 		}
-		if ctx.Err() != nil {
+		if d.ctx.Err() != nil {
 			t.Fatalf("the answer was never committed; stderr:\n%s", first.stderr)
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -621,11 +622,11 @@ func TestKillBetweenCommitAndSend(t *testing.T) {
 	d.expect(patient.ID, "pause today's dose")
 	d.expect(clinician.ID, "URGENT escalation", "P-0042")
 	for {
-		n, err := st.OutboxPending(ctx)
+		n, err := st.OutboxPending(d.ctx)
 		if err == nil && n == 0 {
 			break
 		}
-		if ctx.Err() != nil {
+		if d.ctx.Err() != nil {
 			t.Fatalf("the escalation outbox never drained; stderr:\n%s", second.stderr)
 		}
 		time.Sleep(5 * time.Millisecond)
