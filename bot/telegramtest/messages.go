@@ -524,11 +524,7 @@ func (s *Server) editMessageText(p *params) (any, *apiError) {
 	if strings.TrimSpace(plain) == "" {
 		return nil, errTextEmpty
 	}
-	keyboard, err := parseKeyboard(p.get("reply_markup"))
-	if err != nil {
-		return nil, err
-	}
-	return s.applyEditLocked(c, m, plain, source, keyboard)
+	return s.editLocked(p, c, m, plain, source)
 }
 
 // editMessageCaption replaces the caption of a photo or document and, like
@@ -545,11 +541,7 @@ func (s *Server) editMessageCaption(p *params) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	keyboard, err := parseKeyboard(p.get("reply_markup"))
-	if err != nil {
-		return nil, err
-	}
-	return s.applyEditLocked(c, m, plain, source, keyboard)
+	return s.editLocked(p, c, m, plain, source)
 }
 
 // editMessageReplyMarkup replaces or, without reply_markup, removes a
@@ -559,11 +551,17 @@ func (s *Server) editMessageReplyMarkup(p *params) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
+	return s.editLocked(p, c, m, m.text, m.source)
+}
+
+// editLocked applies an edit to text and the keyboard of p's reply_markup
+// (none: the keyboard goes, as in Telegram).
+func (s *Server) editLocked(p *params, c *chat, m *message, text, source string) (any, *apiError) {
 	keyboard, err := parseKeyboard(p.get("reply_markup"))
 	if err != nil {
 		return nil, err
 	}
-	return s.applyEditLocked(c, m, m.text, m.source, keyboard)
+	return s.applyEditLocked(c, m, text, source, keyboard)
 }
 
 func (s *Server) deleteMessage(p *params) (any, *apiError) {
