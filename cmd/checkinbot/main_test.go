@@ -35,6 +35,13 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// The clinician (500 in processEnv's CLINICIAN_IDS) and the patient of the
+// process tests.
+var (
+	clinician = telegramtest.User{ID: 500, FirstName: "Dana"}
+	patient   = telegramtest.User{ID: 1001, FirstName: "Pat"}
+)
+
 // process is the checkinbot program running as a child process.
 type process struct {
 	cmd    *exec.Cmd
@@ -72,6 +79,14 @@ func processEnv(t *testing.T, tg *telegramtest.Server) map[string]string {
 		"CLINICIAN_IDS":         "500",
 		"CLINIC_ONCALL":         "+1 555 010 0199",
 	}
+}
+
+// emulatedEnv starts an emulator (closed when the test ends) and returns it
+// with the processEnv of a program run against it.
+func emulatedEnv(t *testing.T) (*telegramtest.Server, map[string]string) {
+	tg := telegramtest.NewServer()
+	t.Cleanup(tg.Close)
+	return tg, processEnv(t, tg)
 }
 
 // wait waits for the process to exit and returns its error.
@@ -155,11 +170,7 @@ func (d driver) enrolCleared(clinician, u telegramtest.User, label string) {
 // was, and a graceful SIGTERM ends it cleanly. Its log carries neither the
 // token nor anything the patient typed.
 func TestKillAndRestartMidFlow(t *testing.T) {
-	tg := telegramtest.NewServer()
-	defer tg.Close()
-	clinician := telegramtest.User{ID: 500, FirstName: "Dana"}
-	patient := telegramtest.User{ID: 1001, FirstName: "Pat"}
-	env := processEnv(t, tg)
+	tg, env := emulatedEnv(t)
 	env["DATA_KEYS"] = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
 	d := newDriver(t, tg)
 	first := startProcess(t, env, "run")
@@ -229,9 +240,7 @@ func TestKillAndRestartMidFlow(t *testing.T) {
 // listener.
 func TestWebhookProcess(t *testing.T) {
 	addr := freeAddr(t)
-	tg := telegramtest.NewServer()
-	defer tg.Close()
-	env := processEnv(t, tg)
+	tg, env := emulatedEnv(t)
 	env["LISTEN_ADDR"] = addr
 	env["WEBHOOK_URL"] = "http://" + addr + "/telegram"
 	env["WEBHOOK_SECRET"] = "0123456789abcdef0123456789abcdef"
@@ -255,7 +264,6 @@ func TestWebhookProcess(t *testing.T) {
 	if code, body := get("/healthz"); code != http.StatusOK || !strings.Contains(body, "ok") {
 		t.Fatalf("/healthz: %d %q", code, body)
 	}
-	clinician := telegramtest.User{ID: 500, FirstName: "Dana"}
 	tg.SendText(clinician, "/enroll P-0042")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -302,16 +310,13 @@ func TestTwoProcessesRunEachJobOnce(t *testing.T) {
 	if err := os.WriteFile(protocolFile, []byte(fast), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tg := telegramtest.NewServer()
-	defer tg.Close()
-	env := processEnv(t, tg)
+	tg, env := emulatedEnv(t)
 	env["PROTOCOL_FILE"] = protocolFile
 	for _, name := range []string{"alpha", "beta"} {
 		env["INSTANCE_NAME"] = name
 		startProcess(t, env, "run")
 	}
 	d := newDriver(t, tg)
-	clinician := telegramtest.User{ID: 500, FirstName: "Dana"}
 	var users []telegramtest.User
 	for i := 0; i < patients; i++ {
 		u := telegramtest.User{ID: int64(3000 + i), FirstName: "P"}
@@ -419,9 +424,7 @@ func TestRefusesToRunBlind(t *testing.T) {
 // (the escalation's level is esc_level) and no raw chat id.
 func TestRedisHangsHealthAndLogs(t *testing.T) {
 	addr := freeAddr(t)
-	tg := telegramtest.NewServer()
-	defer tg.Close()
-	env := processEnv(t, tg)
+	tg, env := emulatedEnv(t)
 	env["LISTEN_ADDR"] = addr
 	env["DATA_KEYS"] = dataKey(7)
 	logs := &redistest.LogBuffer{}
@@ -443,8 +446,6 @@ func TestRedisHangsHealthAndLogs(t *testing.T) {
 	if err := tg.WaitPolling(wctx); err != nil {
 		t.Fatal(err)
 	}
-	clinician := telegramtest.User{ID: 500, FirstName: "Dana"}
-	patient := telegramtest.User{ID: 1001, FirstName: "Pat"}
 	expect := func(chatID int64, parts ...string) {
 		t.Helper()
 		waitText(t, wctx, tg, chatID, parts...)
@@ -571,11 +572,7 @@ func countKey(line, key string) (int, error) {
 // sent any reply. The restarted program sends the committed replies (988
 // and the hold), and the clinicians get the URGENT escalation once.
 func TestKillBetweenCommitAndSend(t *testing.T) {
-	tg := telegramtest.NewServer()
-	defer tg.Close()
-	clinician := telegramtest.User{ID: 500, FirstName: "Dana"}
-	patient := telegramtest.User{ID: 1001, FirstName: "Pat"}
-	env := processEnv(t, tg)
+	tg, env := emulatedEnv(t)
 	d := newDriver(t, tg)
 	first := startProcess(t, env, "run")
 	d.enrolCleared(clinician, patient, "P-0042")
