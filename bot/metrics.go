@@ -59,18 +59,6 @@ func opts(name, help string) prometheus.Opts {
 	return prometheus.Opts{Namespace: namespace, Name: name, Help: help}
 }
 
-// updateKind names an update's kind for metrics.
-func updateKind(hasMessage, hasCallback bool) string {
-	switch {
-	case hasCallback:
-		return "callback"
-	case hasMessage:
-		return "message"
-	default:
-		return "other"
-	}
-}
-
 // registerRuntimeMetrics adds to reg what is read when scraped: Go and
 // process metrics, Redis round trips, and the escalations no clinician has
 // acknowledged (read from Redis, -1 when it does not answer).

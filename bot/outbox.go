@@ -8,8 +8,13 @@ import (
 
 	"github.com/checkinbot/checkinbot/flows"
 	"github.com/checkinbot/checkinbot/store"
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
+// Delivery, the last step of an update's path (update.go): sending the
+// replies from the outbox as Telegram messages (message, keyboard), and
+// settling the buttons the update answered (settlePrompt, promptMessages).
+//
 // The sending side of the reply outbox (store/replies.go). Replies are
 // committed with the answer and sent from the chat's outbox in order; this
 // process remembers, per chat, the last reply it sent, and tells Redis off
@@ -89,33 +94,6 @@ func (l *replyLedger) allUnmarked() map[int64]int64 {
 		if s > l.marked[chat] {
 			out[chat] = s
 		}
-	}
-	return out
-}
-
-// outboxReplies are an outcome's replies as the commit writes them: crisis
-// replies (an URGENT escalation in the same step) go first in Telegram's
-// queue.
-func (b *Bot) outboxReplies(out flows.Outcome) []store.OutboxReply {
-	prio := prioReply
-	for _, e := range out.Escalations {
-		if e.Level == flows.Urgent {
-			prio = prioUrgent
-		}
-	}
-	rs := make([]store.OutboxReply, len(out.Replies))
-	for i, r := range out.Replies {
-		rs[i] = store.OutboxReply{Reply: r, Priority: int(prio), Owner: b.runID}
-	}
-	return rs
-}
-
-// committedReplies numbers the replies a commit on snap wrote.
-func committedReplies(snap store.Snapshot, rs []store.OutboxReply, at time.Time) []store.PendingReply {
-	out := make([]store.PendingReply, len(rs))
-	for i, r := range rs {
-		r.At = at
-		out[i] = store.PendingReply{Seq: snap.ReplySeq + int64(i) + 1, OutboxReply: r}
 	}
 	return out
 }
@@ -262,4 +240,213 @@ func (b *Bot) sweepChat(chatID int64, takeover bool) {
 		b.log.Info("unsent replies taken over", "chat", b.chatRef(chatID), "replies", len(replies))
 	}
 	b.markSent(ctx)
+}
+
+// keyboard renders flows buttons as an inline keyboard; nil when there are none.
+func keyboard(rows [][]flows.Button) *tgbotapi.InlineKeyboardMarkup {
+	if len(rows) == 0 {
+		return nil
+	}
+	kb := tgbotapi.InlineKeyboardMarkup{InlineKeyboard: make([][]tgbotapi.InlineKeyboardButton, 0, len(rows))}
+	for _, row := range rows {
+		out := make([]tgbotapi.InlineKeyboardButton, 0, len(row))
+		for _, b := range row {
+			out = append(out, tgbotapi.NewInlineKeyboardButtonData(b.Label, b.Data))
+		}
+		kb.InlineKeyboard = append(kb.InlineKeyboard, out)
+	}
+	return &kb
+}
+
+// noKeyboard is an explicit empty keyboard: sent with an edit, it removes the
+// buttons of the edited message.
+func noKeyboard() *tgbotapi.InlineKeyboardMarkup {
+	return &tgbotapi.InlineKeyboardMarkup{InlineKeyboard: [][]tgbotapi.InlineKeyboardButton{}}
+}
+
+// message renders one reply as a sendMessage call. Replies are plain text:
+// no parse mode, so nothing a clinic writes in a protocol can break the markup.
+func message(chatID int64, r flows.Reply) tgbotapi.MessageConfig {
+	m := tgbotapi.NewMessage(chatID, r.Text)
+	if kb := keyboard(r.Buttons); kb != nil {
+		m.ReplyMarkup = *kb
+	}
+	return m
+}
+
+// markAnswered edits a prompt message so it shows the answer given and no
+// longer offers buttons, so an answered question cannot be answered twice.
+func markAnswered(chatID int64, messageID int, prompt, answer string) tgbotapi.EditMessageTextConfig {
+	edit := tgbotapi.NewEditMessageText(chatID, messageID, truncate(prompt+"\n\n✓ "+answer, maxMessageLen))
+	edit.ReplyMarkup = noKeyboard()
+	return edit
+}
+
+// maxMessageLen is Telegram's limit on a message's text, in characters.
+const maxMessageLen = 4096
+
+// truncate shortens s to at most n characters (runes), marking the cut.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// promptMessages remembers, per chat, which Telegram message shows the
+// buttons of the question now awaited, so a typed answer can settle them.
+//
+// It lives in memory on purpose. The message id is known only after the
+// reply is sent, that is after the commit; writing it to Redis would be a
+// third round trip on nearly every update. Losing it (a restart, another
+// instance) costs only cosmetics: the old buttons stay on screen, and the
+// engine refuses a press on them as stale.
+type promptMessages struct {
+	mu   sync.Mutex
+	refs map[int64]promptRef
+}
+
+// promptRef ties a message to the session version it was sent for.
+type promptRef struct {
+	version   int64
+	messageID int
+}
+
+// maxPromptRefs bounds the memory one instance spends on this.
+const maxPromptRefs = 100_000
+
+func newPromptMessages() *promptMessages {
+	return &promptMessages{refs: map[int64]promptRef{}}
+}
+
+// get returns the prompt message of chatID if it belongs to the session at
+// version, else 0.
+func (p *promptMessages) get(chatID, version int64) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if ref, ok := p.refs[chatID]; ok && ref.version == version {
+		return ref.messageID
+	}
+	return 0
+}
+
+// set records the prompt message of chatID's session at version; a
+// messageID of 0 forgets it.
+func (p *promptMessages) set(chatID, version int64, messageID int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if messageID == 0 {
+		delete(p.refs, chatID)
+		return
+	}
+	if len(p.refs) >= maxPromptRefs {
+		for id := range p.refs { // evict an arbitrary entry
+			delete(p.refs, id)
+			break
+		}
+	}
+	p.refs[chatID] = promptRef{version: version, messageID: messageID}
+}
+
+// settlePrompt edits the message whose buttons this update answered or made
+// obsolete: an accepted answer is shown under its question; otherwise the
+// buttons are just removed, as the reply brings the live ones again.
+func (b *Bot) settlePrompt(ctx context.Context, snap store.Snapshot, out flows.Outcome, q *tgbotapi.CallbackQuery) {
+	msgID, text := b.prompts.get(snap.ChatID, snap.Version), ""
+	if snap.Session.Prompt != nil {
+		text = snap.Session.Prompt.Text
+	}
+	if q != nil && q.Message != nil {
+		msgID, text = q.Message.MessageID, q.Message.Text
+	}
+	if msgID == 0 {
+		return
+	}
+	if q == nil && out.Accepted == nil && isPing(snap.Session.Prompt) && !hasPing(out.Replies) {
+		// An unanswered "how are you doing?" keeps its buttons when a
+		// check-in starts meanwhile: it is still the patient's to answer.
+		return
+	}
+	var edit tgbotapi.Chattable
+	switch {
+	case out.Accepted != nil && text != "":
+		edit = markAnswered(snap.ChatID, msgID, text, out.Accepted.Display)
+	case q != nil || hasButtons(out.Replies):
+		edit = tgbotapi.NewEditMessageReplyMarkup(snap.ChatID, msgID, *noKeyboard())
+	default:
+		return
+	}
+	if err := b.send.request(ctx, edit); err != nil {
+		// Cosmetic: a stale button is refused by the engine anyway.
+		b.log.Warn("could not settle answered prompt", "chat", b.chatRef(snap.ChatID), "error", err.Error())
+	}
+}
+
+// isPing reports whether r is the timeline's ping, by its buttons.
+func isPing(r *flows.Reply) bool {
+	if r == nil {
+		return false
+	}
+	for _, row := range r.Buttons {
+		for _, btn := range row {
+			if p, ok := flows.DecodeAnswer(btn.Data); ok && p.Item == flows.PingItem {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hasPing(replies []flows.Reply) bool {
+	for i := range replies {
+		if isPing(&replies[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasButtons(replies []flows.Reply) bool {
+	for _, r := range replies {
+		if len(r.Buttons) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// chatLocks serialises the handling of each chat's updates.
+type chatLocks struct {
+	mu    sync.Mutex
+	chats map[int64]*chatLock
+}
+
+type chatLock struct {
+	sync.Mutex
+	users int // holders and waiters; the entry goes when it reaches 0
+}
+
+// lock takes chatID's lock and returns its release.
+func (c *chatLocks) lock(chatID int64) (unlock func()) {
+	c.mu.Lock()
+	if c.chats == nil {
+		c.chats = map[int64]*chatLock{}
+	}
+	l := c.chats[chatID]
+	if l == nil {
+		l = &chatLock{}
+		c.chats[chatID] = l
+	}
+	l.users++
+	c.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		c.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(c.chats, chatID)
+		}
+		c.mu.Unlock()
+	}
 }
