@@ -2,7 +2,11 @@ package bot_test
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -62,6 +66,24 @@ func withEscalationChat(id int64) option {
 // throttled keeps Telegram's per-chat limits and the flood limit on.
 func throttled(c *bot.Config) { c.Unthrottled = false }
 
+// unthrottled runs the bot without Telegram's limits and the flood limit,
+// as the harness's own bot does.
+func unthrottled(c *bot.Config) { c.Unthrottled = true }
+
+// asHarness gives another instance the harness bot's instance name, as a
+// restart of the same process would have.
+func asHarness(c *bot.Config) { c.Consumer = "harness" }
+
+// withTimeZone sets the clinic's time zone.
+func withTimeZone(loc *time.Location) option {
+	return func(c *bot.Config) { c.TimeZone = loc }
+}
+
+// withLogger sends the bot's log to w.
+func withLogger(w io.Writer) option {
+	return func(c *bot.Config) { c.Logger = slog.New(slog.NewTextHandler(w, nil)) }
+}
+
 // withProtocol runs the bot on a clinic's protocol instead of the default.
 func withProtocol(p *flows.Protocol) option {
 	return func(c *bot.Config) { c.Protocol = p }
@@ -89,7 +111,7 @@ func newHarnessOn(t testing.TB, tg *telegramtest.Server, opts ...option) *harnes
 	t.Helper()
 	// Tests act at machine speed against an emulator without Telegram's
 	// limits; the tests of those limits turn them back on (throttled).
-	opts = append([]option{func(c *bot.Config) { c.Unthrottled = true }}, opts...)
+	opts = append([]option{unthrottled}, opts...)
 	h := &harness{
 		opts:     opts,
 		t:        t,
@@ -153,14 +175,12 @@ func (h *harness) startBot() {
 
 // instance is another bot process on the harness's emulator and Redis
 // (not started), with the harness's protocol and the test's log unless
-// cfg says otherwise; its Telegram calls end with ctx.
-func (h *harness) instance(ctx context.Context, cfg bot.Config) (*bot.Bot, *tgbotapi.BotAPI) {
+// opts say otherwise; its Telegram calls end with ctx.
+func (h *harness) instance(ctx context.Context, opts ...option) (*bot.Bot, *tgbotapi.BotAPI) {
 	h.t.Helper()
-	if cfg.Protocol == nil {
-		cfg.Protocol = h.proto()
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = h.logger()
+	cfg := bot.Config{Protocol: h.proto(), Logger: h.logger()}
+	for _, o := range opts {
+		o(&cfg)
 	}
 	b, api, _ := newTestBot(ctx, h.t, h.tg, h.redisURL, cfg)
 	return b, api
@@ -255,6 +275,15 @@ func (h *harness) press(u telegramtest.User, chatID int64, label string, parts .
 func (h *harness) answer(question, label string) {
 	h.t.Helper()
 	h.press(patient, patient.ID, label, question)
+}
+
+// pressEach answers u's questions in order, each on its own new message:
+// a part of the question's text, then the label of the button to press.
+func (h *harness) pressEach(u telegramtest.User, questionsAndLabels ...string) {
+	h.t.Helper()
+	for i := 0; i+1 < len(questionsAndLabels); i += 2 {
+		h.pressNew(u, questionsAndLabels[i+1], questionsAndLabels[i])
+	}
 }
 
 // answers answers questions in order: each a part of the question's text,
@@ -441,3 +470,124 @@ func withOncall(ids ...int64) option {
 
 // oncall is the clinician on call in the ladder tests.
 var oncall = telegramtest.User{ID: 600, FirstName: "Lee"}
+
+// protocolFile is the text of testdata/protocols/<file>.
+func protocolFile(t testing.TB, file string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "protocols", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// parseProtocol parses a protocol that must be valid.
+func parseProtocol(t testing.TB, name, src string) *flows.Protocol {
+	t.Helper()
+	p, err := flows.Parse(name, []byte(src))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return p
+}
+
+// testProtocol loads a clinic protocol of testdata/protocols with its
+// on-call number.
+func testProtocol(t testing.TB, file, oncall string) *flows.Protocol {
+	t.Helper()
+	p := parseProtocol(t, file, protocolFile(t, file))
+	p.SetOnCall(oncall)
+	return p
+}
+
+func percentile(ds []time.Duration, p int) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[min(len(s)-1, len(s)*p/100)]
+}
+
+// takeDose clears the pre-dose check and records the dose.
+func (h *harness) takeDose() {
+	h.t.Helper()
+	h.say(patient, "/checkin")
+	h.answerPreDoseUntil("")
+	h.press(patient, patient.ID, "I've taken my dose", "clear to take")
+	h.expect(patient.ID, "noted the time")
+}
+
+// pressNew presses label on the next new message in u's private chat that
+// offers it and contains every part.
+func (h *harness) pressNew(u telegramtest.User, label string, parts ...string) {
+	h.t.Helper()
+	m := h.expectButtons(u.ID, label, parts...)
+	if _, err := h.tg.PressButton(u, u.ID, m.ID, buttonData(m, label)); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// jobs returns the jobs scheduled for chat.
+func (h *harness) jobs(chat int64) []flows.Job {
+	h.t.Helper()
+	js, err := h.st.ScheduledJobs(context.Background(), chat)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return js
+}
+
+// job returns chat's scheduled job of kind (and flow, for instruments).
+func (h *harness) job(chat int64, kind string, flow ...string) flows.Job {
+	h.t.Helper()
+	for _, j := range h.jobs(chat) {
+		if j.Kind == kind && (len(flow) == 0 || j.Flow == flow[0]) {
+			return j
+		}
+	}
+	h.t.Fatalf("no %s job scheduled for chat %d: %+v", kind, chat, h.jobs(chat))
+	return flows.Job{}
+}
+
+// settle waits until every job of chat due by now has run: none is left in
+// the schedule, and no job is claimed and still running.
+func (h *harness) settle(clock *fakeClock, chat int64) {
+	h.t.Helper()
+	redistest.WaitFor(h.t, wait, "the jobs due to run", func() bool {
+		_, claimed, err := h.st.PendingJobs(context.Background())
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		due := slices.ContainsFunc(h.jobs(chat), func(j flows.Job) bool { return !j.Due.After(clock.Now()) })
+		return claimed == 0 && !due
+	})
+}
+
+// none fails if any message in chat contains every part.
+func (h *harness) none(chat int64, parts ...string) {
+	h.t.Helper()
+	for _, m := range h.tg.Messages(chat) {
+		if containsAll(m.Text, parts...) {
+			h.t.Fatalf("unexpected message in chat %d: %q", chat, m.Text)
+		}
+	}
+}
+
+// count counts the messages in chat that contain every part.
+func (h *harness) count(chat int64, parts ...string) int {
+	n := 0
+	for _, m := range h.tg.Messages(chat) {
+		if containsAll(m.Text, parts...) {
+			n++
+		}
+	}
+	return n
+}
+
+// answerPostSession answers the post-session check-in unremarkably.
+func (h *harness) answerPostSession() {
+	h.t.Helper()
+	h.pressEach(patient,
+		"mood now", "About the same", "nausea", "None", "dizziness", "None",
+		"Any headache", "None", "detached", "Not at all", "chest pain", "No",
+		"ending your life", "No", "sitter still", "Yes", "write a few lines", "Skip")
+	h.expect(patient.ID, "Thank you for checking in")
+}

@@ -2,14 +2,12 @@ package bot_test
 
 import (
 	"context"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/checkinbot/checkinbot/bot"
 	"github.com/checkinbot/checkinbot/bot/telegramtest"
 	"github.com/checkinbot/checkinbot/flows"
 )
@@ -83,10 +81,7 @@ func TestRunFinishesOnItsProtocolVersion(t *testing.T) {
 	// The clinic deploys version 2, which lowers the systolic limit to 130.
 	src := strings.Replace(string(flows.DefaultYAML()), `version: "default-2"`, `version: "default-3"`, 1)
 	src = strings.Replace(src, "systolic_max: 160", "systolic_max: 130", 1)
-	v2, err := flows.Parse("v2.yaml", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
+	v2 := parseProtocol(t, "v2.yaml", src)
 	h.stopBot()
 	h.opts = append(h.opts, withProtocol(v2))
 	h.startBot()
@@ -129,32 +124,13 @@ func TestRunFinishesOnItsProtocolVersion(t *testing.T) {
 func TestReusedProtocolVersionRefused(t *testing.T) {
 	h := newHarness(t) // records default-2
 	src := strings.Replace(string(flows.DefaultYAML()), "systolic_max: 160", "systolic_max: 130", 1)
-	changed, err := flows.Parse("changed.yaml", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
+	changed := parseProtocol(t, "changed.yaml", src)
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	b, _ := h.instance(ctx, bot.Config{Protocol: changed})
+	b, _ := h.instance(ctx, withProtocol(changed))
 	if err := b.Run(ctx); err == nil || !strings.Contains(err.Error(), "new version") {
 		t.Fatalf("Run on a changed file under a deployed version: %v", err)
 	}
-}
-
-// testProtocol loads a clinic protocol of testdata/protocols with its
-// on-call number.
-func testProtocol(t testing.TB, file, oncall string) *flows.Protocol {
-	t.Helper()
-	data, err := os.ReadFile("../testdata/protocols/" + file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := flows.Parse(file, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.SetOnCall(oncall)
-	return p
 }
 
 // clinicUK loads the Harbour Clinic's protocol: /ready and /debrief, flows
@@ -266,13 +242,10 @@ func TestSpanishSpeakingPatient(t *testing.T) {
 	// The post-session check-in starts by itself, in Spanish.
 	clock.Advance(time.Hour)
 	h.expect(lupe.ID, "Su sesión ya debería estar terminando")
-	for _, a := range []struct{ q, label string }{
-		{"su ánimo ahora", "Más o menos igual"}, {"náuseas", "Nada"}, {"mareos", "Nada"}, {"dolor de cabeza?", "Nada"},
-		{"fuera del cuerpo", "Nada"}, {"dolor en el pecho", "No"}, {"quitarse la vida", "No"}, {"sigue con usted", "Sí"},
-		{"unas líneas", "Omitir"},
-	} {
-		h.pressNew(lupe, a.label, a.q)
-	}
+	h.pressEach(lupe,
+		"su ánimo ahora", "Más o menos igual", "náuseas", "Nada", "mareos", "Nada",
+		"dolor de cabeza?", "Nada", "fuera del cuerpo", "Nada", "dolor en el pecho", "No",
+		"quitarse la vida", "No", "sigue con usted", "Sí", "unas líneas", "Omitir")
 	h.expect(lupe.ID, "Gracias por contestar")
 
 	// A PHQ-9 in its published Spanish version.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +28,7 @@ func waitUntil(t testing.TB, what string, cond func() bool) {
 // be stopped.
 func (h *harness) throwawayBot() (*bot.Bot, *tgbotapi.BotAPI) {
 	h.t.Helper()
-	return h.instance(context.Background(), bot.Config{Consumer: "harness"})
+	return h.instance(context.Background(), asHarness)
 }
 
 // pending fetches the updates waiting at the emulator, without confirming them.
@@ -411,7 +410,7 @@ func TestTwoInstancesRunEachJobOnce(t *testing.T) {
 func startInstance(t *testing.T, h *harness, clock *fakeClock, log io.Writer) func() {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	b, _ := h.instance(ctx, bot.Config{Now: clock.Now, JobTick: 2 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(log, nil))})
+	b, _ := h.instance(ctx, withClock(clock), withLogger(log))
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx) }()
 	return func() {
@@ -431,7 +430,7 @@ func TestOneInstancePolls(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	standby, _ := h.instance(ctx, bot.Config{Unthrottled: true}) // as the harness's bot
+	standby, _ := h.instance(ctx, unthrottled) // as the harness's bot
 	done := make(chan error, 1)
 	go func() { done <- standby.Run(ctx) }()
 

@@ -1,13 +1,10 @@
 package bot_test
 
 import (
-	"context"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/checkinbot/checkinbot/bot"
 	"github.com/checkinbot/checkinbot/bot/telegramtest"
 	"github.com/checkinbot/checkinbot/flows"
 )
@@ -16,102 +13,6 @@ import (
 // clock, the worker looks for due jobs every few milliseconds, and a test
 // moves the clock to make hours pass at once. Nothing sleeps: a test waits
 // for the bot's messages in the emulator, or for the schedule to settle.
-
-// takeDose clears the pre-dose check and records the dose.
-func (h *harness) takeDose() {
-	h.t.Helper()
-	h.say(patient, "/checkin")
-	h.answerPreDoseUntil("")
-	h.press(patient, patient.ID, "I've taken my dose", "clear to take")
-	h.expect(patient.ID, "noted the time")
-}
-
-// pressNew presses label on the next new message in u's private chat that
-// offers it and contains every part.
-func (h *harness) pressNew(u telegramtest.User, label string, parts ...string) {
-	h.t.Helper()
-	m := h.expectButtons(u.ID, label, parts...)
-	if _, err := h.tg.PressButton(u, u.ID, m.ID, buttonData(m, label)); err != nil {
-		h.t.Fatal(err)
-	}
-}
-
-// jobs returns the jobs scheduled for chat.
-func (h *harness) jobs(chat int64) []flows.Job {
-	h.t.Helper()
-	js, err := h.st.ScheduledJobs(context.Background(), chat)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return js
-}
-
-// job returns chat's scheduled job of kind (and flow, for instruments).
-func (h *harness) job(chat int64, kind string, flow ...string) flows.Job {
-	h.t.Helper()
-	for _, j := range h.jobs(chat) {
-		if j.Kind == kind && (len(flow) == 0 || j.Flow == flow[0]) {
-			return j
-		}
-	}
-	h.t.Fatalf("no %s job scheduled for chat %d: %+v", kind, chat, h.jobs(chat))
-	return flows.Job{}
-}
-
-// settle waits until every job of chat due by now has run: none is left in
-// the schedule, and no job is claimed and still running.
-func (h *harness) settle(clock *fakeClock, chat int64) {
-	h.t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		_, claimed, err := h.st.PendingJobs(context.Background())
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		due := slices.ContainsFunc(h.jobs(chat), func(j flows.Job) bool { return !j.Due.After(clock.Now()) })
-		if claimed == 0 && !due {
-			return
-		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("jobs still due or running at %v: claimed %d, scheduled %+v", clock.Now(), claimed, h.jobs(chat))
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
-// none fails if any message in chat contains every part.
-func (h *harness) none(chat int64, parts ...string) {
-	h.t.Helper()
-	for _, m := range h.tg.Messages(chat) {
-		if containsAll(m.Text, parts...) {
-			h.t.Fatalf("unexpected message in chat %d: %q", chat, m.Text)
-		}
-	}
-}
-
-// count counts the messages in chat that contain every part.
-func (h *harness) count(chat int64, parts ...string) int {
-	n := 0
-	for _, m := range h.tg.Messages(chat) {
-		if containsAll(m.Text, parts...) {
-			n++
-		}
-	}
-	return n
-}
-
-// answerPostSession answers the post-session check-in unremarkably.
-func (h *harness) answerPostSession() {
-	h.t.Helper()
-	for _, a := range []struct{ q, label string }{
-		{"mood now", "About the same"}, {"nausea", "None"}, {"dizziness", "None"}, {"Any headache", "None"},
-		{"detached", "Not at all"}, {"chest pain", "No"}, {"ending your life", "No"}, {"sitter still", "Yes"},
-		{"write a few lines", "Skip"},
-	} {
-		h.pressNew(patient, a.label, a.q)
-	}
-	h.expect(patient.ID, "Thank you for checking in")
-}
 
 func TestTimelinePingRetryNoResponse(t *testing.T) {
 	clock := newFakeClock(testStart)
@@ -337,7 +238,7 @@ func TestClinicTimeZone(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock := newFakeClock(time.Date(2026, 11, 26, 20, 0, 0, 0, time.UTC)) // 14:00 in Chicago
-	h := newHarness(t, withClock(clock), func(c *bot.Config) { c.TimeZone = chicago })
+	h := newHarness(t, withClock(clock), withTimeZone(chicago))
 	h.enroll(patient, "P-0042")
 	h.takeDose()
 	due := h.job(patient.ID, flows.JobFollowUp).Due.In(chicago)
