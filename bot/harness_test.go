@@ -191,6 +191,13 @@ func (h *harness) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(testLogWriter{h.t}, nil))
 }
 
+// pauseRedis stops the harness's redis-server (SIGSTOP: it hangs, as a
+// stuck server would) and returns what resumes it.
+func (h *harness) pauseRedis() (resume func()) {
+	h.t.Helper()
+	return redistest.Pause(h.t, h.redisURL)
+}
+
 // stopBot shuts the bot down gracefully and waits for it.
 func (h *harness) stopBot() {
 	h.mu.Lock()

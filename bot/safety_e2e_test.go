@@ -10,7 +10,6 @@ import (
 	"github.com/checkinbot/checkinbot/bot/telegramtest"
 	"github.com/checkinbot/checkinbot/flows"
 	"github.com/checkinbot/checkinbot/store"
-	"github.com/checkinbot/checkinbot/store/redistest"
 )
 
 // The safety invariants end to end: the dose gate (the scenarios of issue
@@ -630,7 +629,7 @@ func TestCrisisInAPhotoCaption(t *testing.T) {
 // crisis reply a second time.
 func TestCrisisReplyWhileRedisHangs(t *testing.T) {
 	h := newPatientHarness(t)
-	resume := redistest.Pause(t, h.redisURL)
+	resume := h.pauseRedis()
 	paused := time.Now()
 
 	h.exchange(patient, "I want to die", "worries me", "988", "care team has been alerted")
