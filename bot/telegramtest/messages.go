@@ -510,53 +510,47 @@ func (s *Server) applyEditLocked(c *chat, m *message, text, source string, keybo
 // editMessageText replaces a message's text; like Telegram it removes the
 // inline keyboard unless reply_markup is given again.
 func (s *Server) editMessageText(p *params) (any, *apiError) {
-	c, m, err := s.editTargetLocked(p)
-	if err != nil {
-		return nil, err
-	}
-	if m.caption {
-		return nil, badRequest("there is no text in the message to edit")
-	}
-	plain, source, err := formattedText(p, "text", maxTextLen, errTextTooLong)
-	if err != nil {
-		return nil, err
-	}
-	if strings.TrimSpace(plain) == "" {
-		return nil, errTextEmpty
-	}
-	return s.editLocked(p, c, m, plain, source)
+	return s.editLocked(p, func(m *message) (string, string, *apiError) {
+		if m.caption {
+			return "", "", badRequest("there is no text in the message to edit")
+		}
+		plain, source, err := formattedText(p, "text", maxTextLen, errTextTooLong)
+		if err == nil && strings.TrimSpace(plain) == "" {
+			err = errTextEmpty
+		}
+		return plain, source, err
+	})
 }
 
 // editMessageCaption replaces the caption of a photo or document and, like
 // editMessageText, its keyboard.
 func (s *Server) editMessageCaption(p *params) (any, *apiError) {
-	c, m, err := s.editTargetLocked(p)
-	if err != nil {
-		return nil, err
-	}
-	if !m.caption {
-		return nil, badRequest("there is no caption in the message to edit")
-	}
-	plain, source, err := formattedText(p, "caption", maxCaptionLen, errCaptionTooLong)
-	if err != nil {
-		return nil, err
-	}
-	return s.editLocked(p, c, m, plain, source)
+	return s.editLocked(p, func(m *message) (string, string, *apiError) {
+		if !m.caption {
+			return "", "", badRequest("there is no caption in the message to edit")
+		}
+		return formattedText(p, "caption", maxCaptionLen, errCaptionTooLong)
+	})
 }
 
 // editMessageReplyMarkup replaces or, without reply_markup, removes a
 // message's inline keyboard.
 func (s *Server) editMessageReplyMarkup(p *params) (any, *apiError) {
+	return s.editLocked(p, func(m *message) (string, string, *apiError) { return m.text, m.source, nil })
+}
+
+// editLocked edits the message p names: its text (and the source it was
+// parsed from) as content says, and the keyboard of p's reply_markup (none:
+// the keyboard goes, as in Telegram).
+func (s *Server) editLocked(p *params, content func(*message) (text, source string, err *apiError)) (any, *apiError) {
 	c, m, err := s.editTargetLocked(p)
 	if err != nil {
 		return nil, err
 	}
-	return s.editLocked(p, c, m, m.text, m.source)
-}
-
-// editLocked applies an edit to text and the keyboard of p's reply_markup
-// (none: the keyboard goes, as in Telegram).
-func (s *Server) editLocked(p *params, c *chat, m *message, text, source string) (any, *apiError) {
+	text, source, err := content(m)
+	if err != nil {
+		return nil, err
+	}
 	keyboard, err := parseKeyboard(p.get("reply_markup"))
 	if err != nil {
 		return nil, err
