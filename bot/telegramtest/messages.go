@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -301,9 +300,8 @@ var (
 
 // targetChatLocked returns the chat a call addresses by chat_id.
 func (s *Server) targetChatLocked(p *params) (*chat, *apiError) {
-	id, err := strconv.ParseInt(p.get("chat_id"), 10, 64)
-	c := s.chats[id]
-	if err != nil || c == nil {
+	c := s.chats[p.int64("chat_id")] // unparsable: 0, no chat
+	if c == nil {
 		return nil, errChatNotFound
 	}
 	if c.blocked {
