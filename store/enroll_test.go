@@ -41,17 +41,13 @@ func TestInvites(t *testing.T) {
 		if l, err := s.RedeemInvite(ctx, code, 111); err != nil || l != "P-001" {
 			t.Errorf("repeat redeem: %q %v", l, err)
 		}
-		_, err = s.RedeemInvite(ctx, code, 222)
-		isErr(t, err, store.ErrInviteUsed)
+		isErr(t, errOf(s.RedeemInvite(ctx, code, 222)), store.ErrInviteUsed)
 		if chat, _ := s.Patient(ctx, "P-001"); chat != 111 {
 			t.Errorf("used invite relinked the label to %d", chat)
 		}
-		_, err = s.RedeemInvite(ctx, "no-such-code", 222)
-		isErr(t, err, store.ErrNotFound)
-		_, err = s.PatientLabel(ctx, 222)
-		isErr(t, err, store.ErrNotFound)
-		_, err = s.Patient(ctx, "P-404")
-		isErr(t, err, store.ErrNotFound)
+		isErr(t, errOf(s.RedeemInvite(ctx, "no-such-code", 222)), store.ErrNotFound)
+		isErr(t, errOf(s.PatientLabel(ctx, 222)), store.ErrNotFound)
+		isErr(t, errOf(s.Patient(ctx, "P-404")), store.ErrNotFound)
 	})
 }
 
@@ -64,11 +60,9 @@ func TestInviteExpiry(t *testing.T) {
 			t.Fatal(err)
 		}
 		b.elapse(150 * time.Millisecond)
-		_, err := s.RedeemInvite(ctx, code, 111)
-		isErr(t, err, store.ErrNotFound)
+		isErr(t, errOf(s.RedeemInvite(ctx, code, 111)), store.ErrNotFound)
 		// The tombstone of a used invite expires with it; the enrolment stays.
-		_, err = s.RedeemInvite(ctx, used, 2)
-		isErr(t, err, store.ErrNotFound)
+		isErr(t, errOf(s.RedeemInvite(ctx, used, 2)), store.ErrNotFound)
 		if chat, err := s.Patient(ctx, "P-003"); err != nil || chat != 1 {
 			t.Errorf("enrolment lost with the invite: %d %v", chat, err)
 		}
@@ -90,15 +84,13 @@ func TestRelink(t *testing.T) {
 		if chat, _ := s.Patient(ctx, "P-1"); chat != 200 {
 			t.Errorf("P-1 -> %d, want 200", chat)
 		}
-		_, err := s.PatientLabel(ctx, 100)
-		isErr(t, err, store.ErrNotFound)
+		isErr(t, errOf(s.PatientLabel(ctx, 100)), store.ErrNotFound)
 
 		redeem("P-2", 200) // the chat is re-enrolled under another label
 		if l, _ := s.PatientLabel(ctx, 200); l != "P-2" {
 			t.Errorf("chat 200 -> %q, want P-2", l)
 		}
-		_, err = s.Patient(ctx, "P-1")
-		isErr(t, err, store.ErrNotFound)
+		isErr(t, errOf(s.Patient(ctx, "P-1")), store.ErrNotFound)
 	})
 }
 

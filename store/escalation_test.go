@@ -69,8 +69,7 @@ func TestEscalationOutbox(t *testing.T) {
 		if again, _ := s.ReadOutbox(ctx, "a", 10, 0); len(again) != 0 {
 			t.Errorf("acked entries delivered again: %+v", again)
 		}
-		_, err = s.Escalation(ctx, "999")
-		isErr(t, err, store.ErrNotFound)
+		isErr(t, errOf(s.Escalation(ctx, "999")), store.ErrNotFound)
 	})
 }
 

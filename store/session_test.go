@@ -153,8 +153,7 @@ func TestUpdateDeduplication(t *testing.T) {
 			t.Error("chat 6 sees chat 5's updates")
 		}
 		// Committing an update already committed is refused even at the right version.
-		_, err := s.Commit(ctx, store.Commit{ChatID: 5, UpdateID: 100, Version: 1, Session: sampleSession()})
-		isErr(t, err, store.ErrDuplicate)
+		isErr(t, errOf(s.Commit(ctx, store.Commit{ChatID: 5, UpdateID: 100, Version: 1, Session: sampleSession()})), store.ErrDuplicate)
 	})
 }
 
@@ -293,8 +292,7 @@ func TestCommitWritesAuditEvents(t *testing.T) {
 			Jobs: []flows.Job{{Kind: "k", Due: t0}}}); err != nil {
 			t.Fatal(err)
 		}
-		_, err := s.Commit(ctx, store.Commit{ChatID: 77, UpdateID: 2, Version: 0, Session: sess, Audit: audit})
-		isErr(t, err, store.ErrConflict)
+		isErr(t, errOf(s.Commit(ctx, store.Commit{ChatID: 77, UpdateID: 2, Version: 0, Session: sess, Audit: audit})), store.ErrConflict)
 		log, err := s.AuditLog(ctx, 0)
 		if err != nil {
 			t.Fatal(err)

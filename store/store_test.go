@@ -105,6 +105,9 @@ func TestOpenPrepareIdempotent(t *testing.T) {
 	})
 }
 
+// errOf is the error of a call whose value a test does not need.
+func errOf[T any](_ T, err error) error { return err }
+
 func isErr(t *testing.T, err, want error) {
 	t.Helper()
 	if !errors.Is(err, want) {
