@@ -18,6 +18,12 @@ func TestEscalationLifecycle(t *testing.T) {
 		{EscalationOpen, ActionResolve, Transition{EscalationResolved, []string{AuditEscalationAcked, AuditEscalationResolved}, true}},
 		{EscalationAcknowledged, ActionResolve, Transition{EscalationResolved, []string{AuditEscalationResolved}, true}},
 		{EscalationResolved, ActionResolve, Transition{EscalationResolved, []string{AuditEscalationResolveRepeated}, false}},
+		{EscalationResolved, ActionReopen, Transition{EscalationReopened, []string{AuditEscalationReopened}, true}},
+		{EscalationOpen, ActionReopen, Transition{EscalationOpen, []string{AuditEscalationReopenRefused}, false}},
+		{EscalationAcknowledged, ActionReopen, Transition{EscalationAcknowledged, []string{AuditEscalationReopenRefused}, false}},
+		{EscalationReopened, ActionReopen, Transition{EscalationReopened, []string{AuditEscalationReopenRefused}, false}},
+		{EscalationReopened, ActionAcknowledge, Transition{EscalationReopened, []string{AuditEscalationAckRepeated}, false}},
+		{EscalationReopened, ActionResolve, Transition{EscalationResolved, []string{AuditEscalationResolved}, true}},
 	} {
 		got := c.from.Transition(c.action)
 		if got.To != c.want.To || got.First != c.want.First || !slices.Equal(got.Audit, c.want.Audit) {
@@ -38,6 +44,7 @@ func TestEscalationRepaging(t *testing.T) {
 		{EscalationOpen, Routine, 0, false},
 		{EscalationAcknowledged, Urgent, 5 * time.Minute, false},
 		{EscalationResolved, High, 30 * time.Minute, false},
+		{EscalationReopened, Urgent, 5 * time.Minute, false},
 	} {
 		if got := c.state.Repages(c.level); got != c.want {
 			t.Errorf("%s %s: repages %v, want %v", c.state, c.level, got, c.want)

@@ -140,6 +140,9 @@ const (
 type Flow struct {
 	ID    string   `yaml:"id"`
 	Title string   `yaml:"title"` // patient-facing name, e.g. "pre-dose safety check"
+	// ClinicalName is what clinicians read in escalations, e.g. "Pre-dose
+	// safety check"; "" takes a default by kind (Protocol.ClinicalFlowName).
+	ClinicalName string `yaml:"clinical_name"`
 	Kind  FlowKind `yaml:"kind"`
 	// Instrument names the scorer of a KindInstrument flow: "phq9" or "gad7".
 	Instrument string `yaml:"instrument"`
