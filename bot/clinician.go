@@ -24,6 +24,10 @@ func (b *Bot) handleClinician(ctx context.Context, m *tgbotapi.Message, cmd, arg
 		return b.listOpen(ctx, m)
 	case "resolve":
 		return b.resolveCommand(ctx, m, args)
+	case "ack":
+		return b.ackCommand(ctx, m, args)
+	case "reopen":
+		return b.reopenCommand(ctx, m, args)
 	case "history":
 		return b.history(ctx, m, args)
 	case "trend":

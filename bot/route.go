@@ -37,7 +37,7 @@ func typedText(m *tgbotapi.Message) string {
 // (so staff can enrol themselves to try the flows).
 func isClinicianCommand(cmd, args string) bool {
 	switch cmd {
-	case "enroll", "unenroll", "help", "schedule", "open", "resolve", "history", "clear", "pause", "limits",
+	case "enroll", "unenroll", "help", "schedule", "open", "resolve", "ack", "reopen", "history", "clear", "pause", "limits",
 		"trend", "export":
 		return true
 	case "start":

@@ -33,18 +33,37 @@ const (
 	textOnlyClinicians = "Only the care team can acknowledge escalations."
 
 	// The escalation ladder (ladder.go).
-	textAskNote = "%s, please type a short note on how escalation #%s (patient %s) was resolved. " +
-		"Your next message in this chat is saved as the note; start it with \"clear\" to also clear the " +
-		"patient to dose; send /cancel to leave it unresolved."
-	textNoteCancelled   = "Okay, escalation #%s stays unresolved."
-	textNoteInvalid     = "Please type the note as a text message of at most %d characters."
-	textResolved        = "Escalation #%s is resolved; your note is saved."
-	textAlreadyResolved = "Escalation #%s was already resolved by %s at %s."
-	textNoEscalation    = "There is no escalation #%s."
+	textAskNotePrefix = "Resolution note for escalation "
+	textAskNote       = textAskNotePrefix + "%s: %s\n" +
+		"%s, reply to this message with a short note on how it was resolved; I'll show it to you to " +
+		"confirm before anything is saved. Start it with \"clear\" to also clear the patient to dose. " +
+		"Reply /cancel to leave it unresolved. Only a reply to this message is taken as the note."
+	textPromptClosed = "That request for a note is no longer open (it expired, was answered, or a newer one " +
+		"replaced it): nothing was saved. Press the escalation's Resolve button again, or send /resolve <number> <note>."
+	textConfirmResolve   = "Resolve escalation %s?\nQuestion: %s\nAnswer: %s\nYour note: %s"
+	textConfirmClears    = "\nThe note starts with \"clear\": %s will also be cleared to dose."
+	textConfirmed        = "Confirmed: resolving #%s."
+	textConfirmationGone = "This confirmation has expired or was already answered: nothing more was saved. " +
+		"/open shows where each escalation stands."
+	textNotYourNote     = "Only the clinician who wrote this note can confirm it."
+	textNoteCancelled   = "Okay, nothing was saved: escalation #%s stays unresolved."
+	textNoteInvalid     = "Please reply with the note as a text message of at most %d characters; nothing was saved."
+	textResolved        = "Escalation %s is resolved with your note: %s"
+	textResolvedAcked   = "\nIt was not acknowledged yet: it is acknowledged too, re-paging stopped, and the patient has been told a member of the care team has seen it."
+	textAlreadyResolved = "Escalation #%s was already resolved by %s at %s; nothing was changed. /reopen %s reopens it."
+	textNoEscalation    = "There is no escalation #%s; nothing was changed. /open lists the escalations not yet resolved."
 	textResolveUsage    = "Usage: /resolve <number> <note>, e.g. /resolve 12 Called the patient, all well.\n" +
 		"The number is the escalation's (see /open). Without a note I'll ask for one."
-	textNoOpen     = "No escalations are waiting: every one is resolved."
-	textOpenFooter = "Use the buttons on an escalation's message, or /resolve <number> <note>."
+	textAckUsage     = "Usage: /ack <number>, e.g. /ack 12: acknowledges escalation #12 (see /open)."
+	textAcked        = "Escalation %s is acknowledged by you; the patient has been told a member of the care team has seen it."
+	textAckedRepage  = " Re-paging stopped."
+	textAlreadyAcked = "Escalation %s was already acknowledged by %s at %s; nothing was changed."
+	textReopenUsage  = "Usage: /reopen <number>, e.g. /reopen 12: a resolved escalation is unresolved again."
+	textReopened     = "Escalation %s is reopened: /open lists it again and it waits for a new resolution " +
+		"(/resolve %s <note>). It stays acknowledged, so it is not re-paged; the dose gate is unchanged."
+	textNotResolved = "Escalation %s is not resolved; nothing was changed."
+	textNoOpen      = "No escalations are waiting: every one is resolved."
+	textOpenFooter  = "Use the buttons on an escalation's message, or /ack <number> and /resolve <number> <note>."
 
 	// Dose schedules (schedule.go).
 	textScheduleUsage = "Usage: /schedule <label> <day> <HH:MM> <time zone>\n" +

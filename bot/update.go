@@ -200,11 +200,8 @@ func (b *Bot) handleCallback(ctx context.Context, updateID int, q *tgbotapi.Call
 	if q.From == nil {
 		return nil
 	}
-	if id, ok := parseEscData(q.Data, ackPrefix); ok {
-		return b.handleAcknowledge(ctx, q, id)
-	}
-	if id, ok := parseEscData(q.Data, resolvePrefix); ok {
-		return b.handleResolveButton(ctx, q, id)
+	if handled, err := b.handleEscalationButton(ctx, q); handled {
+		return err
 	}
 	press, ok := flows.DecodeAnswer(q.Data)
 	if !ok || q.Message == nil || q.Message.Chat == nil || !q.Message.Chat.IsPrivate() {
