@@ -170,7 +170,13 @@ func (b *Bot) handleResolveButton(ctx context.Context, q *tgbotapi.CallbackQuery
 // escalationRef names an escalation in one line: "#12 (🔴 URGENT · patient
 // P-0042)".
 func escalationRef(rec store.EscalationRecord) string {
-	return fmt.Sprintf("#%s (%s %s · patient %s)", rec.ID, levelMarks[rec.Level], rec.Level, rec.Patient)
+	return fmt.Sprintf("#%s (%s)", rec.ID, escalationLabel(rec))
+}
+
+// escalationLabel is an escalation's level and patient: "🔴 URGENT ·
+// patient P-0042".
+func escalationLabel(rec store.EscalationRecord) string {
+	return fmt.Sprintf("%s %s · patient %s", levelMarks[rec.Level], rec.Level, rec.Patient)
 }
 
 // askNote asks the clinician in chatID for the resolution note of rec with a
@@ -326,7 +332,7 @@ func (b *Bot) resolve(ctx context.Context, chatID int64, from *tgbotapi.User, id
 	}
 	b.log.Info("escalation resolved", "escalation", id, "clinician", b.chatRef(from.ID))
 	b.showEscalation(ctx, rec, rec.Messages)
-	changed := fmt.Sprintf(textResolved, escalationRef(rec), note)
+	changed := fmt.Sprintf(textResolved, rec.ID, escalationLabel(rec), note)
 	if wasOpen {
 		changed += textResolvedAcked
 	}
@@ -390,45 +396,54 @@ func (b *Bot) resolveCommand(ctx context.Context, m *tgbotapi.Message, args stri
 
 // ackCommand handles /ack <number>: the [Acknowledge] button by number.
 func (b *Bot) ackCommand(ctx context.Context, m *tgbotapi.Message, args string) error {
-	id, rest, ok := escalationArg(args)
-	if !ok || rest != "" {
-		return b.reply(ctx, m.Chat.ID, textAckUsage)
-	}
-	rec, first, err := b.acknowledge(ctx, m.From, id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return b.reply(ctx, m.Chat.ID, fmt.Sprintf(textNoEscalation, id))
-	case err != nil:
-		return err
-	case !first:
-		return b.reply(ctx, m.Chat.ID, fmt.Sprintf(textAlreadyAcked, escalationRef(rec), rec.AckedByName, b.clinicClock(rec.AckedAt)))
-	}
-	changed := fmt.Sprintf(textAcked, escalationRef(rec))
-	if flows.RepageAfter(rec.Level) > 0 {
-		changed += textAckedRepage
-	}
-	return b.reply(ctx, m.Chat.ID, changed)
+	return b.byNumber(ctx, m, args, textAckUsage,
+		func(id string) (store.EscalationRecord, bool, error) { return b.acknowledge(ctx, m.From, id) },
+		func(rec store.EscalationRecord) string {
+			return fmt.Sprintf(textAlreadyAcked, escalationRef(rec), rec.AckedByName, b.clinicClock(rec.AckedAt))
+		},
+		func(rec store.EscalationRecord) string {
+			if flows.RepageAfter(rec.Level) > 0 {
+				return fmt.Sprintf(textAcked, escalationRef(rec)) + textAckedRepage
+			}
+			return fmt.Sprintf(textAcked, escalationRef(rec))
+		})
 }
 
 // reopenCommand handles /reopen <number>: a resolved escalation is
 // unresolved again (flows/escalation.go), listed in /open, audited.
 func (b *Bot) reopenCommand(ctx context.Context, m *tgbotapi.Message, args string) error {
+	return b.byNumber(ctx, m, args, textReopenUsage,
+		func(id string) (store.EscalationRecord, bool, error) {
+			rec, first, err := b.store.Reopen(ctx, id, m.From.ID, displayName(m.From), b.now())
+			if first {
+				b.log.Info("escalation reopened", "escalation", id, "clinician", b.chatRef(m.From.ID))
+				b.showEscalation(ctx, rec, rec.Messages)
+			}
+			return rec, first, err
+		},
+		func(rec store.EscalationRecord) string { return fmt.Sprintf(textNotResolved, escalationRef(rec)) },
+		func(rec store.EscalationRecord) string { return fmt.Sprintf(textReopened, escalationRef(rec), rec.ID) })
+}
+
+// byNumber runs a clinician's command on the escalation whose number is
+// its one argument: act changes it and reports whether it did; the
+// clinician hears what changed, or why nothing did.
+func (b *Bot) byNumber(ctx context.Context, m *tgbotapi.Message, args, usage string,
+	act func(id string) (store.EscalationRecord, bool, error), unchanged, changed func(store.EscalationRecord) string) error {
 	id, rest, ok := escalationArg(args)
 	if !ok || rest != "" {
-		return b.reply(ctx, m.Chat.ID, textReopenUsage)
+		return b.reply(ctx, m.Chat.ID, usage)
 	}
-	rec, first, err := b.store.Reopen(ctx, id, m.From.ID, displayName(m.From), b.now())
+	rec, first, err := act(id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return b.reply(ctx, m.Chat.ID, fmt.Sprintf(textNoEscalation, id))
 	case err != nil:
 		return err
 	case !first:
-		return b.reply(ctx, m.Chat.ID, fmt.Sprintf(textNotResolved, escalationRef(rec)))
+		return b.reply(ctx, m.Chat.ID, unchanged(rec))
 	}
-	b.log.Info("escalation reopened", "escalation", id, "clinician", b.chatRef(m.From.ID))
-	b.showEscalation(ctx, rec, rec.Messages)
-	return b.reply(ctx, m.Chat.ID, fmt.Sprintf(textReopened, escalationRef(rec), rec.ID))
+	return b.reply(ctx, m.Chat.ID, changed(rec))
 }
 
 // listOpen answers /open: every escalation not yet resolved, oldest first,

@@ -7,28 +7,33 @@ package bot
 const (
 	textClinicianHelp = "Clinician commands:\n" +
 		"/enroll <label> – create a one-time invite link for a patient (label: the clinic's " +
-		"pseudonymous id, e.g. P-0042)\n" +
+		"pseudonymous id, e.g. P-0042); for a label already enrolled, /enroll <label> replace moves it " +
+		"to whoever opens the new link and disconnects the old account\n" +
 		"/schedule <label> <day> <HH:MM> <time zone> – set the patient's weekly dose day, e.g. " +
 		"/schedule P-0042 sat 10:00 America/Chicago (the patient is reminded then, and you are told if " +
 		"the day passes without a check-in); /schedule <label> off removes it\n" +
 		"/open – escalations not yet resolved, oldest first\n" +
+		"/ack <number> – acknowledge an escalation (as its button does)\n" +
 		"/unenroll <label> confirm – disconnect a patient (their records stay)\n" +
 		"/history <label> [n] – the patient's last n completed check-ins with their answers (private chat only)\n" +
 		"/trend <label> – a chart of the patient's course: scores, blood pressure, doses, holds (private chat only)\n" +
 		"/export <label> – the patient's check-ins as CSV and a FHIR R4 bundle for your records (private chat only)\n" +
 		"/resolve <number> <note> – resolve an escalation with a short note; start the note with \"clear\" " +
 		"to also clear the patient to dose\n" +
+		"/reopen <number> – reopen a resolved escalation\n" +
 		"/clear <label> <note> – clear the patient to dose again (after a crisis, a review, a pause or the intake screen)\n" +
 		"/pause <label> <reason> – pause the patient's doses until /clear\n" +
 		"/limits <label> 150/95 105 – the patient's own highest blood pressure and pulse (/limits <label> off: the protocol's)\n" +
 		"/help – this message\n\n" +
 		"Escalations arrive here with [Acknowledge] and [Resolve] buttons. URGENT ones are sent " +
 		"again every 5 minutes and HIGH ones every 30 minutes, to the on-call list too, until " +
-		"someone acknowledges them. [Resolve] asks for a short note: your next message in the chat. " +
+		"someone acknowledges them. [Resolve] asks for a short note as a reply to its question (only a reply " +
+		"to it counts), then shows it to you to confirm before saving. " +
 		"Acknowledging or resolving does not clear a patient to dose: /clear does."
 
 	textEnrollUsage = "Usage: /enroll <label>\nThe label is your clinic's pseudonymous patient id: " +
-		"1–32 letters, digits, '-', '_' or '.', no names please (e.g. /enroll P-0042)."
+		"1–32 letters, digits, '-', '_' or '.', no names please (e.g. /enroll P-0042). " +
+		"/enroll <label> replace makes an invite for a label already enrolled, which disconnects its account when opened."
 
 	textOnlyClinicians = "Only the care team can acknowledge escalations."
 
@@ -48,7 +53,7 @@ const (
 	textNotYourNote     = "Only the clinician who wrote this note can confirm it."
 	textNoteCancelled   = "Okay, nothing was saved: escalation #%s stays unresolved."
 	textNoteInvalid     = "Please reply with the note as a text message of at most %d characters; nothing was saved."
-	textResolved        = "Escalation %s is resolved with your note: %s"
+	textResolved        = "Escalation #%s is resolved (%s); your note is saved: %s"
 	textResolvedAcked   = "\nIt was not acknowledged yet: it is acknowledged too, re-paging stopped, and the patient has been told a member of the care team has seen it."
 	textAlreadyResolved = "Escalation #%s was already resolved by %s at %s; nothing was changed. /reopen %s reopens it."
 	textNoEscalation    = "There is no escalation #%s; nothing was changed. /open lists the escalations not yet resolved."

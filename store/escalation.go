@@ -252,18 +252,24 @@ func (s *Store) AddEscalationMessage(ctx context.Context, id string, ref Message
 func (s *Store) Acknowledge(ctx context.Context, id string, clinicianID int64, name string, at time.Time) (EscalationRecord, bool, error) {
 	keys := []string{escKey(id), escMsgsKey(id), keyEscOpen, keyAudit}
 	res, err := scriptAck.Run(ctx, s.rdb, keys, id, clinicianID, name, fmtTime(at)).Slice()
+	return s.transitionResult("store.Acknowledge", id, res, err)
+}
+
+// transitionResult decodes what ack.lua and reopen.lua return: {-1} for an
+// unknown escalation, else {first, HGETALL, LRANGE}.
+func (s *Store) transitionResult(op, id string, res []any, err error) (EscalationRecord, bool, error) {
 	if err != nil {
-		return EscalationRecord{}, false, fmt.Errorf("store.Acknowledge: %w", err)
+		return EscalationRecord{}, false, fmt.Errorf("%s: %w", op, err)
 	}
 	if res[0] == int64(-1) {
-		return EscalationRecord{}, false, fmt.Errorf("store.Acknowledge %s: %w", id, ErrNotFound)
+		return EscalationRecord{}, false, fmt.Errorf("%s %s: %w", op, id, ErrNotFound)
 	}
 	if len(res) != 3 {
-		return EscalationRecord{}, false, fmt.Errorf("store.Acknowledge: %w", errRedisFailed)
+		return EscalationRecord{}, false, fmt.Errorf("%s: %w", op, errRedisFailed)
 	}
 	r, err := s.scriptRecord(res[1], res[2])
 	if err != nil {
-		return EscalationRecord{}, false, fmt.Errorf("store.Acknowledge: %w", err)
+		return EscalationRecord{}, false, fmt.Errorf("%s: %w", op, err)
 	}
 	return r, res[0] == int64(1), nil
 }
@@ -535,18 +541,5 @@ func (s *Store) Reopen(ctx context.Context, id string, clinicianID int64, name s
 	}
 	keys := []string{escKey(id), escMsgsKey(id), keyEscUnres, keyAudit}
 	res, err := scriptReopen.Run(ctx, s.rdb, keys, id, clinicianID, name, fmtTime(at), rec.At.UnixMilli()).Slice()
-	if err != nil {
-		return EscalationRecord{}, false, fmt.Errorf("store.Reopen: %w", err)
-	}
-	if res[0] == int64(-1) {
-		return EscalationRecord{}, false, fmt.Errorf("store.Reopen %s: %w", id, ErrNotFound)
-	}
-	if len(res) != 3 {
-		return EscalationRecord{}, false, fmt.Errorf("store.Reopen: %w", errRedisFailed)
-	}
-	rec, err = s.scriptRecord(res[1], res[2])
-	if err != nil {
-		return EscalationRecord{}, false, fmt.Errorf("store.Reopen: %w", err)
-	}
-	return rec, res[0] == int64(1), nil
+	return s.transitionResult("store.Reopen", id, res, err)
 }
