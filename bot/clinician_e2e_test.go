@@ -226,7 +226,8 @@ func TestEnrollLabelInUse(t *testing.T) {
 func TestCommandMenusPerRole(t *testing.T) {
 	const group = -100500
 	tg := telegramtest.NewServer()
-	tg.SendGroupText(clinician, group, "the bot joins the group") // the bot knows the group before it starts
+	tg.SendGroupText(clinician, group, "the bot joins the group")    // the bot knows the group before it starts
+	tg.FailNext("setMyCommands", 2, telegramtest.Failure{Code: 502}) // transient: retried
 	h := newHarnessOn(t, tg, withEscalationChat(group), withOncall(oncall.ID))
 	names := func(cmds []telegramtest.BotCommand) []string {
 		var out []string
@@ -296,7 +297,7 @@ func TestEscalationContext(t *testing.T) {
 	esc := h.expectButtons(clinician.ID, "Acknowledge", "URGENT", "P-0042",
 		"Flow: Message outside a check-in",
 		"Answer: I want to kill myself",
-		"Dose: 42 min after the dose taken 09:12",
+		"Dose: 42 min after the dose taken 09:12 CDT",
 		"Dose gate: CLOSED (crisis",
 		"Raised: 2025-06-07 09:54 CDT")
 	id := h.escalation(esc).ID

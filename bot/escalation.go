@@ -284,9 +284,9 @@ func (b *Bot) doseContext(at time.Time, pc patientContext) string {
 		return "no dose recorded"
 	}
 	taken, raised := pc.doseAt.In(pc.location), at.In(pc.location)
-	stamp := taken.Format("15:04")
+	stamp := taken.Format("15:04 MST")
 	if taken.YearDay() != raised.YearDay() || taken.Year() != raised.Year() {
-		stamp = taken.Format("Mon Jan 2 15:04")
+		stamp = taken.Format("Mon Jan 2 15:04 MST")
 	}
 	return fmt.Sprintf("%s after the dose taken %s", since(at.Sub(pc.doseAt)), stamp)
 }
