@@ -107,12 +107,14 @@ const (
 	textInviteMoved = "\nThe account enrolled as %s before was disconnected and told so."
 )
 
-// inviteOpened tells the clinicians, as a ROUTINE message (never
-// re-paged), that a patient opened their invite, and the chat a replaced
-// label left that it was disconnected. Both are best effort: the patient's
-// enrolment stands either way, and its intake review follows.
+// inviteOpened tells the chat a replaced label left that it was
+// disconnected, and the clinicians, as a ROUTINE message (never re-paged,
+// not an escalation), that a patient opened their invite. Both are best
+// effort: the patient's enrolment stands either way, and its intake review
+// follows as an escalation. The clinicians' copies go out in the
+// background: their chat's budget (one message a second, 20 a minute in a
+// group) must not hold up the patient's update, and with it their intake.
 func (b *Bot) inviteOpened(ctx context.Context, r store.Redemption) {
-	ctx = withPriority(ctx, prioRoutine)
 	text := fmt.Sprintf(textInviteOpened, r.Label)
 	if r.Unlinked != 0 {
 		text += fmt.Sprintf(textInviteMoved, r.Label)
@@ -120,11 +122,22 @@ func (b *Bot) inviteOpened(ctx context.Context, r store.Redemption) {
 			b.log.Warn("could not tell a replaced patient chat it was disconnected", "chat", b.chatRef(r.Unlinked), "error", err.Error())
 		}
 	}
-	for _, chatID := range b.escalationRecipients() {
-		if err := b.reply(ctx, chatID, text); err != nil {
-			b.log.Warn("could not tell a clinician chat about an opened invite", "chat", b.chatRef(chatID), "error", err.Error())
+	go func() {
+		// Like an escalation's delivery, it holds the bot's shutdown until
+		// sent, and starts nothing once the bot has stopped.
+		b.delivery.RLock()
+		defer b.delivery.RUnlock()
+		if b.stopped {
+			return
 		}
-	}
+		ctx, cancel := context.WithTimeout(withPriority(context.Background(), prioRoutine), time.Minute)
+		defer cancel()
+		for _, chatID := range b.escalationRecipients() {
+			if err := b.reply(ctx, chatID, text); err != nil {
+				b.log.Warn("could not tell a clinician chat about an opened invite", "chat", b.chatRef(chatID), "error", err.Error())
+			}
+		}
+	}()
 }
 
 const textEnrollPrivate = "Invites are single use: send /enroll to me in a private chat, and I'll give you the link there."
