@@ -273,6 +273,10 @@ func (b *Bot) handleResolutionButton(ctx context.Context, q *tgbotapi.CallbackQu
 	if !b.clinicians[q.From.ID] {
 		return b.send.request(ctx, tgbotapi.NewCallbackWithAlert(q.ID, textOnlyClinicians))
 	}
+	if q.Message == nil || q.Message.Chat == nil {
+		b.answerCallback(ctx, q, textConfirmationGone) // too old for Telegram to show the message
+		return nil
+	}
 	pr, err := b.store.PendingResolution(ctx, token)
 	if errors.Is(err, store.ErrNotFound) {
 		b.answerCallback(ctx, q, "")
@@ -292,24 +296,25 @@ func (b *Bot) handleResolutionButton(ctx context.Context, q *tgbotapi.CallbackQu
 	if !confirm {
 		return b.settleConfirmation(ctx, q, fmt.Sprintf(textNoteCancelled, pr.EscalationID))
 	}
-	if err := b.settleConfirmation(ctx, q, fmt.Sprintf(textConfirmed, pr.EscalationID)); err != nil {
-		return err
-	}
-	return b.resolve(ctx, q.Message.Chat.ID, q.From, pr.EscalationID, pr.Note)
+	b.markConfirmation(ctx, q, fmt.Sprintf(textConfirmed, pr.EscalationID))
+	return b.resolve(ctx, q.Message.Chat.ID, q.From, pr.EscalationID, pr.Note) // says what changed
 }
 
-// settleConfirmation replaces a confirmation's buttons with what became of
-// it, so it cannot be pressed twice; in the chat, the outcome follows.
+// settleConfirmation marks a confirmation with what became of it and says
+// so in the chat.
 func (b *Bot) settleConfirmation(ctx context.Context, q *tgbotapi.CallbackQuery, outcome string) error {
-	if q.Message == nil || q.Message.Chat == nil {
-		return nil
-	}
+	b.markConfirmation(ctx, q, outcome)
+	return b.reply(ctx, q.Message.Chat.ID, outcome)
+}
+
+// markConfirmation replaces a confirmation's buttons with what became of
+// it, so it cannot be pressed twice (cosmetic: the token is gone anyway).
+func (b *Bot) markConfirmation(ctx context.Context, q *tgbotapi.CallbackQuery, outcome string) {
 	edit := tgbotapi.NewEditMessageText(q.Message.Chat.ID, q.Message.MessageID, truncate(q.Message.Text+"\n\n"+outcome, maxMessageLen))
 	edit.ReplyMarkup = noKeyboard()
 	if err := b.send.request(ctx, edit); err != nil {
-		b.log.Warn("could not settle a resolution's confirmation", "error", err.Error())
+		b.log.Warn("could not mark a resolution's confirmation", "error", err.Error())
 	}
-	return b.reply(ctx, q.Message.Chat.ID, outcome)
 }
 
 // maxNoteRunes bounds a resolution note: a short note, well inside
