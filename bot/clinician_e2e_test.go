@@ -277,6 +277,8 @@ func TestCommandMenusPerRole(t *testing.T) {
 	h.expect(patient.ID, "/checkin", "988")
 	h.tg.SendGroupText(clinician, group, "/help")
 	h.expect(group, "Clinician commands", "/ack <number>")
+	h.tg.SendGroupText(stranger, group, "/help")
+	h.expect(group, "for the clinic's care team")
 }
 
 // TestEscalationContext: escalations and /open showed UTC while the clinic

@@ -316,7 +316,10 @@ func (b *Bot) handleAcknowledge(ctx context.Context, q *tgbotapi.CallbackQuery, 
 	if err != nil {
 		return err
 	}
-	notice := "Acknowledged."
+	notice := "Acknowledged: the patient has been told a member of the care team has seen it."
+	if flows.RepageAfter(rec.Level) > 0 {
+		notice = "Acknowledged: re-paging stopped, and the patient has been told a member of the care team has seen it."
+	}
 	if !first {
 		notice = "Already acknowledged by " + rec.AckedByName + "."
 	}

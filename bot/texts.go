@@ -36,6 +36,8 @@ const (
 		"/enroll <label> replace makes an invite for a label already enrolled, which disconnects its account when opened."
 
 	textOnlyClinicians = "Only the care team can acknowledge escalations."
+	textGroupHelp      = "My commands here are for the clinic's care team (the clinicians the clinic configured). " +
+		"Patients talk to me in a private chat, with the invite link their clinic sent them."
 
 	// The escalation ladder (ladder.go).
 	textAskNotePrefix = "Resolution note for escalation "

@@ -176,7 +176,10 @@ func (b *Bot) handleMessage(ctx context.Context, updateID int, m *tgbotapi.Messa
 	}
 	if !m.Chat.IsPrivate() {
 		// Patients talk to the bot privately; in the clinicians' group only
-		// clinician commands are for us.
+		// clinician commands are for us, and /help says so to anyone else.
+		if cmd == "help" {
+			return b.reply(ctx, m.Chat.ID, textGroupHelp)
+		}
 		return nil
 	}
 	alerted := false
