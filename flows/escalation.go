@@ -144,11 +144,11 @@ func (p *Protocol) ClinicalFlowName(flowID string) string {
 		return "Message outside a check-in"
 	case FlowTimeline:
 		return "Session timeline after the dose"
-	case FlowIntake:
-		return "Intake review"
 	}
 	f := p.Flow(flowID)
 	switch {
+	case f == nil && flowID == FlowIntake: // a protocol without an intake flow
+		return "Intake review"
 	case f == nil:
 		return flowID // a flow of an earlier protocol version
 	case f.ClinicalName != "":
