@@ -97,7 +97,7 @@ func TestResolveTakesOnlyAReplyToItsPrompt(t *testing.T) {
 	}
 	// The prompt was answered: replying to it again saves nothing either.
 	h.replyTo(clinician, clinician.ID, prompt, "hello")
-	h.expect(clinician.ID, "request for a note is no longer open")
+	h.expect(clinician.ID, "request for a note is no longer open for you")
 
 	// /resolve <n> without a note asks again; Confirm saves it.
 	h.say(clinician, "/resolve "+id)

@@ -45,8 +45,9 @@ const (
 		"%s, reply to this message with a short note on how it was resolved; I'll show it to you to " +
 		"confirm before anything is saved. Start it with \"clear\" to also clear the patient to dose. " +
 		"Reply /cancel to leave it unresolved. Only a reply to this message is taken as the note."
-	textPromptClosed = "That request for a note is no longer open (it expired, was answered, or a newer one " +
-		"replaced it): nothing was saved. Press the escalation's Resolve button again, or send /resolve <number> <note>."
+	textPromptClosed = "That request for a note is no longer open for you (it was another clinician's, expired, " +
+		"was answered, or a newer one replaced it): nothing was saved. Press the escalation's Resolve button, " +
+		"or send /resolve <number> <note>."
 	textConfirmResolve   = "Resolve escalation %s?\nQuestion: %s\nAnswer: %s\nYour note: %s"
 	textConfirmClears    = "\nThe note starts with \"clear\": %s will also be cleared to dose."
 	textConfirmed        = "Confirmed: resolving #%s."
