@@ -117,7 +117,7 @@ func TestResolveTakesOnlyAReplyToItsPrompt(t *testing.T) {
 }
 
 // TestOnlyTheNotesAuthorConfirms: in the clinicians' group another
-// clinician cannot confirm Dana's note.
+// clinician can neither answer Dana's prompt nor confirm her note.
 func TestOnlyTheNotesAuthorConfirms(t *testing.T) {
 	const group = -100500
 	lee := telegramtest.User{ID: 501, FirstName: "Lee"}
@@ -127,6 +127,8 @@ func TestOnlyTheNotesAuthorConfirms(t *testing.T) {
 	esc := h.urgentSelfHarmIn(group)
 	h.press(clinician, group, "Resolve", "URGENT")
 	prompt := h.expect(group, "Resolution note for escalation")
+	h.replyTo(lee, group, prompt, "Lee's guess.") // Dana was asked, not Lee
+	h.expect(group, "no longer open for you")
 	h.replyTo(clinician, group, prompt, "Spoke with her.")
 	confirm := h.expectButtons(group, "Confirm", "Your note: Spoke with her.")
 	upd, err := h.tg.PressButton(lee, group, confirm.ID, buttonData(confirm, "Confirm"))
