@@ -99,9 +99,12 @@ func TestResolveTakesOnlyAReplyToItsPrompt(t *testing.T) {
 	h.replyTo(clinician, clinician.ID, prompt, "hello")
 	h.expect(clinician.ID, "request for a note is no longer open for you")
 
-	// /resolve <n> without a note asks again; Confirm saves it.
+	// /resolve <n> without a note asks again; the prompt is kept in Redis,
+	// so a restarted bot takes the reply; Confirm saves it.
 	h.say(clinician, "/resolve "+id)
 	prompt = h.expect(clinician.ID, "Resolution note for escalation #"+id)
+	h.stopBot()
+	h.startBot()
 	h.replyTo(clinician, clinician.ID, prompt, "Called her; safe with her sister tonight.")
 	confirm := h.press(clinician, clinician.ID, "Confirm", "Your note: Called her; safe with her sister tonight.")
 	h.expect(clinician.ID, "#"+id+" is resolved", "🔴 URGENT · patient P-0042", "re-paging stopped")
