@@ -15,7 +15,9 @@ import (
 // started it then gets theirs on their first /start. Setting a menu is
 // idempotent.
 
-// clinicianMenu is the clinicians' command menu, in the order shown.
+// clinicianMenu is the clinicians' command menu, in the order shown, and
+// the list of the clinician commands (isClinicianCommand): a command is
+// added here or nowhere.
 var clinicianMenu = []tgbotapi.BotCommand{
 	{Command: "open", Description: "Escalations not yet resolved"},
 	{Command: "ack", Description: "Acknowledge an escalation by number: /ack 12"},
