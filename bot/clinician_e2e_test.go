@@ -2,13 +2,16 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/checkinbot/checkinbot/bot"
 	"github.com/checkinbot/checkinbot/bot/telegramtest"
+	"github.com/checkinbot/checkinbot/flows"
 	"github.com/checkinbot/checkinbot/store"
 )
 
@@ -331,4 +334,29 @@ func TestEscalationContext(t *testing.T) {
 		"/ack", "Usage: /ack <number>")
 	h.say(clinician, "/open")
 	h.expect(clinician.ID, "#"+id, "acknowledged by Dana at 2025-06-07 09:59 CDT", "Question: ")
+}
+
+// TestOpenListFitsOneMessage: with question and answer on every line, a
+// long /open lists what fits in one Telegram message and counts the rest,
+// its footer intact.
+func TestOpenListFitsOneMessage(t *testing.T) {
+	h := newHarness(t)
+	h.openChat(clinician)
+	var escs []flows.Escalation
+	for i := range 20 {
+		escs = append(escs, flows.Escalation{Level: flows.Routine, Flow: flows.FlowMessage, Question: "Typed message",
+			Answer: strings.Repeat(fmt.Sprintf("long answer %d ", i), 20), Reason: "a long reason"})
+	}
+	if _, err := h.st.RaiseEscalation(context.Background(), patient.ID, "P-0042", escs...); err != nil {
+		t.Fatal(err)
+	}
+	h.say(clinician, "/open")
+	m := h.expect(clinician.ID, "not yet resolved (20)", "more.", "/ack <number> and /resolve <number> <note>")
+	if n := utf8.RuneCountInString(m.Text); n > 4096 {
+		t.Fatalf("/open is %d characters", n)
+	}
+	listed := strings.Count(m.Text, "Question: Typed message")
+	if !strings.Contains(m.Text, fmt.Sprintf("… and %d more.", 20-listed)) || listed == 0 {
+		t.Fatalf("%d listed: %q", listed, m.Text)
+	}
 }

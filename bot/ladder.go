@@ -469,41 +469,58 @@ func (b *Bot) listOpen(ctx context.Context, m *tgbotapi.Message) error {
 	gates := map[int64]string{} // each patient's dose gate, read once
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "Escalations not yet resolved (%d), oldest first:\n", total)
+	listed := 0
 	for _, r := range recs {
-		fmt.Fprintf(&sb, "\n#%s %s %s · patient %s · raised %s (%s ago)\n", r.ID, levelMarks[r.Level], r.Level,
-			r.Patient, b.clinicClock(r.At), since(now.Sub(r.At)))
-		fmt.Fprintf(&sb, "   %s\n", b.protocol.ClinicalFlowName(r.Flow))
-		if r.Question != "" {
-			fmt.Fprintf(&sb, "   Question: %s\n", r.Question)
+		entry := b.openEntry(ctx, r, now, gates)
+		if utf8.RuneCountInString(sb.String()+entry) > maxMessageLen-openListReserve {
+			break // one readable message: the rest are counted below
 		}
-		if r.Answer != "" {
-			fmt.Fprintf(&sb, "   Answer: %s\n", r.Answer)
-		}
-		if r.Reason != "" {
-			fmt.Fprintf(&sb, "   Why: %s\n", r.Reason)
-		}
-		switch {
-		case r.State == store.EscalationOpen && r.Repages > 0:
-			fmt.Fprintf(&sb, "   NOT acknowledged · re-paged %d×\n", r.Repages)
-		case r.State == store.EscalationOpen:
-			sb.WriteString("   NOT acknowledged\n")
-		case r.State == store.EscalationReopened:
-			fmt.Fprintf(&sb, "   reopened by %s at %s (acknowledged by %s)\n", r.ReopenedByName, b.clinicClock(r.ReopenedAt), r.AckedByName)
-		default:
-			fmt.Fprintf(&sb, "   acknowledged by %s at %s\n", r.AckedByName, b.clinicClock(r.AckedAt))
-		}
-		if g, ok := gates[r.ChatID]; !ok {
-			gates[r.ChatID] = b.gateLine(ctx, r.ChatID)
-			fmt.Fprintf(&sb, "   %s\n", gates[r.ChatID])
-		} else if g != "" {
-			fmt.Fprintf(&sb, "   (%s)\n", strings.SplitN(g, " (", 2)[0])
-		}
+		sb.WriteString(entry)
+		listed++
 	}
-	if int64(len(recs)) < total {
-		fmt.Fprintf(&sb, "\n… and %d more.\n", total-int64(len(recs)))
+	if int64(listed) < total {
+		fmt.Fprintf(&sb, "\n… and %d more.\n", total-int64(listed))
 	}
 	sb.WriteString("\n" + textOpenFooter)
 	return b.reply(ctx, m.Chat.ID, truncate(sb.String(), maxMessageLen))
+}
+
+// openListReserve keeps room in the /open message for its last lines.
+const openListReserve = 300
+
+// openEntry is one escalation of the /open list; gates holds the dose gate
+// of each patient already listed, shown in full only the first time.
+func (b *Bot) openEntry(ctx context.Context, r store.EscalationRecord, now time.Time, gates map[int64]string) string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "\n#%s %s %s · patient %s · raised %s (%s ago)\n", r.ID, levelMarks[r.Level], r.Level,
+		r.Patient, b.clinicClock(r.At), since(now.Sub(r.At)))
+	fmt.Fprintf(&sb, "   %s\n", b.protocol.ClinicalFlowName(r.Flow))
+	if r.Question != "" {
+		fmt.Fprintf(&sb, "   Question: %s\n", r.Question)
+	}
+	if r.Answer != "" {
+		fmt.Fprintf(&sb, "   Answer: %s\n", r.Answer)
+	}
+	if r.Reason != "" {
+		fmt.Fprintf(&sb, "   Why: %s\n", r.Reason)
+	}
+	switch {
+	case r.State == store.EscalationOpen && r.Repages > 0:
+		fmt.Fprintf(&sb, "   NOT acknowledged · re-paged %d×\n", r.Repages)
+	case r.State == store.EscalationOpen:
+		sb.WriteString("   NOT acknowledged\n")
+	case r.State == store.EscalationReopened:
+		fmt.Fprintf(&sb, "   reopened by %s at %s (acknowledged by %s)\n", r.ReopenedByName, b.clinicClock(r.ReopenedAt), r.AckedByName)
+	default:
+		fmt.Fprintf(&sb, "   acknowledged by %s at %s\n", r.AckedByName, b.clinicClock(r.AckedAt))
+	}
+	if g, ok := gates[r.ChatID]; !ok {
+		gates[r.ChatID] = b.gateLine(ctx, r.ChatID)
+		fmt.Fprintf(&sb, "   %s\n", gates[r.ChatID])
+	} else if g != "" {
+		fmt.Fprintf(&sb, "   (%s)\n", strings.SplitN(g, " (", 2)[0])
+	}
+	return sb.String()
 }
 
 // since says how long ago something was, for clinicians: "12 min",
