@@ -224,15 +224,7 @@ func (b *Bot) escalationText(rec store.EscalationRecord, pc patientContext) stri
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "%s %s escalation #%s · patient %s\n", levelMarks[rec.Level], rec.Level, rec.ID, rec.Patient)
 	fmt.Fprintf(&sb, "Flow: %s\n", b.protocol.ClinicalFlowName(rec.Flow))
-	if rec.Question != "" {
-		fmt.Fprintf(&sb, "Question: %s\n", rec.Question)
-	}
-	if rec.Answer != "" {
-		fmt.Fprintf(&sb, "Answer: %s\n", rec.Answer)
-	}
-	if rec.Reason != "" {
-		fmt.Fprintf(&sb, "Why: %s\n", rec.Reason)
-	}
+	writeDetails(&sb, "", rec)
 	if pc.known {
 		fmt.Fprintf(&sb, "Dose: %s\n%s\n", b.doseContext(rec.At, pc), pc.gate)
 	}
@@ -247,6 +239,16 @@ func (b *Bot) escalationText(rec store.EscalationRecord, pc patientContext) stri
 		fmt.Fprintf(&sb, "\n☑️ Resolved by %s at %s: %s", rec.ResolvedByName, b.clinicClock(rec.ResolvedAt), rec.Note)
 	}
 	return truncate(sb.String(), maxMessageLen)
+}
+
+// writeDetails writes an escalation's question, answer and reason, each on
+// a line of its own after indent, leaving out what it lacks.
+func writeDetails(sb *strings.Builder, indent string, rec store.EscalationRecord) {
+	for _, l := range []struct{ name, value string }{{"Question", rec.Question}, {"Answer", rec.Answer}, {"Why", rec.Reason}} {
+		if l.value != "" {
+			fmt.Fprintf(sb, "%s%s: %s\n", indent, l.name, l.value)
+		}
+	}
 }
 
 // patientContext is what an escalation shows of the patient beyond the

@@ -495,15 +495,7 @@ func (b *Bot) openEntry(ctx context.Context, r store.EscalationRecord, now time.
 	fmt.Fprintf(&sb, "\n#%s %s %s · patient %s · raised %s (%s ago)\n", r.ID, levelMarks[r.Level], r.Level,
 		r.Patient, b.clinicClock(r.At), since(now.Sub(r.At)))
 	fmt.Fprintf(&sb, "   %s\n", b.protocol.ClinicalFlowName(r.Flow))
-	if r.Question != "" {
-		fmt.Fprintf(&sb, "   Question: %s\n", r.Question)
-	}
-	if r.Answer != "" {
-		fmt.Fprintf(&sb, "   Answer: %s\n", r.Answer)
-	}
-	if r.Reason != "" {
-		fmt.Fprintf(&sb, "   Why: %s\n", r.Reason)
-	}
+	writeDetails(&sb, "   ", r)
 	switch {
 	case r.State == store.EscalationOpen && r.Repages > 0:
 		fmt.Fprintf(&sb, "   NOT acknowledged · re-paged %d×\n", r.Repages)
