@@ -198,15 +198,14 @@ func (b *Bot) Run(ctx context.Context) error {
 		<-ctx.Done()
 		close(b.quit)
 	}()
-	b.registerCommands(ctx)
 	// The dispatcher is not waited for: its outbox read blocks in Redis and
 	// cannot be interrupted, and abandoning it is safe, because an entry is
 	// acknowledged only after delivery and is otherwise reclaimed. Only a
 	// delivery in progress is waited for.
 	go b.dispatchLoop(ctx)
-	// The background loops, waited for on the way out: timed jobs, the
-	// reply outbox's sweeper and mark, retention.
-	for _, loop := range []func(context.Context){b.jobLoop, b.sweepLoop, b.markLoop, b.retentionLoop} {
+	// The background loops, waited for on the way out: the command menus
+	// (once), timed jobs, the reply outbox's sweeper and mark, retention.
+	for _, loop := range []func(context.Context){b.registerCommands, b.jobLoop, b.sweepLoop, b.markLoop, b.retentionLoop} {
 		b.jobs.Add(1)
 		go func() {
 			defer b.jobs.Done()

@@ -202,7 +202,7 @@ func TestSelfHarmEscalatesUrgentWithCrisisResources(t *testing.T) {
 
 	// The crisis resources come with the reply to that very answer.
 	h.expect(patient.ID, "988", "911", "+1 555 010 0199", "care team")
-	esc := h.expect(clinician.ID, "URGENT", "P-0042", "Flow: safety check before your dose",
+	esc := h.expect(clinician.ID, "URGENT", "P-0042", "Flow: Pre-dose safety check",
 		"Question: Thoughts of being better off dead", "Answer: Yes", "Raised: ")
 	if buttonData(esc, "Acknowledge") == "" {
 		t.Fatalf("escalation has no Acknowledge button: %+v", esc)
@@ -391,5 +391,5 @@ func TestRedisOutageLosesNothing(t *testing.T) {
 func TestTypedCrisisMessage(t *testing.T) {
 	h := newPatientHarness(t)
 	h.exchange(patient, "I don't think I can go on, I want to end my life", "worries me", "988", "911", "+1 555 010 0199", "care team has been alerted")
-	h.expect(clinician.ID, "URGENT", "P-0042", "a message typed outside any check-in", "I want to end my life")
+	h.expect(clinician.ID, "URGENT", "P-0042", "Flow: Message outside a check-in", "I want to end my life")
 }

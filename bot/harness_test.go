@@ -74,11 +74,6 @@ func unthrottled(c *bot.Config) { c.Unthrottled = true }
 // restart of the same process would have.
 func asHarness(c *bot.Config) { c.Consumer = "harness" }
 
-// withTimeZone sets the clinic's time zone.
-func withTimeZone(loc *time.Location) option {
-	return func(c *bot.Config) { c.TimeZone = loc }
-}
-
 // withLogger sends the bot's log to w.
 func withLogger(w io.Writer) option {
 	return func(c *bot.Config) { c.Logger = slog.New(slog.NewTextHandler(w, nil)) }

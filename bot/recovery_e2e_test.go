@@ -65,6 +65,24 @@ func updateChat(u tgbotapi.Update) int64 {
 	return u.Message.Chat.ID
 }
 
+func flowsReply(text string) flows.Reply { return flows.Reply{Text: text} }
+
+// startInstance starts another bot instance on the harness's emulator and
+// Redis, with its own client and store connection, on the same clock.
+func startInstance(t *testing.T, h *harness, clock *fakeClock, log io.Writer) func() {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	b, _ := h.instance(ctx, withClock(clock), withLogger(log))
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
 // TestRepliesSurviveCrashAfterCommit: the bot commits a self-harm "yes"
 // and dies before Telegram takes any reply, leaving the update
 // unconfirmed. The next start sends the committed replies (988 and the
@@ -181,8 +199,6 @@ func TestEnrollOnlyInPrivate(t *testing.T) {
 	}
 	h.invite("P-0042") // privately it works
 }
-
-func flowsReply(text string) flows.Reply { return flows.Reply{Text: text} }
 
 // TestRetriedEnrollMakesOneInvite: /enroll's invite is created in the commit
 // of the clinician's update, so its retries (Telegram failing the link's
@@ -403,22 +419,6 @@ func TestTwoInstancesRunEachJobOnce(t *testing.T) {
 		}
 	}
 	t.Logf("the second instance ran %d of the %d jobs", strings.Count(secondLog.String(), "timed job ran"), 2*n)
-}
-
-// startInstance starts another bot instance on the harness's emulator and
-// Redis, with its own client and store connection, on the same clock.
-func startInstance(t *testing.T, h *harness, clock *fakeClock, log io.Writer) func() {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	b, _ := h.instance(ctx, withClock(clock), withLogger(log))
-	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx) }()
-	return func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}
 }
 
 // TestOneInstancePolls runs two instances on one bot token and one Redis:

@@ -238,7 +238,7 @@ func TestClinicTimeZone(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock := newFakeClock(time.Date(2026, 11, 26, 20, 0, 0, 0, time.UTC)) // 14:00 in Chicago
-	h := newHarness(t, withClock(clock), withTimeZone(chicago))
+	h := newHarness(t, withClock(clock), withTimeZone("America/Chicago"))
 	h.enroll(patient, "P-0042")
 	h.takeDose()
 	due := h.job(patient.ID, flows.JobFollowUp).Due.In(chicago)

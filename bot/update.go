@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -177,7 +178,10 @@ func (b *Bot) handleMessage(ctx context.Context, updateID int, m *tgbotapi.Messa
 	}
 	if !m.Chat.IsPrivate() {
 		// Patients talk to the bot privately; in the clinicians' group only
-		// clinician commands are for us.
+		// clinician commands are for us, and /help says so to anyone else.
+		if cmd == "help" {
+			return b.reply(ctx, m.Chat.ID, textGroupHelp)
+		}
 		return nil
 	}
 	alerted := false
@@ -201,11 +205,8 @@ func (b *Bot) handleCallback(ctx context.Context, updateID int, q *tgbotapi.Call
 	if q.From == nil {
 		return nil
 	}
-	if id, ok := parseEscData(q.Data, ackPrefix); ok {
-		return b.handleAcknowledge(ctx, q, id)
-	}
-	if id, ok := parseEscData(q.Data, resolvePrefix); ok {
-		return b.handleResolveButton(ctx, q, id)
+	if handled, err := b.handleEscalationButton(ctx, q); handled {
+		return err
 	}
 	press, ok := flows.DecodeAnswer(q.Data)
 	if !ok || q.Message == nil || q.Message.Chat == nil || !q.Message.Chat.IsPrivate() {
@@ -627,14 +628,10 @@ func typedText(m *tgbotapi.Message) string {
 // anything else from a clinician in a private chat is treated as a patient's
 // (so staff can enrol themselves to try the flows).
 func isClinicianCommand(cmd, args string) bool {
-	switch cmd {
-	case "enroll", "unenroll", "help", "schedule", "open", "resolve", "history", "clear", "pause", "limits",
-		"trend", "export":
-		return true
-	case "start":
+	if cmd == "start" {
 		return args == "" // with an invite code, a clinician is trying the patient side
 	}
-	return false
+	return slices.ContainsFunc(clinicianMenu, func(c tgbotapi.BotCommand) bool { return c.Command == cmd })
 }
 
 // ackPrefix starts the callback data of an escalation's [Acknowledge] button.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -375,25 +376,48 @@ func TestResolve(t *testing.T) {
 	})
 }
 
+// TestPendingNote: a prompt for a resolution note is kept per clinician and
+// chat, names its message and escalation, and expires; a written
+// resolution waits under a token until one confirmation (or cancel) drops it.
 func TestPendingNote(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend, s *store.Store) {
 		ctx := context.Background()
-		if err := s.SetPendingNote(ctx, 600, -100500, "7", 100*time.Millisecond); err != nil {
+		if err := s.SetNotePrompt(ctx, 600, -100500, 41, "7", 100*time.Millisecond); err != nil {
 			t.Fatal(err)
 		}
-		if id, _ := s.TakePendingNote(ctx, 600, 600); id != "" {
-			t.Errorf("note pending in another chat: %q", id)
+		if msg, id, _ := s.NotePrompt(ctx, 600, 600); id != "" || msg != 0 {
+			t.Errorf("prompt in another chat: %d %q", msg, id)
 		}
-		if id, err := s.TakePendingNote(ctx, 600, -100500); err != nil || id != "7" {
-			t.Fatalf("take: %q %v", id, err)
+		if msg, id, err := s.NotePrompt(ctx, 600, -100500); err != nil || id != "7" || msg != 41 {
+			t.Fatalf("prompt: %d %q %v", msg, id, err)
 		}
-		if id, _ := s.TakePendingNote(ctx, 600, -100500); id != "" {
-			t.Errorf("taken twice: %q", id)
+		if err := s.ClearNotePrompt(ctx, 600, -100500); err != nil {
+			t.Fatal(err)
 		}
-		_ = s.SetPendingNote(ctx, 600, 600, "8", 100*time.Millisecond)
+		if _, id, _ := s.NotePrompt(ctx, 600, -100500); id != "" {
+			t.Errorf("cleared prompt still there: %q", id)
+		}
+		_ = s.SetNotePrompt(ctx, 600, 600, 42, "8", 100*time.Millisecond)
+		token, err := s.SetPendingResolution(ctx, store.PendingResolution{EscalationID: "8", By: 600, Note: "called, safe"}, 100*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, err := s.PendingResolution(ctx, token); err != nil || r != (store.PendingResolution{EscalationID: "8", By: 600, Note: "called, safe"}) {
+			t.Fatalf("pending resolution %+v %v", r, err)
+		}
+		if taken, err := s.DropPendingResolution(ctx, token); err != nil || !taken {
+			t.Fatalf("drop: %v %v", taken, err)
+		}
+		if taken, _ := s.DropPendingResolution(ctx, token); taken {
+			t.Error("dropped twice")
+		}
+		token, _ = s.SetPendingResolution(ctx, store.PendingResolution{EscalationID: "8", By: 600, Note: "x"}, 100*time.Millisecond)
 		b.elapse(150 * time.Millisecond)
-		if id, _ := s.TakePendingNote(ctx, 600, 600); id != "" {
-			t.Errorf("expired note still pending: %q", id)
+		if _, id, _ := s.NotePrompt(ctx, 600, 600); id != "" {
+			t.Errorf("expired prompt still there: %q", id)
+		}
+		if _, err := s.PendingResolution(ctx, token); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("expired resolution: %v", err)
 		}
 	})
 }
@@ -409,8 +433,8 @@ func TestEscalationLifecycleAsFlowsDefinesIt(t *testing.T) {
 func checkLifecycle(t *testing.T, s *store.Store) {
 	ctx := context.Background()
 	chat := int64(40)
-	for _, from := range []flows.EscalationState{flows.EscalationOpen, flows.EscalationAcknowledged, flows.EscalationResolved} {
-		for _, action := range []flows.EscalationAction{flows.ActionAcknowledge, flows.ActionResolve} {
+	for _, from := range []flows.EscalationState{flows.EscalationOpen, flows.EscalationAcknowledged, flows.EscalationResolved, flows.EscalationReopened} {
+		for _, action := range []flows.EscalationAction{flows.ActionAcknowledge, flows.ActionResolve, flows.ActionReopen} {
 			chat++
 			id := raise(t, s, chat, flows.Urgent)[0]
 			switch from { // bring it to the state under test
@@ -418,19 +442,27 @@ func checkLifecycle(t *testing.T, s *store.Store) {
 				if _, _, err := s.Acknowledge(ctx, id, 600, "Dr Lee", t0); err != nil {
 					t.Fatal(err)
 				}
-			case flows.EscalationResolved:
+			case flows.EscalationResolved, flows.EscalationReopened:
 				if _, _, _, err := s.Resolve(ctx, id, 600, "Dr Lee", "called", t0); err != nil {
 					t.Fatal(err)
+				}
+				if from == flows.EscalationReopened {
+					if _, _, err := s.Reopen(ctx, id, 600, "Dr Lee", t0); err != nil {
+						t.Fatal(err)
+					}
 				}
 			}
 			before := auditOf(t, s, id)
 			var rec store.EscalationRecord
 			var first bool
 			var err error
-			if action == flows.ActionAcknowledge {
+			switch action {
+			case flows.ActionAcknowledge:
 				rec, first, err = s.Acknowledge(ctx, id, 700, "Dr Kim", t0)
-			} else {
+			case flows.ActionResolve:
 				rec, first, _, err = s.Resolve(ctx, id, 700, "Dr Kim", "safe", t0)
+			default:
+				rec, first, err = s.Reopen(ctx, id, 700, "Dr Kim", t0)
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -440,6 +472,9 @@ func checkLifecycle(t *testing.T, s *store.Store) {
 			if flows.EscalationState(rec.State) != want.To || first != want.First || !slices.Equal(recorded, want.Audit) {
 				t.Errorf("%s, %s: stored %s, first %v, audit %v; flows says %s, first %v, audit %v",
 					from, action, rec.State, first, recorded, want.To, want.First, want.Audit)
+			}
+			if unresolved := unresolvedIDs(t, s); slices.Contains(unresolved, id) != want.To.Unresolved() {
+				t.Errorf("%s, %s: listed as unresolved %v; flows says %v", from, action, !want.To.Unresolved(), want.To.Unresolved())
 			}
 		}
 	}
@@ -459,4 +494,18 @@ func auditOf(t *testing.T, s *store.Store, id string) []string {
 		}
 	}
 	return events
+}
+
+// unresolvedIDs lists the escalations /open would show.
+func unresolvedIDs(t *testing.T, s *store.Store) []string {
+	t.Helper()
+	recs, _, err := s.UnresolvedEscalations(context.Background(), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, len(recs))
+	for i, r := range recs {
+		ids[i] = r.ID
+	}
+	return ids
 }

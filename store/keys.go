@@ -21,7 +21,8 @@ import (
 //	ck:{g}:esc:<id>:msgs    list of "<chat>:<message>" copies sent to clinicians
 //	ck:{g}:esc:open         zset of unacknowledged escalation ids, score = raised at (unix ms)
 //	ck:{g}:esc:unresolved   zset of unresolved escalation ids (open or acknowledged), score = raised at (unix ms)
-//	ck:{g}:note:<user>:<chat> string: the escalation whose resolution note the clinician is typing, with a TTL
+//	ck:{g}:note:<user>:<chat> string: "<prompt message id>|<escalation id>", the bot's prompt for the clinician's resolution note in the chat, with a TTL
+//	ck:{g}:resolution:<token> hash: esc, by, note (sealed): a resolution written and awaiting its confirmation, with a TTL
 //	ck:{g}:audit            stream of audit events (ids and who/what/when only, no content)
 //	ck:{g}:invite:<sha256>  hash: an invite, keyed by the SHA-256 of its code, with the invite's TTL
 //	ck:{g}:labels           hash: patient label -> chat id
@@ -77,6 +78,8 @@ func leaseKey(name string) string { return "ck:{g}:lease:" + name }
 func noteKey(clinicianID, chatID int64) string {
 	return "ck:{g}:note:" + strconv.FormatInt(clinicianID, 10) + ":" + strconv.FormatInt(chatID, 10)
 }
+
+func pendingResolutionKey(token string) string { return "ck:{g}:resolution:" + token }
 
 // inviteKey names an invite by the hash of its code, so a copy of the
 // database does not hold usable codes.
