@@ -38,7 +38,7 @@ func typedText(m *tgbotapi.Message) string {
 func isClinicianCommand(cmd, args string) bool {
 	switch cmd {
 	case "enroll", "unenroll", "help", "schedule", "open", "resolve", "history", "clear", "pause", "limits",
-		"trend", "export":
+		"trend", "export", "digest":
 		return true
 	case "start":
 		return args == "" // with an invite code, a clinician is trying the patient side

@@ -61,9 +61,10 @@ var (
 
 	scriptRepliesSent  = mustScript("replies_sent")
 	scriptRepliesClaim = mustScript("replies_claim")
+	scriptDigest       = mustScript("digest")
 
 	allScripts = []*redis.Script{scriptCommit, scriptUnenroll, scriptRedeem, scriptAck, scriptResolve, scriptClaim, scriptAcquire, scriptRenew, scriptRelease, scriptPrune,
-		scriptRepliesSent, scriptRepliesClaim}
+		scriptRepliesSent, scriptRepliesClaim, scriptDigest}
 )
 
 var errRedisFailed = errors.New("store: unexpected reply from Redis")
