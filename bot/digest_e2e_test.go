@@ -200,3 +200,17 @@ func TestWeeklyDigestAfterDowntime(t *testing.T) {
 		t.Errorf("next digest due %v, want Mon 16 Nov 08:00 CST", next)
 	}
 }
+
+// TestParseDigestAt: what DIGEST_AT accepts.
+func TestParseDigestAt(t *testing.T) {
+	for _, ok := range []string{"", "mon 08:00", "Friday 17:30", "sun 0:05", "off", " OFF "} {
+		if err := bot.ParseDigestAt(ok); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"monday", "08:00", "mon 8am", "mon 24:00", "someday 08:00", "mon 08:00 UTC", "on"} {
+		if err := bot.ParseDigestAt(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
