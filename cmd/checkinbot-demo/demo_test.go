@@ -54,3 +54,40 @@ func TestDemoScriptedPatient(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoScriptedClinician plays the clinician through the demo: a typed
+// command, a button press picked by escalation number, and the earlier
+// escalation message shown again once it changed.
+func TestDemoScriptedClinician(t *testing.T) {
+	script := strings.Join([]string{
+		"2", "2", "2", "2", "2", "2", "2", // the intake screen: No to each
+		"c: /clear DEMO-001 reviewed", // the clinician clears the new patient to dose
+		"/checkin",
+		"1",         // sitter: Yes
+		"1",         // no driving: Yes
+		"150/85 80", // vitals
+		"2",         // substances: No
+		"2",         // fasting: No
+		"2",         // health change: No
+		"1",         // self-harm: Yes (escalation #2, URGENT)
+		"c: /open",
+		"c1@2",  // Acknowledge escalation #2
+		"c1@99", // no such escalation on screen
+		"c: /digest",
+	}, "\n") + "\n"
+	out, err := runDemoScript(t, script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"[to clinicians]\n  🔴 URGENT", "[c1] or [c1@2] Acknowledge",
+		"Escalations not yet resolved", "(pressed \"Acknowledge\")",
+		"[to clinicians: an earlier message, updated]", "Acknowledged by Dr. Demo",
+		"no message of escalation #99 has buttons",
+		"Digest of the week so far", "DEMO-001",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+}
