@@ -339,6 +339,9 @@ func (d *demo) show(chatID int64) {
 			d.edits[m.ID] = m.EditCount
 		}
 		fmt.Fprintf(d.out, "\n%s\n%s\n", head, indent(m.Text))
+		if m.File != nil {
+			fmt.Fprintf(d.out, "  (a %s: %s)\n", m.File.Kind, m.File.Name)
+		}
 		buttons := flat(m.Buttons)
 		esc := escalationOf(buttons)
 		for i, b := range buttons {
