@@ -209,8 +209,8 @@ func (b *Bot) Run(ctx context.Context) error {
 		close(b.quit)
 	}()
 	b.registerCommands(ctx)
-	if err := b.scheduleDigest(ctx); err != nil {
-		return err
+	if err := b.scheduleDigest(ctx); err != nil && ctx.Err() == nil {
+		return err // (stopped while starting: the next start schedules it)
 	}
 	// The dispatcher is not waited for: its outbox read blocks in Redis and
 	// cannot be interrupted, and abandoning it is safe, because an entry is

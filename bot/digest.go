@@ -231,7 +231,11 @@ func (b *Bot) digestCommand(ctx context.Context, m *tgbotapi.Message) error {
 	if !m.Chat.IsPrivate() {
 		return b.reply(ctx, m.Chat.ID, textDigestPrivate)
 	}
-	texts, err := b.digestTexts(ctx, "Digest of the week so far", b.digest.current(b.now(), b.clinicLoc()))
+	weekly := b.digest
+	if weekly.off {
+		weekly, _ = parseDigestAt(DefaultDigestAt) // the week still starts somewhere
+	}
+	texts, err := b.digestTexts(ctx, "Digest of the week so far", weekly.current(b.now(), b.clinicLoc()))
 	if err != nil {
 		return err
 	}

@@ -26,8 +26,12 @@ var chicago = func() *time.Location {
 	return loc
 }()
 
-// inChicago runs the bot in the clinic's zone America/Chicago.
-func inChicago(c *bot.Config) { c.TimeZone = chicago }
+// digestInChicago runs the bot in the clinic's zone America/Chicago, with
+// the weekly digest at its default time.
+func digestInChicago(c *bot.Config) {
+	c.TimeZone = chicago
+	c.DigestAt = bot.DefaultDigestAt
+}
 
 // takeGAD7 answers a GAD-7 with the labels of its seven items.
 func (h *harness) takeGAD7(labels ...string) {
@@ -82,7 +86,7 @@ func TestWeeklyDigestAcrossDST(t *testing.T) {
 		return time.Date(2026, month, day, hour, minute, 0, 0, chicago)
 	}
 	clock := newFakeClock(local(10, 21, 12, 0)) // Wed 21 Oct, CDT
-	h := newHarness(t, withClock(clock), inChicago)
+	h := newHarness(t, withClock(clock), digestInChicago)
 	h.enroll(patient, "P-0042")
 	h.openChat(clinician)
 	h.takeGAD7("Not at all", "Not at all", "Not at all", "Several days", "Not at all", "Not at all", "Not at all")
@@ -156,7 +160,7 @@ func TestWeeklyDigestAcrossDST(t *testing.T) {
 // digest that says so, not silence.
 func TestWeeklyDigestQuietWeek(t *testing.T) {
 	clock := newFakeClock(time.Date(2026, 11, 4, 12, 0, 0, 0, chicago))
-	h := newHarness(t, withClock(clock), inChicago)
+	h := newHarness(t, withClock(clock), digestInChicago)
 	h.enroll(patient, "P-0042")
 	h.openChat(clinician)
 	clock.Set(h.digestDue(clock))
@@ -172,7 +176,7 @@ func TestWeeklyDigestQuietWeek(t *testing.T) {
 // scheduled once.
 func TestWeeklyDigestAfterDowntime(t *testing.T) {
 	clock := newFakeClock(time.Date(2026, 11, 4, 12, 0, 0, 0, chicago))
-	h := newHarness(t, withClock(clock), inChicago)
+	h := newHarness(t, withClock(clock), digestInChicago)
 	h.enroll(patient, "P-0042")
 	h.openChat(clinician)
 	due := h.digestDue(clock)
