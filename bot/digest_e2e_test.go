@@ -157,17 +157,24 @@ func TestWeeklyDigestAcrossDST(t *testing.T) {
 }
 
 // TestWeeklyDigestQuietWeek: a week in which nothing was recorded gets a
-// digest that says so, not silence.
+// digest that says so, not silence; with an escalation chat, the digest
+// goes there (protected), not to each clinician.
 func TestWeeklyDigestQuietWeek(t *testing.T) {
+	const group = -100500
 	clock := newFakeClock(time.Date(2026, 11, 4, 12, 0, 0, 0, chicago))
-	h := newHarness(t, withClock(clock), digestInChicago)
+	h := newHarness(t, withClock(clock), digestInChicago, withEscalationChat(group))
+	h.tg.SendGroupText(clinician, group, "hello team")
 	h.enroll(patient, "P-0042")
 	h.openChat(clinician)
 	clock.Set(h.digestDue(clock))
-	h.expect(clinician.ID, "Weekly digest", "Patients with activity: 1 of 1 enrolled", "intake screen")
+	h.expect(group, "Weekly digest", "Patients with activity: 1 of 1 enrolled", "intake screen")
 	clock.Set(h.digestDue(clock))
-	h.expect(clinician.ID, "Weekly digest", "Mon Nov 9 08:00 – Mon Nov 16 08:00",
+	h.expect(group, "Weekly digest", "Mon Nov 9 08:00 – Mon Nov 16 08:00",
 		"A quiet week: no check-ins, doses, scores or escalations for any patient (1 enrolled).")
+	if sent, protected := h.protectedSends(group, "Weekly digest"); sent != 2 || protected != 2 {
+		t.Errorf("%d digests sent to the group, %d protected; want 2 and 2", sent, protected)
+	}
+	h.none(clinician.ID, "Weekly digest")
 }
 
 // TestWeeklyDigestAfterDowntime: a digest that came due while the bot was
