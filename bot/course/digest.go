@@ -63,8 +63,21 @@ func Digest(title string, w Week, enrolled int, courses []Course) []string {
 	if len(routine) == 0 {
 		return append(sections, "ROUTINE items this week: none.")
 	}
-	return append(sections, "ROUTINE items this week (paged once, never again):\n"+strings.Join(routine, "\n"))
+	// One section per message-sized run of items, so none is cut.
+	cur := "ROUTINE items this week (paged once, never again):"
+	for _, line := range routine {
+		if len([]rune(cur))+1+len([]rune(line)) > maxSectionRunes {
+			sections = append(sections, cur)
+			cur = "ROUTINE items this week, continued:"
+		}
+		cur += "\n" + line
+	}
+	return append(sections, cur)
 }
+
+// maxSectionRunes bounds a section of the ROUTINE list, well inside
+// Telegram's 4,096 characters a message.
+const maxSectionRunes = 3500
 
 // activeIn reports whether anything was recorded for the patient in w.
 func (c Course) activeIn(w Week) bool {

@@ -1,6 +1,7 @@
 package course_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,5 +69,30 @@ func TestDigestQuietWeek(t *testing.T) {
 	if len(got) != 1 || !strings.Contains(got[0], "Mon Nov 30 08:00 – Mon Dec 7 08:00 (America/Chicago)") ||
 		!strings.Contains(got[0], "A quiet week") || !strings.Contains(got[0], "(3 enrolled)") {
 		t.Errorf("quiet week: %q", got)
+	}
+}
+
+// TestDigestLongRoutineList: a long list of ROUTINE items is split into
+// sections that each fit a message, and none is lost.
+func TestDigestLongRoutineList(t *testing.T) {
+	var escs []course.Escalation
+	for i := range 60 {
+		escs = append(escs, course.Escalation{ID: fmt.Sprint(100 + i), Level: flows.Routine, State: string(flows.EscalationOpen),
+			At: digestWeek.From.Add(time.Duration(i) * time.Hour), Reason: strings.Repeat("a long reason ", 12)})
+	}
+	sections := course.Digest("Weekly digest", digestWeek, 1, []course.Course{course.Build("P-0042", nil, nil, escs)})
+	all := strings.Join(sections, "\n")
+	for i := range 60 {
+		if !strings.Contains(all, fmt.Sprintf("#%d P-0042", 100+i)) {
+			t.Errorf("ROUTINE item #%d is missing", 100+i)
+		}
+	}
+	for i, s := range sections {
+		if n := len([]rune(s)); n > 4000 {
+			t.Errorf("section %d has %d characters", i, n)
+		}
+	}
+	if len(sections) < 4 || !strings.Contains(sections[len(sections)-1], "continued") {
+		t.Errorf("%d sections; want the list split in several", len(sections))
 	}
 }
