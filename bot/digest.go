@@ -119,9 +119,10 @@ func (b *Bot) scheduleDigest(ctx context.Context) error {
 func (b *Bot) clinicLoc() *time.Location { return b.now().Location() }
 
 // runDigest runs a digest job: the digest of the week up to its due time,
-// to every recipient; it returns the next week's job. A job that is not at
-// a digest time of the current configuration (DigestAt changed, or "off")
-// is dropped.
+// to every recipient; it returns the next week's job, with an error too (a
+// transient one leaves this job to run again; after any other the chain of
+// weeks goes on). A job that is not at a digest time of the current
+// configuration (DigestAt changed, or "off") is dropped.
 func (b *Bot) runDigest(ctx context.Context, job flows.Job) ([]flows.Job, error) {
 	loc := b.clinicLoc()
 	due := job.Due.UTC()
@@ -129,10 +130,11 @@ func (b *Bot) runDigest(ctx context.Context, job flows.Job) ([]flows.Job, error)
 		b.log.Info("a weekly digest job of an earlier configuration was dropped", "due", due)
 		return nil, nil
 	}
+	next := []flows.Job{{Kind: jobDigest, Due: b.digest.next(due, loc)}}
 	week := course.Week{From: b.digest.weekBefore(due, loc), To: due, Loc: loc}
 	texts, err := b.digestTexts(ctx, "Weekly digest", week)
 	if err != nil {
-		return nil, err
+		return next, err
 	}
 	for _, chat := range b.escalationRecipients() {
 		replies := make([]store.OutboxReply, len(texts))
@@ -141,7 +143,7 @@ func (b *Bot) runDigest(ctx context.Context, job flows.Job) ([]flows.Job, error)
 		}
 		pending, err := b.store.CommitDigest(ctx, due, chat, replies)
 		if err != nil {
-			return nil, err
+			return next, err
 		}
 		if len(pending) == 0 {
 			continue // committed by an earlier run of this job
@@ -152,7 +154,7 @@ func (b *Bot) runDigest(ctx context.Context, job flows.Job) ([]flows.Job, error)
 		}
 	}
 	b.log.Info("weekly digest sent", "due", due, "messages", len(texts), "recipients", len(b.escalationRecipients()))
-	return []flows.Job{{Kind: jobDigest, Due: b.digest.next(due, loc)}}, nil
+	return next, nil
 }
 
 // digestTexts reads the week and renders its digest as messages.
