@@ -31,7 +31,7 @@ func (b *Bot) handleClinician(ctx context.Context, m *tgbotapi.Message, cmd, arg
 	case "export":
 		return b.exportCommand(ctx, m, args)
 	case "digest":
-		return b.digestCommand(ctx, m)
+		return b.digestCommand(ctx, m, args)
 	case "unenroll":
 		return b.unenroll(ctx, m, args)
 	case "clear":

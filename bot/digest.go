@@ -224,14 +224,20 @@ func (b *Bot) holdsInWords(checkins []flows.Completion) []flows.Completion {
 	return out
 }
 
-const textDigestPrivate = "For the patients' privacy, /digest works only in a private chat with me."
+const (
+	textDigestPrivate = "For the patients' privacy, /digest works only in a private chat with me."
+	textDigestUsage   = "Usage: /digest\nSends the digest of the week so far, for every patient; the full week's comes by itself."
+)
 
 // digestCommand answers /digest: the digest of the week so far, in a
 // clinician's private chat, as protected content, audited before it is
 // shown.
-func (b *Bot) digestCommand(ctx context.Context, m *tgbotapi.Message) error {
+func (b *Bot) digestCommand(ctx context.Context, m *tgbotapi.Message, args string) error {
 	if !m.Chat.IsPrivate() {
 		return b.reply(ctx, m.Chat.ID, textDigestPrivate)
+	}
+	if strings.TrimSpace(args) != "" {
+		return b.reply(ctx, m.Chat.ID, textDigestUsage)
 	}
 	weekly := b.digest
 	if weekly.off {

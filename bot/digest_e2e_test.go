@@ -151,6 +151,8 @@ func TestWeeklyDigestAcrossDST(t *testing.T) {
 	if sent, protected := h.protectedSends(clinician.ID, "Digest of the week so far"); sent != 1 || protected != 1 {
 		t.Errorf("on-demand digest: %d sent, %d protected", sent, protected)
 	}
+	h.say(clinician, "/digest P-0042")
+	h.expect(clinician.ID, "Usage: /digest")
 	const group = -1001234
 	h.tg.SendGroupText(clinician, group, "/digest")
 	h.expect(group, "only in a private chat")
