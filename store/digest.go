@@ -178,8 +178,7 @@ func (s *Store) CommitDigest(ctx context.Context, week time.Time, chatID int64, 
 		}
 		args = append(args, s.sealValue(js, k.replies))
 	}
-	mark := "ck:{g}:digest:" + strconv.FormatInt(week.UnixMilli(), 10)
-	res, err := scriptDigest.Run(ctx, s.rdb, []string{mark, k.session, k.replies, keyUnsent, keyAudit}, args...).Int64Slice()
+	res, err := scriptDigest.Run(ctx, s.rdb, []string{digestKey(week), k.session, k.replies, keyUnsent, keyAudit}, args...).Int64Slice()
 	if err != nil {
 		return nil, fmt.Errorf("store.CommitDigest: %w", err)
 	}
