@@ -34,6 +34,8 @@ func (b *Bot) handleClinician(ctx context.Context, m *tgbotapi.Message, cmd, arg
 		return b.trendCommand(ctx, m, args)
 	case "export":
 		return b.exportCommand(ctx, m, args)
+	case "digest":
+		return b.digestCommand(ctx, m, args)
 	case "unenroll":
 		return b.unenroll(ctx, m, args)
 	case "clear":

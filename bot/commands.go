@@ -27,6 +27,7 @@ var clinicianMenu = []tgbotapi.BotCommand{
 	{Command: "history", Description: "A patient's check-ins: /history P-0042"},
 	{Command: "trend", Description: "A chart of a patient's course: /trend P-0042"},
 	{Command: "export", Description: "A patient's records as CSV and FHIR: /export P-0042"},
+	{Command: "digest", Description: "The weekly digest of the week so far"},
 	{Command: "schedule", Description: "Weekly dose day: /schedule P-0042 sat 10:00 America/Chicago"},
 	{Command: "clear", Description: "Clear a patient to dose: /clear P-0042 <note>"},
 	{Command: "pause", Description: "Pause a patient's doses: /pause P-0042 <reason>"},

@@ -70,6 +70,9 @@ func throttled(c *bot.Config) { c.Unthrottled = false }
 // as the harness's own bot does.
 func unthrottled(c *bot.Config) { c.Unthrottled = true }
 
+// noDigest turns the weekly digest off.
+func noDigest(c *bot.Config) { c.DigestAt = "off" }
+
 // asHarness gives another instance the harness bot's instance name, as a
 // restart of the same process would have.
 func asHarness(c *bot.Config) { c.Consumer = "harness" }
@@ -105,8 +108,11 @@ func newPatientHarness(t testing.TB, opts ...option) *harness {
 func newHarnessOn(t testing.TB, tg *telegramtest.Server, opts ...option) *harness {
 	t.Helper()
 	// Tests act at machine speed against an emulator without Telegram's
-	// limits; the tests of those limits turn them back on (throttled).
-	opts = append([]option{unthrottled}, opts...)
+	// limits; the tests of those limits turn them back on (throttled). The
+	// weekly digest is off, so that a test whose clock passes a Monday
+	// gets no message it did not ask for; the digest's tests turn it on
+	// (withDigest).
+	opts = append([]option{unthrottled, noDigest}, opts...)
 	h := &harness{
 		opts:     opts,
 		t:        t,

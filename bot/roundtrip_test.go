@@ -260,6 +260,7 @@ func TestRoundTripsClinicianCommands(t *testing.T) {
 		{"/history", say("/history P-0042"), 7},
 		{"/trend", say("/trend P-0042"), 6},
 		{"/export", say("/export P-0042"), 6},
+		{"/digest", say("/digest"), 5},
 		{"/unenroll", say("/unenroll P-0042 confirm"), 2},
 		{"unknown command", say("/nonsense"), 1},
 	}

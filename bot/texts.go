@@ -18,6 +18,7 @@ const (
 		"/history <label> [n] – the patient's last n completed check-ins with their answers (private chat only)\n" +
 		"/trend <label> – a chart of the patient's course: scores, blood pressure, doses, holds (private chat only)\n" +
 		"/export <label> – the patient's check-ins as CSV and a FHIR R4 bundle for your records (private chat only)\n" +
+		"/digest – the weekly digest of the week so far (private chat only; the full week's comes by itself)\n" +
 		"/resolve <number> <note> – resolve an escalation with a short note; start the note with \"clear\" " +
 		"to also clear the patient to dose\n" +
 		"/reopen <number> – reopen a resolved escalation\n" +

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
+	"time"
 )
 
 // Key layout. Every key of one chat carries the hash tag {c:<chat id>}, so
@@ -36,6 +37,7 @@ import (
 //	ck:{g}:replies:unsent   zset of chats with unsent replies, score = when a sweeper may take them over (unix ms)
 //	ck:{g}:datakeys         set of the data key ids (hex) that sealed data in this Redis, for the start-up check
 //	ck:{g}:datakeys:indexed string: set once the sessions sealed before that set existed were entered in it
+//	ck:{g}:digest:<due ms>  hash: chat -> last reply seq, the chats a week's digest was committed to (30-day TTL)
 //
 // "Sealed" means encrypted when the store has a Cipher (see crypt.go), and
 // so are an escalation's question, answer, reason and note; entries and
@@ -74,6 +76,11 @@ func keysFor(chatID int64) chatKeys {
 func escKey(id string) string     { return keyEscPrefix + id }
 func escMsgsKey(id string) string { return keyEscPrefix + id + ":msgs" }
 func leaseKey(name string) string { return "ck:{g}:lease:" + name }
+
+// digestKey names the mark of the weekly digest due at week.
+func digestKey(week time.Time) string {
+	return "ck:{g}:digest:" + strconv.FormatInt(week.UnixMilli(), 10)
+}
 
 func noteKey(clinicianID, chatID int64) string {
 	return "ck:{g}:note:" + strconv.FormatInt(clinicianID, 10) + ":" + strconv.FormatInt(chatID, 10)

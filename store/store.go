@@ -62,9 +62,10 @@ var (
 
 	scriptRepliesSent  = mustScript("replies_sent")
 	scriptRepliesClaim = mustScript("replies_claim")
+	scriptDigest       = mustScript("digest")
 
 	allScripts = []*redis.Script{scriptCommit, scriptUnenroll, scriptRedeem, scriptAck, scriptResolve, scriptReopen, scriptClaim, scriptAcquire, scriptRenew, scriptRelease, scriptPrune,
-		scriptRepliesSent, scriptRepliesClaim}
+		scriptRepliesSent, scriptRepliesClaim, scriptDigest}
 )
 
 var errRedisFailed = errors.New("store: unexpected reply from Redis")
