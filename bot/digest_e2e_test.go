@@ -194,14 +194,7 @@ func TestWeeklyDigestAfterDowntime(t *testing.T) {
 	clock.Set(due.Add(26 * time.Hour)) // back on Tuesday, 10:00
 	ctx, cancel := context.WithCancel(context.Background())
 	second, _, _ := newTestBot(ctx, t, h.tg, h.redisURL, h.config(), h.storeOpts...)
-	done := make(chan error, 1)
-	go func() { done <- second.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("second instance: %v", err)
-		}
-	})
+	runInBackground(t, ctx, cancel, second, "second instance")
 	h.startBot()
 
 	h.expect(clinician.ID, "Weekly digest", "Mon Nov 2 08:00 – Mon Nov 9 08:00", "P-0042")

@@ -314,18 +314,8 @@ func TestClinicianReviewsHistory(t *testing.T) {
 			t.Errorf("history lacks %q:\n%s", want, m.Text)
 		}
 	}
-	log, err := h.st.AuditLog(context.Background(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	viewed := 0
-	for _, e := range log {
-		if e.Event == "history.viewed" && e.Fields["by"] == "500" && e.Fields["patient"] == "P-0042" {
-			viewed++
-		}
-	}
-	if viewed != 1 {
-		t.Errorf("%d audit entries for the view, want 1: %+v", viewed, log)
+	if viewed := h.auditCount("history.viewed", map[string]string{"by": "500", "patient": "P-0042"}); viewed != 1 {
+		t.Errorf("%d audit entries for the view, want 1", viewed)
 	}
 
 	h.exchange(clinician, "/history P-9999", "No patient is enrolled as P-9999")

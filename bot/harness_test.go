@@ -199,6 +199,19 @@ func (h *harness) pauseRedis() (resume func()) {
 	return redistest.Pause(h.t, h.redisURL)
 }
 
+// runInBackground runs b until the test ends, when cancel (of ctx) stops
+// it; an error from Run, named what, fails the test.
+func runInBackground(t testing.TB, ctx context.Context, cancel context.CancelFunc, b *bot.Bot, what string) {
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("%s: %v", what, err)
+		}
+	})
+}
+
 // stopBot shuts the bot down gracefully and waits for it.
 func (h *harness) stopBot() {
 	h.mu.Lock()
