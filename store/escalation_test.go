@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -508,4 +509,74 @@ func unresolvedIDs(t *testing.T, s *store.Store) []string {
 		ids[i] = r.ID
 	}
 	return ids
+}
+
+// TestWeekEscalations: the escalations raised in the week come back oldest
+// first with their reason opened; those before and after are left out.
+func TestWeekEscalations(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend, s *store.Store) {
+		ctx := context.Background()
+		from := t0.Add(24 * time.Hour)
+		to := from.Add(7 * 24 * time.Hour)
+		var es []store.NewEscalation
+		for i, at := range []time.Time{t0, from, from.Add(time.Hour), to} {
+			es = append(es, store.NewEscalation{Patient: "P-17", ChatID: 31, Escalation: flows.Escalation{
+				Level: flows.Routine, Flow: flows.FlowTimeline, Item: flows.ItemDoseDay, Reason: fmt.Sprintf("reason %d", i), At: at}})
+		}
+		if _, err := s.Commit(ctx, store.Commit{ChatID: 31, Session: sampleSession(), Escalations: es}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.WeekEscalations(ctx, from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[0].Reason != "reason 1" || got[1].Reason != "reason 2" || got[0].ChatID != 31 || got[1].Item != flows.ItemDoseDay {
+			t.Fatalf("week's escalations %+v", got)
+		}
+	})
+}
+
+// TestPatientHistories: every check-in of each chat, and the answers
+// recorded since the week began, however many (read past the first page).
+func TestPatientHistories(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend, s *store.Store) {
+		ctx := context.Background()
+		now := t0
+		s.Now = func() time.Time { return now }
+		answers := func(n int) []flows.Answer {
+			as := make([]flows.Answer, n)
+			for i := range as {
+				as[i] = flows.Answer{Flow: "precheck", Item: fmt.Sprintf("q%d", i), Value: "yes", At: now}
+			}
+			return as
+		}
+		commit := func(chat int64, n int) {
+			snap, err := s.Load(ctx, chat, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := store.Commit{ChatID: chat, Version: snap.Version, Session: sampleSession(), Answers: answers(n),
+				Completion: &flows.Completion{Flow: "precheck", Outcome: flows.OutcomeCleared, EndedAt: now}}
+			if _, err := s.Commit(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		commit(31, 300) // before the week
+		commit(32, 5)
+		now = t0.Add(48 * time.Hour)
+		commit(31, 600) // in the week: more than two pages
+		got, err := s.PatientHistories(ctx, []int64{31, 32, 33}, t0.Add(24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := got[31]; len(h.Answers) != 600 || len(h.CheckIns) != 2 || h.Answers[0].Item != "q0" || h.Answers[599].Item != "q599" {
+			t.Errorf("chat 31: %d answers, %d check-ins", len(h.Answers), len(h.CheckIns))
+		}
+		if h := got[32]; len(h.Answers) != 0 || len(h.CheckIns) != 1 {
+			t.Errorf("chat 32: %d answers, %d check-ins; want none of the week, and its one check-in", len(h.Answers), len(h.CheckIns))
+		}
+		if h := got[33]; len(h.Answers) != 0 || len(h.CheckIns) != 0 {
+			t.Errorf("chat 33, with nothing recorded: %+v", h)
+		}
+	})
 }

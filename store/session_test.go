@@ -514,3 +514,61 @@ func TestCheckDataKeys(t *testing.T) {
 		t.Errorf("plaintext database without keys: %v", err)
 	}
 }
+
+// TestCommitDigestOnce: a week's digest is committed to a chat's reply
+// outbox once, protected and audited; a second commit of the same week adds
+// nothing, and an update of the chat loaded before it fails its
+// compare-and-set (so it numbers its replies after the digest's).
+func TestCommitDigestOnce(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend, s *store.Store) {
+		ctx := context.Background()
+		const chat = 500
+		week := time.Date(2026, 11, 2, 14, 0, 0, 0, time.UTC)
+		before, err := s.Load(ctx, chat, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts := func() []store.OutboxReply {
+			return []store.OutboxReply{{Reply: flows.Reply{Text: "part 1"}, Protect: true}, {Reply: flows.Reply{Text: "part 2"}, Protect: true}}
+		}
+		got, err := s.CommitDigest(ctx, week, chat, parts())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[0].Seq != 1 || got[1].Seq != 2 || got[1].Reply.Text != "part 2" {
+			t.Fatalf("committed %+v", got)
+		}
+		again, err := s.CommitDigest(ctx, week, chat, parts())
+		if err != nil || len(again) != 0 {
+			t.Fatalf("second commit of the week: %+v, %v", again, err)
+		}
+		unsent, err := s.UnsentReplies(ctx, chat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(unsent) != 2 || !unsent[0].Protect || !unsent[1].Protect {
+			t.Fatalf("outbox %+v, want the two parts, protected", unsent)
+		}
+		_, err = s.Commit(ctx, store.Commit{ChatID: chat, Version: before.Version, Replies: []store.OutboxReply{{Reply: flows.Reply{Text: "reply"}}}})
+		if !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("a commit loaded before the digest: %v, want a conflict", err)
+		}
+		next, err := s.CommitDigest(ctx, week.Add(7*24*time.Hour), chat, parts())
+		if err != nil || len(next) != 2 || next[0].Seq != 3 {
+			t.Fatalf("next week's digest: %+v, %v", next, err)
+		}
+		log, err := s.AuditLog(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range log {
+			if e.Event == "digest.sent" && e.Fields["chat"] == "500" && e.Fields["messages"] == "2" {
+				n++
+			}
+		}
+		if n != 2 {
+			t.Errorf("%d digest.sent audit entries, want 2: %+v", n, log)
+		}
+	})
+}
