@@ -16,6 +16,7 @@ import (
 
 	"github.com/checkinbot/checkinbot/bot/course"
 	"github.com/checkinbot/checkinbot/flows"
+	"github.com/checkinbot/checkinbot/internal/goldentest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden chart and digest in testdata/ (and the chart in docs/)")
@@ -436,19 +437,7 @@ func digestFixture() []course.Course {
 // it (the README shows this file).
 func TestDigestGolden(t *testing.T) {
 	got := strings.Join(course.Digest("Weekly digest", digestWeek, 3, digestFixture()), "\n\n") + "\n"
-	golden := filepath.Join("testdata", "digest.golden.txt")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("the digest differs from %s; look at it, then run with -update if the change is meant:\n%s", golden, got)
-	}
+	goldentest.Check(t, filepath.Join("testdata", "digest.golden.txt"), got, *update)
 }
 
 // TestDigestQuietWeek: a week with nothing recorded says so.

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/checkinbot/checkinbot/internal/goldentest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -24,19 +26,7 @@ func runCLI(t *testing.T, env map[string]string, stdin string, args ...string) (
 // golden compares got with testdata/<name>, or rewrites it with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("..", "..", "testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run with -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	goldentest.Check(t, filepath.Join("..", "..", "testdata", name), got, *update)
 }
 
 // cliGolden runs the command in-process and checks its exit code and that
