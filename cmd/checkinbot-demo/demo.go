@@ -2,11 +2,13 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,7 +92,7 @@ func runDemo(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 		return err
 	}
 
-	d := &demo{tg: tg, out: stdout, printed: map[int64]int{}}
+	d := &demo{tg: tg, out: stdout, printed: map[int64]int64{}, shown: map[int64]map[int]string{}}
 	fmt.Fprint(stdout, demoIntro)
 	// Messages the bot sends on its own (the timeline, re-pages) are shown
 	// as they come, not only after the patient's input.
@@ -117,7 +119,7 @@ func (d *demo) watch(ctx context.Context, chatID int64) {
 		d.mu.Lock()
 		last := d.printed[chatID]
 		d.mu.Unlock()
-		if _, err := d.tg.WaitMessage(ctx, chatID, func(m telegramtest.Message) bool { return m.ID > last }); err != nil {
+		if _, err := d.tg.WaitMessage(ctx, chatID, func(m telegramtest.Message) bool { return m.Changed > last }); err != nil {
 			return
 		}
 		d.show(chatID)
@@ -129,7 +131,10 @@ type demo struct {
 	tg      *telegramtest.Server
 	out     io.Writer
 	mu      sync.Mutex
-	printed map[int64]int // newest message id printed, per chat
+	printed map[int64]int64 // the latest change printed (telegramtest.Message.Changed), per chat
+	// shown is the text printed of each message, per chat: an edit (a
+	// button answered in place) prints what it added.
+	shown map[int64]map[int]string
 }
 
 // enrol plays the clinician creating an invite and the patient opening it.
@@ -217,7 +222,7 @@ func (d *demo) settle(ctx context.Context, answersBefore int) {
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	_, _ = d.tg.WaitMessage(wctx, demoPatient.ID, func(m telegramtest.Message) bool {
-		return m.ID > last || len(d.tg.CallbackAnswers()) > answersBefore
+		return m.Changed > last || len(d.tg.CallbackAnswers()) > answersBefore
 	})
 	quiet, cancelQuiet := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancelQuiet()
@@ -235,12 +240,28 @@ func (d *demo) show(chatID int64) {
 	if chatID == demoClinician.ID {
 		who, prefix = "to clinicians", "c"
 	}
-	for _, m := range d.tg.Messages(chatID) {
-		if m.ID <= d.printed[chatID] {
+	msgs := d.tg.Messages(chatID)
+	slices.SortFunc(msgs, func(a, b telegramtest.Message) int { return cmp.Compare(a.Changed, b.Changed) })
+	if d.shown[chatID] == nil {
+		d.shown[chatID] = map[int]string{}
+	}
+	for _, m := range msgs {
+		if m.Changed <= d.printed[chatID] {
 			continue
 		}
-		d.printed[chatID] = m.ID
-		fmt.Fprintf(d.out, "\n[%s]\n%s\n", who, indent(m.Text))
+		d.printed[chatID] = m.Changed
+		before, edited := d.shown[chatID][m.ID]
+		d.shown[chatID][m.ID] = m.Text
+		switch added, extended := strings.CutPrefix(m.Text, before); {
+		case !edited:
+			fmt.Fprintf(d.out, "\n[%s]\n%s\n", who, indent(m.Text))
+		case m.Text == before && len(m.Buttons) == 0:
+			continue // only its buttons went away
+		case extended && added != "":
+			fmt.Fprintf(d.out, "\n[%s, in the message above]\n%s\n", who, indent(strings.TrimLeft(added, "\n")))
+		default:
+			fmt.Fprintf(d.out, "\n[%s, edited]\n%s\n", who, indent(m.Text))
+		}
 		for i, b := range flat(m.Buttons) {
 			fmt.Fprintf(d.out, "  [%s%d] %s\n", prefix, i+1, b.Text)
 		}
