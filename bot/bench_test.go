@@ -106,6 +106,8 @@ type benchRig struct {
 	next   int64 // the next fresh chat id
 	cancel context.CancelFunc
 	done   chan error
+	// memByKey is the last round's Redis bytes per chat, by key kind.
+	memByKey map[string]int64
 }
 
 func newBenchRig(tb testing.TB, mode string) *benchRig {
@@ -406,6 +408,7 @@ func (r *benchRig) checkEndState(ctx context.Context, b *testing.B, chats []*ben
 func (r *benchRig) memoryPerChat(ctx context.Context, b *testing.B, chats []*benchChat) float64 {
 	pipe := r.rdb.Pipeline()
 	var usage []*redis.IntCmd
+	var kinds []string
 	for _, c := range chats {
 		keys, err := r.rdb.Keys(ctx, "ck:{c:"+strconv.FormatInt(c.id, 10)+"}:*").Result()
 		if err != nil {
@@ -413,15 +416,22 @@ func (r *benchRig) memoryPerChat(ctx context.Context, b *testing.B, chats []*ben
 		}
 		for _, k := range keys {
 			usage = append(usage, pipe.MemoryUsage(ctx, k, 0))
+			kinds = append(kinds, k[strings.LastIndexByte(k, ':')+1:])
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		b.Fatal(err)
 	}
 	var total int64
-	for _, u := range usage {
+	byKind := map[string]int64{}
+	for i, u := range usage {
 		total += u.Val()
+		byKind[kinds[i]] += u.Val()
 	}
+	for k, v := range byKind {
+		byKind[k] = v / int64(len(chats))
+	}
+	r.memByKey = byKind
 	return float64(total) / float64(len(chats))
 }
 
@@ -460,5 +470,6 @@ func runCheckInBench(b *testing.B, mode string) {
 	b.ReportMetric(all.bytesPerChat, "redis-B/chat")
 	b.ReportMetric(float64(all.mallocs)/u, "allocs/update")
 	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB")
-	b.Logf("%s: %d chats × %d rounds; Telegram calls by method: %v", mode, n, b.N, r.tg.methods())
+	b.Logf("%s: %d chats × %d rounds; Telegram calls by method (warm-up included): %v; Redis bytes per chat by key: %v",
+		mode, n, b.N, r.tg.methods(), r.memByKey)
 }
