@@ -12,8 +12,8 @@ import (
 // acknowledgement, the schedule) touch one slot too.
 //
 //	ck:{c:<chat>}:session   hash: v (version), s (session JSON, sealed), u (highest committed update id)
-//	ck:{c:<chat>}:answers   list of "<unix ms>|<flows.Answer JSON, sealed>", oldest first
-//	ck:{c:<chat>}:checkins  list of "<unix ms>|<flows.Completion JSON, sealed>", oldest first
+//	ck:{c:<chat>}:answers   list of "<unix ms>|<answer, compact JSON (history.go), sealed>", oldest first
+//	ck:{c:<chat>}:checkins  list of "<unix ms>|<finished run naming its answers' count, compact JSON, sealed>", oldest first
 //	ck:{c:<chat>}:replies   list of "<seq>|<OutboxReply JSON, sealed>": replies committed and not yet confirmed sent, oldest first
 //	ck:{g}:outbox           stream of escalations to dispatch (field esc = escalation id), group "dispatch"
 //	ck:{g}:esc:seq          counter allocating escalation ids
