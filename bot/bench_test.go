@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -39,6 +40,7 @@ import (
 // Modes: sequential (HandleUpdate, one chat at a time), concurrent
 // (HandleUpdate, every chat at once, each chat's updates in order), intake
 // (the running bot: poller, per-chat workers, dispatcher, job worker).
+// BENCH_SEALED=1 seals what patients said, as DATA_KEYS does.
 func BenchmarkCheckIn(b *testing.B) {
 	for _, mode := range []string{"sequential", "concurrent", "intake"} {
 		b.Run(mode, func(b *testing.B) { runCheckInBench(b, mode) })
@@ -122,6 +124,11 @@ func newBenchRig(tb testing.TB, mode string) *benchRig {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = st.Close() })
+	if os.Getenv("BENCH_SEALED") != "" { // as with DATA_KEYS set
+		if st.Cipher, err = store.NewCipher(bytes.Repeat([]byte{7}, 32)); err != nil {
+			tb.Fatal(err)
+		}
+	}
 	opt, _ := redis.ParseURL(url)
 	rdb := redis.NewClient(opt)
 	tb.Cleanup(func() { _ = rdb.Close() })
