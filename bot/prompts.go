@@ -23,12 +23,13 @@ type promptMessages struct {
 	refs map[int64]promptRef
 }
 
-// promptRef ties a message to the session version it was sent for; text is
-// what it shows when that is more than the prompt (a press answered in place).
+// promptRef ties a message to the session version it was sent for;
+// inPlace says it shows more than the prompt (a press answered in place:
+// earlier questions and answers), so settling it only removes its buttons.
 type promptRef struct {
 	version   int64
 	messageID int
-	text      string
+	inPlace   bool
 }
 
 // maxPromptRefs bounds the memory one instance spends on this.
@@ -39,19 +40,19 @@ func newPromptMessages() *promptMessages {
 }
 
 // get returns the prompt message of chatID if it belongs to the session at
-// version (else 0), and its text if it shows more than the prompt.
-func (p *promptMessages) get(chatID, version int64) (int, string) {
+// version (else 0), and whether it was answered in place.
+func (p *promptMessages) get(chatID, version int64) (int, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if ref, ok := p.refs[chatID]; ok && ref.version == version {
-		return ref.messageID, ref.text
+		return ref.messageID, ref.inPlace
 	}
-	return 0, ""
+	return 0, false
 }
 
-// set records the prompt message of chatID's session at version and what it
-// shows ("": the prompt alone); a messageID of 0 forgets it.
-func (p *promptMessages) set(chatID, version int64, messageID int, text string) {
+// set records the prompt message of chatID's session at version, and
+// whether a press was answered in it; a messageID of 0 forgets it.
+func (p *promptMessages) set(chatID, version int64, messageID int, inPlace bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if messageID == 0 {
@@ -64,15 +65,16 @@ func (p *promptMessages) set(chatID, version int64, messageID int, text string) 
 			break
 		}
 	}
-	p.refs[chatID] = promptRef{version: version, messageID: messageID, text: text}
+	p.refs[chatID] = promptRef{version: version, messageID: messageID, inPlace: inPlace}
 }
 
 // settlePrompt edits the message whose buttons this update answered or made
 // obsolete: an accepted answer is shown under its question; otherwise the
 // buttons are just removed, as the reply brings the live ones again.
 func (b *Bot) settlePrompt(ctx context.Context, snap store.Snapshot, out flows.Outcome, q *tgbotapi.CallbackQuery) {
-	msgID, text := b.prompts.get(snap.ChatID, snap.Version)
-	if text == "" && snap.Session.Prompt != nil {
+	msgID, inPlace := b.prompts.get(snap.ChatID, snap.Version)
+	text := ""
+	if !inPlace && snap.Session.Prompt != nil {
 		text = snap.Session.Prompt.Text
 	}
 	if q != nil && q.Message != nil {
@@ -90,7 +92,7 @@ func (b *Bot) settlePrompt(ctx context.Context, snap store.Snapshot, out flows.O
 	switch {
 	case out.Accepted != nil && text != "":
 		edit = markAnswered(snap.ChatID, msgID, text, out.Accepted.Display)
-	case q != nil || hasButtons(out.Replies):
+	case q != nil || hasButtons(out.Replies) || inPlace && out.Accepted != nil:
 		edit = tgbotapi.NewEditMessageReplyMarkup(snap.ChatID, msgID, *noKeyboard())
 	default:
 		return
@@ -138,12 +140,10 @@ func hasButtons(replies []flows.Reply) bool {
 // one edit shows the question with its answer (head), then the reply (the
 // next question and its buttons, the hold, the end of the check). tried
 // says the edit was tried (it settles the press, or Telegram refused to
-// edit the message, and settling it would fail too); text is what it
-// showed, once made.
+// edit the message, and settling it would fail too).
 type inPlace struct {
 	messageID int
 	head      string
-	text      string
 	tried     bool
 }
 
@@ -171,7 +171,6 @@ func (b *Bot) sendReply(ctx context.Context, chatID int64, r store.PendingReply,
 			err := b.send.request(ctx, showInPlace(chatID, place.messageID, text, r.Reply.Buttons))
 			place.tried = err == nil || kindOf(err) == kindPermanent
 			if err == nil {
-				place.text = text
 				return place.messageID, nil
 			}
 			if kindOf(err) != kindPermanent {

@@ -457,13 +457,10 @@ func (b *Bot) deliver(ctx context.Context, snap store.Snapshot, version int64, o
 	if err != nil {
 		return err
 	}
-	shown := ""
-	if place != nil && place.tried {
-		shown = place.text // the press is settled: its message shows the answer
-	} else {
+	if place == nil || !place.tried { // else the press is settled: its message shows the answer
 		b.settlePrompt(ctx, snap, out, q)
 	}
-	b.prompts.set(chatID, version, promptID, shown)
+	b.prompts.set(chatID, version, promptID, place != nil && place.tried && promptID == place.messageID)
 	return nil
 }
 
