@@ -161,10 +161,14 @@ func inPlaceFor(out flows.Outcome, q *tgbotapi.CallbackQuery) *inPlace {
 
 // sendReply sends one reply: shown in place when place is set, else (and
 // for a crisis reply, which must notify the patient as only a new message
-// does, or a text past Telegram's limit, or when Telegram refuses the
-// edit, say the message was deleted) as a new message. It returns the id of
+// does, a protected one, a text past Telegram's limit, or when Telegram
+// refuses the edit, say the message was deleted) as a new message. It returns the id of
 // the message that shows the reply.
 func (b *Bot) sendReply(ctx context.Context, chatID int64, r store.PendingReply, place *inPlace) (int, error) {
+	if r.Protect { // protected content is set on a new message only
+		msg, err := b.sendProtectedText(ctx, chatID, r.Reply.Text)
+		return msg.MessageID, err
+	}
 	if place != nil && priority(r.Priority) < prioUrgent {
 		text := place.head + "\n\n" + r.Reply.Text
 		if utf8.RuneCountInString(text) <= maxMessageLen {

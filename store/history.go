@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -140,6 +141,31 @@ func (s *Store) historyEntries(raw []string, key, what string) (ms []int64, payl
 		ms[i], payloads[i] = at, js
 	}
 	return ms, payloads, nil
+}
+
+// decodeCheckIns decodes chatID's check-ins list entries, each with its
+// answers from answers (entries of its answers list, oldest first: the
+// whole list gives every check-in all of its answers).
+func (s *Store) decodeCheckIns(chatID int64, raw, answers []string) ([]flows.Completion, error) {
+	k := keysFor(chatID)
+	ms, js, err := s.historyEntries(raw, k.checkins, "a check-in of a chat")
+	if err != nil {
+		return nil, err
+	}
+	out, want := make([]flows.Completion, len(js)), make([]int, len(js))
+	for i := range js {
+		if out[i], want[i], err = decodeCompletion(js[i], ms[i]); err != nil {
+			return nil, fmt.Errorf("decode check-in: %w", err)
+		}
+	}
+	if slices.ContainsFunc(want, func(n int) bool { return n > 0 }) {
+		all, err := s.decodeAnswers(answers, k.answers)
+		if err != nil {
+			return nil, err
+		}
+		attachAnswers(out, want, all)
+	}
+	return out, nil
 }
 
 // decodeAnswers decodes an answers list.

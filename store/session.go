@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -270,22 +269,9 @@ func (s *Store) CheckIns(ctx context.Context, chatID int64, n int) ([]flows.Comp
 	}); err != nil {
 		return nil, fmt.Errorf("store.CheckIns: %w", err)
 	}
-	ms, js, err := s.historyEntries(checkins.Val(), k.checkins, "a check-in of a chat")
+	out, err := s.decodeCheckIns(chatID, checkins.Val(), answers.Val())
 	if err != nil {
 		return nil, fmt.Errorf("store.CheckIns: %w", err)
-	}
-	out, want := make([]flows.Completion, len(js)), make([]int, len(js))
-	for i := range js {
-		if out[i], want[i], err = decodeCompletion(js[i], ms[i]); err != nil {
-			return nil, fmt.Errorf("store.CheckIns: decode: %w", err)
-		}
-	}
-	if slices.ContainsFunc(want, func(n int) bool { return n > 0 }) {
-		all, err := s.decodeAnswers(answers.Val(), k.answers)
-		if err != nil {
-			return nil, fmt.Errorf("store.CheckIns: %w", err)
-		}
-		attachAnswers(out, want, all)
 	}
 	return out, nil
 }
