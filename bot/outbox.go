@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/checkinbot/checkinbot/flows"
 	"github.com/checkinbot/checkinbot/store"
@@ -106,6 +107,12 @@ func (l *replyLedger) allUnmarked() map[int64]int64 {
 // of the last reply with buttons sent (0 for none). A reply Telegram refuses
 // for good (the patient blocked the bot) is dropped, not retried forever.
 func (b *Bot) sendReplies(ctx context.Context, chatID int64, replies []store.PendingReply, takeover bool) (int, error) {
+	return b.sendRepliesIn(ctx, chatID, replies, takeover, nil)
+}
+
+// sendRepliesIn is sendReplies showing the first reply in place, the
+// pressed message, when place is set (inPlaceFor).
+func (b *Bot) sendRepliesIn(ctx context.Context, chatID int64, replies []store.PendingReply, takeover bool, place *inPlace) (int, error) {
 	if len(replies) == 0 {
 		return 0, nil
 	}
@@ -120,21 +127,16 @@ func (b *Bot) sendReplies(ctx context.Context, chatID int64, replies []store.Pen
 		if r.Seq > 0 && !takeover && !b.orphaned(r.Owner) && b.now().Sub(r.At) < grace {
 			continue // another live instance is sending it
 		}
-		pctx := withPriority(ctx, priority(r.Priority))
-		var msg tgbotapi.Message
-		var err error
-		if r.Protect {
-			msg, err = b.sendProtectedText(pctx, chatID, r.Reply.Text)
-		} else {
-			msg, err = b.send.send(pctx, message(chatID, r.Reply))
-		}
+		first := place
+		place = nil
+		msgID, err := b.sendReply(withPriority(ctx, priority(r.Priority)), chatID, r, first)
 		switch {
 		case kindOf(err) == kindPermanent:
 			b.log.Error("a reply was refused by Telegram and is dropped", "chat", b.chatRef(chatID), "error", err.Error())
 		case err != nil:
 			return promptID, err
 		case len(r.Reply.Buttons) > 0:
-			promptID = msg.MessageID
+			promptID = msgID
 		}
 		if r.Seq > 0 {
 			b.ledger.recordSent(chatID, r.Seq)
@@ -249,6 +251,41 @@ func (b *Bot) sweepChat(chatID int64, takeover bool) {
 	b.markSent(ctx)
 }
 
+// chatLocks serialises the handling of each chat's updates.
+type chatLocks struct {
+	mu    sync.Mutex
+	chats map[int64]*chatLock
+}
+
+type chatLock struct {
+	sync.Mutex
+	users int // holders and waiters; the entry goes when it reaches 0
+}
+
+// lock takes chatID's lock and returns its release.
+func (c *chatLocks) lock(chatID int64) (unlock func()) {
+	c.mu.Lock()
+	if c.chats == nil {
+		c.chats = map[int64]*chatLock{}
+	}
+	l := c.chats[chatID]
+	if l == nil {
+		l = &chatLock{}
+		c.chats[chatID] = l
+	}
+	l.users++
+	c.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		c.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(c.chats, chatID)
+		}
+		c.mu.Unlock()
+	}
+}
+
 // keyboard renders flows buttons as an inline keyboard; nil when there are none.
 func keyboard(rows [][]flows.Button) *tgbotapi.InlineKeyboardMarkup {
 	if len(rows) == 0 {
@@ -284,8 +321,22 @@ func message(chatID int64, r flows.Reply) tgbotapi.MessageConfig {
 // markAnswered edits a prompt message so it shows the answer given and no
 // longer offers buttons, so an answered question cannot be answered twice.
 func markAnswered(chatID int64, messageID int, prompt, answer string) tgbotapi.EditMessageTextConfig {
-	edit := tgbotapi.NewEditMessageText(chatID, messageID, truncate(prompt+"\n\n✓ "+answer, maxMessageLen))
+	edit := tgbotapi.NewEditMessageText(chatID, messageID, truncate(answeredText(prompt, answer), maxMessageLen))
 	edit.ReplyMarkup = noKeyboard()
+	return edit
+}
+
+// answeredText is a question as shown once answered.
+func answeredText(prompt, answer string) string { return prompt + "\n\n✓ " + answer }
+
+// showInPlace edits a message to show text and buttons instead of its own
+// (none: its buttons go away).
+func showInPlace(chatID int64, messageID int, text string, buttons [][]flows.Button) tgbotapi.EditMessageTextConfig {
+	edit := tgbotapi.NewEditMessageText(chatID, messageID, text)
+	edit.ReplyMarkup = keyboard(buttons)
+	if edit.ReplyMarkup == nil {
+		edit.ReplyMarkup = noKeyboard()
+	}
 	return edit
 }
 
@@ -314,10 +365,13 @@ type promptMessages struct {
 	refs map[int64]promptRef
 }
 
-// promptRef ties a message to the session version it was sent for.
+// promptRef ties a message to the session version it was sent for;
+// inPlace says it shows more than the prompt (a press answered in place:
+// earlier questions and answers), so settling it only removes its buttons.
 type promptRef struct {
 	version   int64
 	messageID int
+	inPlace   bool
 }
 
 // maxPromptRefs bounds the memory one instance spends on this.
@@ -328,19 +382,19 @@ func newPromptMessages() *promptMessages {
 }
 
 // get returns the prompt message of chatID if it belongs to the session at
-// version, else 0.
-func (p *promptMessages) get(chatID, version int64) int {
+// version (else 0), and whether it was answered in place.
+func (p *promptMessages) get(chatID, version int64) (int, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if ref, ok := p.refs[chatID]; ok && ref.version == version {
-		return ref.messageID
+		return ref.messageID, ref.inPlace
 	}
-	return 0
+	return 0, false
 }
 
-// set records the prompt message of chatID's session at version; a
-// messageID of 0 forgets it.
-func (p *promptMessages) set(chatID, version int64, messageID int) {
+// set records the prompt message of chatID's session at version, and
+// whether a press was answered in it; a messageID of 0 forgets it.
+func (p *promptMessages) set(chatID, version int64, messageID int, inPlace bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if messageID == 0 {
@@ -353,15 +407,16 @@ func (p *promptMessages) set(chatID, version int64, messageID int) {
 			break
 		}
 	}
-	p.refs[chatID] = promptRef{version: version, messageID: messageID}
+	p.refs[chatID] = promptRef{version: version, messageID: messageID, inPlace: inPlace}
 }
 
 // settlePrompt edits the message whose buttons this update answered or made
 // obsolete: an accepted answer is shown under its question; otherwise the
 // buttons are just removed, as the reply brings the live ones again.
 func (b *Bot) settlePrompt(ctx context.Context, snap store.Snapshot, out flows.Outcome, q *tgbotapi.CallbackQuery) {
-	msgID, text := b.prompts.get(snap.ChatID, snap.Version), ""
-	if snap.Session.Prompt != nil {
+	msgID, inPlace := b.prompts.get(snap.ChatID, snap.Version)
+	text := ""
+	if !inPlace && snap.Session.Prompt != nil {
 		text = snap.Session.Prompt.Text
 	}
 	if q != nil && q.Message != nil {
@@ -379,7 +434,7 @@ func (b *Bot) settlePrompt(ctx context.Context, snap store.Snapshot, out flows.O
 	switch {
 	case out.Accepted != nil && text != "":
 		edit = markAnswered(snap.ChatID, msgID, text, out.Accepted.Display)
-	case q != nil || hasButtons(out.Replies):
+	case q != nil || hasButtons(out.Replies) || inPlace && out.Accepted != nil:
 		edit = tgbotapi.NewEditMessageReplyMarkup(snap.ChatID, msgID, *noKeyboard())
 	default:
 		return
@@ -423,37 +478,53 @@ func hasButtons(replies []flows.Reply) bool {
 	return false
 }
 
-// chatLocks serialises the handling of each chat's updates.
-type chatLocks struct {
-	mu    sync.Mutex
-	chats map[int64]*chatLock
+// inPlace is the pressed message a button answer's first reply is shown in:
+// one edit shows the question with its answer (head), then the reply (the
+// next question and its buttons, the hold, the end of the check). tried
+// says the edit was tried (it settles the press, or Telegram refused to
+// edit the message, and settling it would fail too).
+type inPlace struct {
+	messageID int
+	head      string
+	tried     bool
 }
 
-type chatLock struct {
-	sync.Mutex
-	users int // holders and waiters; the entry goes when it reaches 0
+// inPlaceFor returns where to show a press's first reply, nil for none.
+func inPlaceFor(out flows.Outcome, q *tgbotapi.CallbackQuery) *inPlace {
+	if q == nil || q.Message == nil || q.Message.MessageID == 0 || q.Message.Text == "" {
+		return nil
+	}
+	head := q.Message.Text
+	if out.Accepted != nil {
+		head = answeredText(head, out.Accepted.Display)
+	}
+	return &inPlace{messageID: q.Message.MessageID, head: head}
 }
 
-// lock takes chatID's lock and returns its release.
-func (c *chatLocks) lock(chatID int64) (unlock func()) {
-	c.mu.Lock()
-	if c.chats == nil {
-		c.chats = map[int64]*chatLock{}
+// sendReply sends one reply: shown in place when place is set, else (and
+// for a crisis reply, which must notify the patient as only a new message
+// does, a protected one, a text past Telegram's limit, or when Telegram
+// refuses the edit, say the message was deleted) as a new message. It returns the id of
+// the message that shows the reply.
+func (b *Bot) sendReply(ctx context.Context, chatID int64, r store.PendingReply, place *inPlace) (int, error) {
+	if r.Protect { // protected content is set on a new message only
+		msg, err := b.sendProtectedText(ctx, chatID, r.Reply.Text)
+		return msg.MessageID, err
 	}
-	l := c.chats[chatID]
-	if l == nil {
-		l = &chatLock{}
-		c.chats[chatID] = l
-	}
-	l.users++
-	c.mu.Unlock()
-	l.Lock()
-	return func() {
-		l.Unlock()
-		c.mu.Lock()
-		if l.users--; l.users == 0 {
-			delete(c.chats, chatID)
+	if place != nil && priority(r.Priority) < prioUrgent {
+		text := place.head + "\n\n" + r.Reply.Text
+		if utf8.RuneCountInString(text) <= maxMessageLen {
+			err := b.send.request(ctx, showInPlace(chatID, place.messageID, text, r.Reply.Buttons))
+			place.tried = err == nil || kindOf(err) == kindPermanent
+			if err == nil {
+				return place.messageID, nil
+			}
+			if kindOf(err) != kindPermanent {
+				return 0, err
+			}
+			b.log.Warn("could not answer in place; sending a new message", "chat", b.chatRef(chatID), "error", err.Error())
 		}
-		c.mu.Unlock()
 	}
+	msg, err := b.send.send(ctx, message(chatID, r.Reply))
+	return msg.MessageID, err
 }
