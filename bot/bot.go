@@ -244,15 +244,6 @@ func (b *Bot) Run(ctx context.Context) error {
 	return err
 }
 
-// protocolFor returns the protocol a session's run must finish on.
-func (b *Bot) protocolFor(ctx context.Context, s flows.Session) (*flows.Protocol, error) {
-	p, err := b.versions.forSession(ctx, b.store, s)
-	if err != nil {
-		return nil, err
-	}
-	return p.In(s.Language), nil
-}
-
 // instanceName names this bot instance for the outbox consumer group and the
 // poller lease: host and process, plus a random part so that two instances
 // in one process (tests) are told apart.

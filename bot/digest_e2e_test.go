@@ -195,14 +195,7 @@ func TestWeeklyDigestAfterDowntime(t *testing.T) {
 	h.startBot()                       // the poller again: startBot waits for its poll
 	ctx, cancel := context.WithCancel(context.Background())
 	second, _, _ := newTestBot(ctx, t, h.tg, h.redisURL, h.config(), h.storeOpts...)
-	done := make(chan error, 1)
-	go func() { done <- second.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("second instance: %v", err)
-		}
-	})
+	runInBackground(t, ctx, cancel, second, "second instance")
 
 	h.expect(clinician.ID, "Weekly digest", "Mon Nov 2 08:00 – Mon Nov 9 08:00", "P-0042")
 	h.settle(clock, 0)

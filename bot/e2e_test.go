@@ -46,39 +46,53 @@ func (h *harness) answerPreDoseUntil(stop string) {
 	}
 }
 
+// checkinUntil starts the pre-dose check and answers it safely up to (not
+// including) the item whose question is stop.
+func (h *harness) checkinUntil(stop string) {
+	h.t.Helper()
+	h.say(patient, "/checkin")
+	h.answerPreDoseUntil(stop)
+}
+
+// reportSelfHarm has the patient start a pre-dose check and answer its
+// self-harm question "Yes" (URGENT: the crisis response, the run ended).
+func (h *harness) reportSelfHarm() {
+	h.t.Helper()
+	h.checkinUntil(qSelfHarm)
+	h.answer(qSelfHarm, "Yes")
+}
+
+// enrollNew enrols a new patient with id as label (intake passed).
+func (h *harness) enrollNew(id int64, label string) telegramtest.User {
+	h.t.Helper()
+	u := telegramtest.User{ID: id, FirstName: label}
+	h.enroll(u, label)
+	return u
+}
+
 func TestEnrolmentAndReusedInvite(t *testing.T) {
 	h := newHarness(t)
 	code := h.enroll(patient, "P-0042")
 
-	h.say(stranger, "/start "+code)
-	h.expect(stranger.ID, "already been used")
-	h.say(stranger, "/checkin")
-	h.expect(stranger.ID, "invite link from your clinic")
-	h.say(stranger, "/start no-such-code")
-	h.expect(stranger.ID, "not valid or has expired")
-	h.say(stranger, "/start bad code with spaces!")
-	h.expect(stranger.ID, "not valid or has expired")
+	h.exchange(stranger, "/start "+code, "already been used")
+	h.exchange(stranger, "/checkin", "invite link from your clinic")
+	h.exchange(stranger, "/start no-such-code", "not valid or has expired")
+	h.exchange(stranger, "/start bad code with spaces!", "not valid or has expired")
 
 	// The patient opening their own link again is told they are connected.
-	h.say(patient, "/start "+code)
-	h.expect(patient.ID, "connected with your clinic")
+	h.exchange(patient, "/start "+code, "connected with your clinic")
 
 	// Labels that could carry a name or markup are refused.
-	h.say(clinician, "/enroll Jane Doe")
-	h.expect(clinician.ID, "Usage: /enroll")
-	h.say(clinician, "/enroll")
-	h.expect(clinician.ID, "Usage: /enroll")
+	h.exchange(clinician, "/enroll Jane Doe", "Usage: /enroll")
+	h.exchange(clinician, "/enroll", "Usage: /enroll")
 }
 
 func TestStrangerLeavesNoTrace(t *testing.T) {
 	h := newHarness(t)
 	before := redistest.Keys(t, h.redisURL)
-	h.say(stranger, "hello?")
-	h.expect(stranger.ID, "invite link from your clinic")
-	h.say(stranger, "/checkin")
-	h.expect(stranger.ID, "invite link from your clinic")
-	h.say(stranger, "/start AAAAAAAAAAAAAAAAAAAAAA")
-	h.expect(stranger.ID, "not valid or has expired")
+	h.exchange(stranger, "hello?", "invite link from your clinic")
+	h.exchange(stranger, "/checkin", "invite link from your clinic")
+	h.exchange(stranger, "/start AAAAAAAAAAAAAAAAAAAAAA", "not valid or has expired")
 	after := redistest.Keys(t, h.redisURL)
 	if strings.Join(before, ",") != strings.Join(after, ",") {
 		t.Fatalf("a stranger's messages changed Redis keys:\nbefore %v\nafter  %v", before, after)
@@ -157,10 +171,8 @@ func TestEachHoldRule(t *testing.T) {
 			if c.level != "" {
 				// A hold that escalates closes the dose gate until a clinician clears it.
 				h.expect(clinician.ID, c.level, "P-0042")
-				h.say(patient, "/checkin")
-				h.expect(patient.ID, "can't start a safety check")
-				h.say(clinician, "/clear P-0042 reviewed")
-				h.expect(clinician.ID, "P-0042: cleared")
+				h.exchange(patient, "/checkin", "can't start a safety check")
+				h.exchange(clinician, "/clear P-0042 reviewed", "P-0042: cleared")
 				h.expect(patient.ID, "cleared you")
 			}
 		})
@@ -168,21 +180,16 @@ func TestEachHoldRule(t *testing.T) {
 }
 
 func TestVitalsHighTwiceHoldsAndEscalatesHigh(t *testing.T) {
-	h := newHarness(t)
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
-	h.say(patient, "/checkin")
-	h.answerPreDoseUntil(qVitals)
+	h := newPatientHarness(t)
+	h.checkinUntil(qVitals)
 	h.expect(patient.ID, qVitals)
 
 	h.say(patient, "bp is high")
 	h.expect(patient.ID, "128/82 72") // a re-ask with an example
 	h.say(patient, "90/120 70")
 	h.expect(patient.ID, "128/82 72") // diastolic above systolic: re-ask
-	h.say(patient, "172/95 88")
-	h.expect(patient.ID, "10 minutes")
-	h.say(patient, "168/94 90")
-	h.expect(patient.ID, "still above the safe limit")
+	h.exchange(patient, "172/95 88", "10 minutes")
+	h.exchange(patient, "168/94 90", "still above the safe limit")
 	esc := h.expect(clinician.ID, "HIGH", "P-0042")
 	if !strings.Contains(esc.Text, "168/94") {
 		t.Errorf("escalation does not show the re-measured reading: %q", esc.Text)
@@ -190,12 +197,8 @@ func TestVitalsHighTwiceHoldsAndEscalatesHigh(t *testing.T) {
 }
 
 func TestSelfHarmEscalatesUrgentWithCrisisResources(t *testing.T) {
-	h := newHarness(t)
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
-	h.say(patient, "/checkin")
-	h.answerPreDoseUntil(qSelfHarm)
-	h.answer(qSelfHarm, "Yes")
+	h := newPatientHarness(t)
+	h.reportSelfHarm()
 
 	// The crisis resources come with the reply to that very answer.
 	h.expect(patient.ID, "988", "911", "+1 555 010 0199", "care team")
@@ -212,9 +215,7 @@ func TestAcknowledgeOnlyByClinicians(t *testing.T) {
 	h := newHarness(t, withEscalationChat(group))
 	h.tg.SendGroupText(assistant, group, "hello team")
 	h.enroll(patient, "P-0042")
-	h.say(patient, "/checkin")
-	h.answerPreDoseUntil(qSelfHarm)
-	h.answer(qSelfHarm, "Yes")
+	h.reportSelfHarm()
 	esc := h.expect(group, "URGENT", "P-0042")
 	data := buttonData(esc, "Acknowledge")
 
@@ -244,8 +245,7 @@ func TestAcknowledgeOnlyByClinicians(t *testing.T) {
 func TestRestartMidFlowLosesNothing(t *testing.T) {
 	h := newHarness(t)
 	h.enroll(patient, "P-0042")
-	h.say(patient, "/checkin")
-	h.answer(qSitter, "Yes")
+	h.checkinUntil(qDriving)
 	h.expectButtons(patient.ID, "Yes", qDriving)
 
 	h.stopBot()
@@ -280,9 +280,7 @@ func TestFreeTextWhereButtonExpected(t *testing.T) {
 }
 
 func TestPostSessionRedFlag(t *testing.T) {
-	h := newHarness(t)
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	h := newPatientHarness(t)
 	h.say(patient, "/after")
 	h.answers("mood", "About the same", "nausea", "None", "dizziness", "Mild", "headache", "None", "detached", "A little", "chest pain", "Yes")
 	h.expect(patient.ID, "911")
@@ -293,10 +291,8 @@ func TestPostSessionRedFlag(t *testing.T) {
 // command is answered with the clinician commands, not the stranger text.
 func TestClinicianTypingIsAnswered(t *testing.T) {
 	h := newHarness(t)
-	h.say(clinician, "hello?")
-	h.expect(clinician.ID, "Clinician commands")
-	h.say(clinician, "/checkin")
-	h.expect(clinician.ID, "Clinician commands")
+	h.exchange(clinician, "hello?", "Clinician commands")
+	h.exchange(clinician, "/checkin", "Clinician commands")
 }
 
 // TestClinicianReviewsHistory: a clinician reads a patient's completed
@@ -304,14 +300,11 @@ func TestClinicianTypingIsAnswered(t *testing.T) {
 // chat, and every view is audited.
 func TestClinicianReviewsHistory(t *testing.T) {
 	const group = -100700
-	h := newHarness(t)
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	h := newPatientHarness(t)
 	h.say(patient, "/after")
 	h.answers("mood", "A bit better", "nausea", "None", "dizziness", "Mild", "headache", "None", "detached", "Moderately", "chest pain", "No", "hurting yourself", "No", "sitter still", "Yes")
 	h.expect(patient.ID, "write a few lines")
-	h.say(patient, "Saw my grandmother's garden again.")
-	h.expect(patient.ID, "Thank you for checking in")
+	h.exchange(patient, "Saw my grandmother's garden again.", "Thank you for checking in")
 
 	h.say(clinician, "/history P-0042")
 	m := h.expect(clinician.ID, "Check-ins of P-0042")
@@ -321,24 +314,12 @@ func TestClinicianReviewsHistory(t *testing.T) {
 			t.Errorf("history lacks %q:\n%s", want, m.Text)
 		}
 	}
-	log, err := h.st.AuditLog(context.Background(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	viewed := 0
-	for _, e := range log {
-		if e.Event == "history.viewed" && e.Fields["by"] == "500" && e.Fields["patient"] == "P-0042" {
-			viewed++
-		}
-	}
-	if viewed != 1 {
-		t.Errorf("%d audit entries for the view, want 1: %+v", viewed, log)
+	if viewed := h.auditCount("history.viewed", map[string]string{"by": "500", "patient": "P-0042"}); viewed != 1 {
+		t.Errorf("%d audit entries for the view, want 1", viewed)
 	}
 
-	h.say(clinician, "/history P-9999")
-	h.expect(clinician.ID, "No patient is enrolled as P-9999")
-	h.say(clinician, "/history P-0042 500")
-	h.expect(clinician.ID, "Usage: /history")
+	h.exchange(clinician, "/history P-9999", "No patient is enrolled as P-9999")
+	h.exchange(clinician, "/history P-0042 500", "Usage: /history")
 	h.tg.SendGroupText(clinician, group, "/history P-0042")
 	h.expect(group, "only in a private chat")
 }
@@ -351,18 +332,14 @@ func TestUnenrol(t *testing.T) {
 	h.say(patient, "/checkin")
 	h.expectButtons(patient.ID, "Yes", qSitter)
 
-	h.say(clinician, "/unenroll P-0042")
-	h.expect(clinician.ID, "Usage: /unenroll")
-	h.say(clinician, "/unenroll P-0042 confirm")
-	h.expect(clinician.ID, "P-0042 is unenrolled")
+	h.exchange(clinician, "/unenroll P-0042", "Usage: /unenroll")
+	h.exchange(clinician, "/unenroll P-0042 confirm", "P-0042 is unenrolled")
 	h.expect(patient.ID, "ended this check-in service")
 
 	h.answer(qSitter, "Yes") // an old button
 	h.expect(patient.ID, "invite link from your clinic")
-	h.say(patient, "/checkin")
-	h.expect(patient.ID, "invite link from your clinic")
-	h.say(clinician, "/unenroll P-0042 confirm")
-	h.expect(clinician.ID, "No patient is enrolled as P-0042")
+	h.exchange(patient, "/checkin", "invite link from your clinic")
+	h.exchange(clinician, "/unenroll P-0042 confirm", "No patient is enrolled as P-0042")
 
 	// A new invite links the patient again.
 	h.enroll(patient, "P-0042")
@@ -373,11 +350,8 @@ func TestUnenrol(t *testing.T) {
 // delayed; the bot stopping meanwhile leaves it unconfirmed, and the next
 // start commits it, sends the crisis resources and pages the clinicians.
 func TestRedisOutageLosesNothing(t *testing.T) {
-	h := newHarness(t)
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
-	h.say(patient, "/checkin")
-	h.answerPreDoseUntil(qSelfHarm)
+	h := newPatientHarness(t)
+	h.checkinUntil(qSelfHarm)
 	h.expectButtons(patient.ID, "Yes", qSelfHarm)
 	h.redisOptions = "?read_timeout=200ms&write_timeout=200ms"
 	h.stopBot()
@@ -405,10 +379,7 @@ func TestRedisOutageLosesNothing(t *testing.T) {
 // TestTypedCrisisMessage: a patient who types a crisis phrase outside any
 // question gets the crisis resources at once, and the clinicians are paged.
 func TestTypedCrisisMessage(t *testing.T) {
-	h := newHarness(t)
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
-	h.say(patient, "I don't think I can go on, I want to end my life")
-	h.expect(patient.ID, "worries me", "988", "911", "+1 555 010 0199", "care team has been alerted")
+	h := newPatientHarness(t)
+	h.exchange(patient, "I don't think I can go on, I want to end my life", "worries me", "988", "911", "+1 555 010 0199", "care team has been alerted")
 	h.expect(clinician.ID, "URGENT", "P-0042", "Flow: Message outside a check-in", "I want to end my life")
 }

@@ -2,8 +2,12 @@ package bot_test
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"maps"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +18,7 @@ import (
 	"github.com/checkinbot/checkinbot/flows"
 	"github.com/checkinbot/checkinbot/store"
 	"github.com/checkinbot/checkinbot/store/redistest"
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
 // The people of the end-to-end tests.
@@ -68,6 +73,22 @@ func withEscalationChat(id int64) option {
 // throttled keeps Telegram's per-chat limits and the flood limit on.
 func throttled(c *bot.Config) { c.Unthrottled = false }
 
+// unthrottled runs the bot without Telegram's limits and the flood limit,
+// as the harness's own bot does.
+func unthrottled(c *bot.Config) { c.Unthrottled = true }
+
+// noDigest turns the weekly digest off.
+func noDigest(c *bot.Config) { c.DigestAt = "off" }
+
+// asHarness gives another instance the harness bot's instance name, as a
+// restart of the same process would have.
+func asHarness(c *bot.Config) { c.Consumer = "harness" }
+
+// withLogger sends the bot's log to w.
+func withLogger(w io.Writer) option {
+	return func(c *bot.Config) { c.Logger = slog.New(slog.NewTextHandler(w, nil)) }
+}
+
 // withProtocol runs the bot on a clinic's protocol instead of the default.
 func withProtocol(p *flows.Protocol) option {
 	return func(c *bot.Config) { c.Protocol = p }
@@ -76,6 +97,17 @@ func withProtocol(p *flows.Protocol) option {
 func newHarness(t testing.TB, opts ...option) *harness {
 	t.Helper()
 	return newHarnessOn(t, telegramtest.NewServer(), opts...)
+}
+
+// newPatientHarness is newHarness with the usual cast in place: patient
+// enrolled as P-0042 (intake passed, cleared to dose) and the clinician's
+// chat open.
+func newPatientHarness(t testing.TB, opts ...option) *harness {
+	t.Helper()
+	h := newHarness(t, opts...)
+	h.enroll(patient, "P-0042")
+	h.openChat(clinician)
+	return h
 }
 
 // newHarnessOn is newHarness on an emulator of the test's making (with rate
@@ -87,7 +119,7 @@ func newHarnessOn(t testing.TB, tg *telegramtest.Server, opts ...option) *harnes
 	// weekly digest is off, so that a test whose clock passes a Monday
 	// gets no message it did not ask for; the digest's tests turn it on
 	// (withDigest).
-	opts = append([]option{func(c *bot.Config) { c.Unthrottled = true; c.DigestAt = "off" }}, opts...)
+	opts = append([]option{unthrottled, noDigest}, opts...)
 	h := &harness{
 		opts:       opts,
 		t:          t,
@@ -125,7 +157,7 @@ func (h *harness) startBot() {
 		Consumer:   "harness",
 		Protocol:   h.proto(),
 		Clinicians: []int64{clinician.ID},
-		Logger:     slog.New(slog.NewTextHandler(testLogWriter{h.t}, nil)),
+		Logger:     h.logger(),
 	}
 	for _, o := range h.opts {
 		o(&cfg)
@@ -149,6 +181,44 @@ func (h *harness) startBot() {
 	if err := h.tg.WaitPolling(wctx); err != nil {
 		h.t.Fatal(err)
 	}
+}
+
+// instance is another bot process on the harness's emulator and Redis
+// (not started), with the harness's protocol and the test's log unless
+// opts say otherwise; its Telegram calls end with ctx.
+func (h *harness) instance(ctx context.Context, opts ...option) (*bot.Bot, *tgbotapi.BotAPI) {
+	h.t.Helper()
+	cfg := bot.Config{Protocol: h.proto(), Logger: h.logger()}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	b, api, _ := newTestBot(ctx, h.t, h.tg, h.redisURL, cfg)
+	return b, api
+}
+
+// logger writes the bot's log to the test's log, shown on failure.
+func (h *harness) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(testLogWriter{h.t}, nil))
+}
+
+// pauseRedis stops the harness's redis-server (SIGSTOP: it hangs, as a
+// stuck server would) and returns what resumes it.
+func (h *harness) pauseRedis() (resume func()) {
+	h.t.Helper()
+	return redistest.Pause(h.t, h.redisURL)
+}
+
+// runInBackground runs b until the test ends, when cancel (of ctx) stops
+// it; an error from Run, named what, fails the test.
+func runInBackground(t testing.TB, ctx context.Context, cancel context.CancelFunc, b *bot.Bot, what string) {
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("%s: %v", what, err)
+		}
+	})
 }
 
 // stopBot shuts the bot down gracefully and waits for it.
@@ -179,6 +249,14 @@ func (h *harness) openChat(u telegramtest.User) {
 // say sends text from u in u's private chat.
 func (h *harness) say(u telegramtest.User, text string) {
 	h.tg.SendText(u, text)
+}
+
+// exchange has u say text and waits for the bot's answer in u's chat:
+// a new message whose text contains every part.
+func (h *harness) exchange(u telegramtest.User, text string, parts ...string) telegramtest.Message {
+	h.t.Helper()
+	h.say(u, text)
+	return h.expect(u.ID, parts...)
 }
 
 // expect waits for a new message in chat (newer than the last one an
@@ -240,6 +318,15 @@ func (h *harness) pressing(m telegramtest.Message) {
 func (h *harness) answer(question, label string) {
 	h.t.Helper()
 	h.press(patient, patient.ID, label, question)
+}
+
+// pressEach answers u's questions in order, each on its own new message:
+// a part of the question's text, then the label of the button to press.
+func (h *harness) pressEach(u telegramtest.User, questionsAndLabels ...string) {
+	h.t.Helper()
+	for i := 0; i+1 < len(questionsAndLabels); i += 2 {
+		h.pressNew(u, questionsAndLabels[i+1], questionsAndLabels[i])
+	}
 }
 
 // answers answers questions in order: each a part of the question's text,
@@ -374,4 +461,177 @@ func withoutIntake(cs []flows.Completion) []flows.Completion {
 		}
 	}
 	return out
+}
+
+// testStart is when the tests with a fake clock begin: a Saturday
+// afternoon, UTC.
+var testStart = time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC)
+
+// fakeClock is a clock a test moves by hand.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock(t time.Time) *fakeClock { return &fakeClock{now: t} }
+
+// Now returns the clock's time.
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Set moves the clock to t.
+func (c *fakeClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// withClock runs the bot (and its store) on c, with a fast worker tick and
+// no cap on sends (the emulator is not Telegram): hours pass in milliseconds.
+func withClock(c *fakeClock) option {
+	return func(cfg *bot.Config) {
+		cfg.Now = c.Now
+		cfg.JobTick = 2 * time.Millisecond
+		cfg.SendRate = 1e6
+	}
+}
+
+// withOncall puts users on the on-call list.
+func withOncall(ids ...int64) option {
+	return func(cfg *bot.Config) { cfg.OncallIDs = ids }
+}
+
+// oncall is the clinician on call in the ladder tests.
+var oncall = telegramtest.User{ID: 600, FirstName: "Lee"}
+
+// protocolFile is the text of testdata/protocols/<file>.
+func protocolFile(t testing.TB, file string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "protocols", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// parseProtocol parses a protocol that must be valid.
+func parseProtocol(t testing.TB, name, src string) *flows.Protocol {
+	t.Helper()
+	p, err := flows.Parse(name, []byte(src))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return p
+}
+
+// testProtocol loads a clinic protocol of testdata/protocols with its
+// on-call number.
+func testProtocol(t testing.TB, file, oncall string) *flows.Protocol {
+	t.Helper()
+	p := parseProtocol(t, file, protocolFile(t, file))
+	p.SetOnCall(oncall)
+	return p
+}
+
+func percentile(ds []time.Duration, p int) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[min(len(s)-1, len(s)*p/100)]
+}
+
+// takeDose clears the pre-dose check and records the dose.
+func (h *harness) takeDose() {
+	h.t.Helper()
+	h.say(patient, "/checkin")
+	h.answerPreDoseUntil("")
+	h.press(patient, patient.ID, "I've taken my dose", "clear to take")
+	h.expect(patient.ID, "noted the time")
+}
+
+// pressNew presses label on the next new message in u's private chat that
+// offers it and contains every part.
+func (h *harness) pressNew(u telegramtest.User, label string, parts ...string) {
+	h.t.Helper()
+	m := h.expectButtons(u.ID, label, parts...)
+	h.pressing(m)
+	if _, err := h.tg.PressButton(u, u.ID, m.ID, buttonData(m, label)); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// jobs returns the jobs scheduled for chat.
+func (h *harness) jobs(chat int64) []flows.Job {
+	h.t.Helper()
+	js, err := h.st.ScheduledJobs(context.Background(), chat)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return js
+}
+
+// job returns chat's scheduled job of kind (and flow, for instruments).
+func (h *harness) job(chat int64, kind string, flow ...string) flows.Job {
+	h.t.Helper()
+	for _, j := range h.jobs(chat) {
+		if j.Kind == kind && (len(flow) == 0 || j.Flow == flow[0]) {
+			return j
+		}
+	}
+	h.t.Fatalf("no %s job scheduled for chat %d: %+v", kind, chat, h.jobs(chat))
+	return flows.Job{}
+}
+
+// settle waits until every job of chat due by now has run: none is left in
+// the schedule, and no job is claimed and still running.
+func (h *harness) settle(clock *fakeClock, chat int64) {
+	h.t.Helper()
+	redistest.WaitFor(h.t, wait, "the jobs due to run", func() bool {
+		_, claimed, err := h.st.PendingJobs(context.Background())
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		due := slices.ContainsFunc(h.jobs(chat), func(j flows.Job) bool { return !j.Due.After(clock.Now()) })
+		return claimed == 0 && !due
+	})
+}
+
+// none fails if any message in chat contains every part.
+func (h *harness) none(chat int64, parts ...string) {
+	h.t.Helper()
+	for _, m := range h.tg.Messages(chat) {
+		if containsAll(m.Text, parts...) {
+			h.t.Fatalf("unexpected message in chat %d: %q", chat, m.Text)
+		}
+	}
+}
+
+// count counts the messages in chat that contain every part.
+func (h *harness) count(chat int64, parts ...string) int {
+	n := 0
+	for _, m := range h.tg.Messages(chat) {
+		if containsAll(m.Text, parts...) {
+			n++
+		}
+	}
+	return n
+}
+
+// answerPostSession answers the post-session check-in unremarkably.
+func (h *harness) answerPostSession() {
+	h.t.Helper()
+	h.pressEach(patient,
+		"mood now", "About the same", "nausea", "None", "dizziness", "None",
+		"Any headache", "None", "detached", "Not at all", "chest pain", "No",
+		"ending your life", "No", "sitter still", "Yes", "write a few lines", "Skip")
+	h.expect(patient.ID, "Thank you for checking in")
 }

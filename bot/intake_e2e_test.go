@@ -62,8 +62,7 @@ func TestFloodingPatientHoldsNoOneUp(t *testing.T) {
 	h.enroll(patient, "P-0042")
 	h.enroll(flooder, "P-0043")
 	h.openChat(clinician)
-	h.say(patient, "/checkin")
-	h.answerPreDoseUntil(qSelfHarm)
+	h.checkinUntil(qSelfHarm)
 	h.expect(patient.ID, qSelfHarm)
 
 	const total, crisisAt = 300, 150

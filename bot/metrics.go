@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/checkinbot/checkinbot/store"
 )
@@ -24,53 +25,38 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
-	m := &metrics{
-		updates: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "checkinbot", Name: "updates_total",
-			Help: "Telegram updates handled, by kind (message, callback, other) and result (ok, failed).",
-		}, []string{"kind", "result"}),
-		handleTime: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: "checkinbot", Name: "update_handling_seconds",
+	f := promauto.With(reg) // with a nil reg: made, not registered
+	return &metrics{
+		updates: f.NewCounterVec(prometheus.CounterOpts(opts("updates_total",
+			"Telegram updates handled, by kind (message, callback, other) and result (ok, failed).")),
+			[]string{"kind", "result"}),
+		handleTime: f.NewHistogram(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "update_handling_seconds",
 			Help:    "Time to handle one update completely: load, engine step, commit and replies.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}),
-		escalations: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "checkinbot", Name: "escalations_total",
-			Help: "Escalation events, by level and event (delivered, acknowledged).",
-		}, []string{"level", "event"}),
-		telegram: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "checkinbot", Name: "telegram_calls_total",
-			Help: "Bot API calls, by method and result (ok, retried, failed).",
-		}, []string{"method", "result"}),
-		queued: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: "checkinbot", Name: "intake_unsettled_updates",
-			Help: "Updates taken in by long polling and not yet settled (queued or being handled).",
-		}),
-		floodDropped: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: "checkinbot", Name: "intake_flood_dropped_total",
-			Help: "Updates dropped by the per-chat flood limit (never a message the crisis screen matches).",
-		}),
-		windowFull: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: "checkinbot", Name: "intake_window_full_total",
-			Help: "Polls that found Telegram's window of 100 updates behind the oldest unsettled one full: new updates waited.",
-		}),
+		escalations: f.NewCounterVec(prometheus.CounterOpts(opts("escalations_total",
+			"Escalation events, by level and event (delivered, acknowledged).")),
+			[]string{"level", "event"}),
+		telegram: f.NewCounterVec(prometheus.CounterOpts(opts("telegram_calls_total",
+			"Bot API calls, by method and result (ok, retried, failed).")),
+			[]string{"method", "result"}),
+
+		queued: f.NewGauge(prometheus.GaugeOpts(opts("intake_unsettled_updates",
+			"Updates taken in by long polling and not yet settled (queued or being handled)."))),
+		floodDropped: f.NewCounter(prometheus.CounterOpts(opts("intake_flood_dropped_total",
+			"Updates dropped by the per-chat flood limit (never a message the crisis screen matches)."))),
+		windowFull: f.NewCounter(prometheus.CounterOpts(opts("intake_window_full_total",
+			"Polls that found Telegram's window of 100 updates behind the oldest unsettled one full: new updates waited."))),
 	}
-	if reg != nil {
-		reg.MustRegister(m.updates, m.handleTime, m.escalations, m.telegram, m.queued, m.floodDropped, m.windowFull)
-	}
-	return m
 }
 
-// updateKind names an update's kind for metrics.
-func updateKind(hasMessage, hasCallback bool) string {
-	switch {
-	case hasCallback:
-		return "callback"
-	case hasMessage:
-		return "message"
-	default:
-		return "other"
-	}
+// namespace prefixes every metric's name.
+const namespace = "checkinbot"
+
+// opts names a metric checkinbot_<name> and says what it counts.
+func opts(name, help string) prometheus.Opts {
+	return prometheus.Opts{Namespace: namespace, Name: name, Help: help}
 }
 
 // registerRuntimeMetrics adds to reg what is read when scraped: Go and
@@ -78,14 +64,11 @@ func updateKind(hasMessage, hasCallback bool) string {
 // acknowledged (read from Redis, -1 when it does not answer).
 func registerRuntimeMetrics(reg prometheus.Registerer, st *store.Store) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Namespace: "checkinbot", Name: "redis_round_trips_total",
-			Help: "Round trips to Redis (a command or a pipeline is one).",
-		}, func() float64 { return float64(st.RoundTrips()) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Namespace: "checkinbot", Name: "escalations_unacknowledged",
-			Help: "Escalations no clinician has acknowledged yet (alert when it stays above 0).",
-		}, func() float64 {
+		prometheus.NewCounterFunc(prometheus.CounterOpts(opts("redis_round_trips_total",
+			"Round trips to Redis (a command or a pipeline is one).")),
+			func() float64 { return float64(st.RoundTrips()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts(opts("escalations_unacknowledged",
+			"Escalations no clinician has acknowledged yet (alert when it stays above 0).")), func() float64 {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
 			n, err := st.UnacknowledgedCount(ctx)

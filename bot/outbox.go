@@ -5,11 +5,17 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/checkinbot/checkinbot/flows"
 	"github.com/checkinbot/checkinbot/store"
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
+// Delivery, the last step of an update's path (update.go): sending the
+// replies from the outbox as Telegram messages (message, keyboard), and
+// settling the buttons the update answered (settlePrompt, promptMessages).
+//
 // The sending side of the reply outbox (store/replies.go). Replies are
 // committed with the answer and sent from the chat's outbox in order; this
 // process remembers, per chat, the last reply it sent, and tells Redis off
@@ -93,33 +99,6 @@ func (l *replyLedger) allUnmarked() map[int64]int64 {
 	return out
 }
 
-// outboxReplies are an outcome's replies as the commit writes them: crisis
-// replies (an URGENT escalation in the same step) go first in Telegram's
-// queue.
-func (b *Bot) outboxReplies(out flows.Outcome) []store.OutboxReply {
-	prio := prioReply
-	for _, e := range out.Escalations {
-		if e.Level == flows.Urgent {
-			prio = prioUrgent
-		}
-	}
-	rs := make([]store.OutboxReply, len(out.Replies))
-	for i, r := range out.Replies {
-		rs[i] = store.OutboxReply{Reply: r, Priority: int(prio), Owner: b.runID}
-	}
-	return rs
-}
-
-// committedReplies numbers the replies a commit on snap wrote.
-func committedReplies(snap store.Snapshot, rs []store.OutboxReply, at time.Time) []store.PendingReply {
-	out := make([]store.PendingReply, len(rs))
-	for i, r := range rs {
-		r.At = at
-		out[i] = store.PendingReply{Seq: snap.ReplySeq + int64(i) + 1, OutboxReply: r}
-	}
-	return out
-}
-
 // sendReplies sends a chat's outbox replies in order, skipping those this
 // process already sent, and those another process committed less than the
 // grace ago (it is sending them) unless takeover says that process cannot
@@ -132,7 +111,7 @@ func (b *Bot) sendReplies(ctx context.Context, chatID int64, replies []store.Pen
 }
 
 // sendRepliesIn is sendReplies showing the first reply in place, the
-// pressed message, when place is set (prompts.go).
+// pressed message, when place is set (inPlaceFor).
 func (b *Bot) sendRepliesIn(ctx context.Context, chatID int64, replies []store.PendingReply, takeover bool, place *inPlace) (int, error) {
 	if len(replies) == 0 {
 		return 0, nil
@@ -270,4 +249,282 @@ func (b *Bot) sweepChat(chatID int64, takeover bool) {
 		b.log.Info("unsent replies taken over", "chat", b.chatRef(chatID), "replies", len(replies))
 	}
 	b.markSent(ctx)
+}
+
+// chatLocks serialises the handling of each chat's updates.
+type chatLocks struct {
+	mu    sync.Mutex
+	chats map[int64]*chatLock
+}
+
+type chatLock struct {
+	sync.Mutex
+	users int // holders and waiters; the entry goes when it reaches 0
+}
+
+// lock takes chatID's lock and returns its release.
+func (c *chatLocks) lock(chatID int64) (unlock func()) {
+	c.mu.Lock()
+	if c.chats == nil {
+		c.chats = map[int64]*chatLock{}
+	}
+	l := c.chats[chatID]
+	if l == nil {
+		l = &chatLock{}
+		c.chats[chatID] = l
+	}
+	l.users++
+	c.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		c.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(c.chats, chatID)
+		}
+		c.mu.Unlock()
+	}
+}
+
+// keyboard renders flows buttons as an inline keyboard; nil when there are none.
+func keyboard(rows [][]flows.Button) *tgbotapi.InlineKeyboardMarkup {
+	if len(rows) == 0 {
+		return nil
+	}
+	kb := tgbotapi.InlineKeyboardMarkup{InlineKeyboard: make([][]tgbotapi.InlineKeyboardButton, 0, len(rows))}
+	for _, row := range rows {
+		out := make([]tgbotapi.InlineKeyboardButton, 0, len(row))
+		for _, b := range row {
+			out = append(out, tgbotapi.NewInlineKeyboardButtonData(b.Label, b.Data))
+		}
+		kb.InlineKeyboard = append(kb.InlineKeyboard, out)
+	}
+	return &kb
+}
+
+// noKeyboard is an explicit empty keyboard: sent with an edit, it removes the
+// buttons of the edited message.
+func noKeyboard() *tgbotapi.InlineKeyboardMarkup {
+	return &tgbotapi.InlineKeyboardMarkup{InlineKeyboard: [][]tgbotapi.InlineKeyboardButton{}}
+}
+
+// message renders one reply as a sendMessage call. Replies are plain text:
+// no parse mode, so nothing a clinic writes in a protocol can break the markup.
+func message(chatID int64, r flows.Reply) tgbotapi.MessageConfig {
+	m := tgbotapi.NewMessage(chatID, r.Text)
+	if kb := keyboard(r.Buttons); kb != nil {
+		m.ReplyMarkup = *kb
+	}
+	return m
+}
+
+// markAnswered edits a prompt message so it shows the answer given and no
+// longer offers buttons, so an answered question cannot be answered twice.
+func markAnswered(chatID int64, messageID int, prompt, answer string) tgbotapi.EditMessageTextConfig {
+	edit := tgbotapi.NewEditMessageText(chatID, messageID, truncate(answeredText(prompt, answer), maxMessageLen))
+	edit.ReplyMarkup = noKeyboard()
+	return edit
+}
+
+// answeredText is a question as shown once answered.
+func answeredText(prompt, answer string) string { return prompt + "\n\n✓ " + answer }
+
+// showInPlace edits a message to show text and buttons instead of its own
+// (none: its buttons go away).
+func showInPlace(chatID int64, messageID int, text string, buttons [][]flows.Button) tgbotapi.EditMessageTextConfig {
+	edit := tgbotapi.NewEditMessageText(chatID, messageID, text)
+	edit.ReplyMarkup = keyboard(buttons)
+	if edit.ReplyMarkup == nil {
+		edit.ReplyMarkup = noKeyboard()
+	}
+	return edit
+}
+
+// maxMessageLen is Telegram's limit on a message's text, in characters.
+const maxMessageLen = 4096
+
+// truncate shortens s to at most n characters (runes), marking the cut.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// promptMessages remembers, per chat, which Telegram message shows the
+// buttons of the question now awaited, so a typed answer can settle them.
+//
+// It lives in memory on purpose. The message id is known only after the
+// reply is sent, that is after the commit; writing it to Redis would be a
+// third round trip on nearly every update. Losing it (a restart, another
+// instance) costs only cosmetics: the old buttons stay on screen, and the
+// engine refuses a press on them as stale.
+type promptMessages struct {
+	mu   sync.Mutex
+	refs map[int64]promptRef
+}
+
+// promptRef ties a message to the session version it was sent for;
+// inPlace says it shows more than the prompt (a press answered in place:
+// earlier questions and answers), so settling it only removes its buttons.
+type promptRef struct {
+	version   int64
+	messageID int
+	inPlace   bool
+}
+
+// maxPromptRefs bounds the memory one instance spends on this.
+const maxPromptRefs = 100_000
+
+func newPromptMessages() *promptMessages {
+	return &promptMessages{refs: map[int64]promptRef{}}
+}
+
+// get returns the prompt message of chatID if it belongs to the session at
+// version (else 0), and whether it was answered in place.
+func (p *promptMessages) get(chatID, version int64) (int, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if ref, ok := p.refs[chatID]; ok && ref.version == version {
+		return ref.messageID, ref.inPlace
+	}
+	return 0, false
+}
+
+// set records the prompt message of chatID's session at version, and
+// whether a press was answered in it; a messageID of 0 forgets it.
+func (p *promptMessages) set(chatID, version int64, messageID int, inPlace bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if messageID == 0 {
+		delete(p.refs, chatID)
+		return
+	}
+	if len(p.refs) >= maxPromptRefs {
+		for id := range p.refs { // evict an arbitrary entry
+			delete(p.refs, id)
+			break
+		}
+	}
+	p.refs[chatID] = promptRef{version: version, messageID: messageID, inPlace: inPlace}
+}
+
+// settlePrompt edits the message whose buttons this update answered or made
+// obsolete: an accepted answer is shown under its question; otherwise the
+// buttons are just removed, as the reply brings the live ones again.
+func (b *Bot) settlePrompt(ctx context.Context, snap store.Snapshot, out flows.Outcome, q *tgbotapi.CallbackQuery) {
+	msgID, inPlace := b.prompts.get(snap.ChatID, snap.Version)
+	text := ""
+	if !inPlace && snap.Session.Prompt != nil {
+		text = snap.Session.Prompt.Text
+	}
+	if q != nil && q.Message != nil {
+		msgID, text = q.Message.MessageID, q.Message.Text
+	}
+	if msgID == 0 {
+		return
+	}
+	if q == nil && out.Accepted == nil && isPing(snap.Session.Prompt) && !hasPing(out.Replies) {
+		// An unanswered "how are you doing?" keeps its buttons when a
+		// check-in starts meanwhile: it is still the patient's to answer.
+		return
+	}
+	var edit tgbotapi.Chattable
+	switch {
+	case out.Accepted != nil && text != "":
+		edit = markAnswered(snap.ChatID, msgID, text, out.Accepted.Display)
+	case q != nil || hasButtons(out.Replies) || inPlace && out.Accepted != nil:
+		edit = tgbotapi.NewEditMessageReplyMarkup(snap.ChatID, msgID, *noKeyboard())
+	default:
+		return
+	}
+	if err := b.send.request(ctx, edit); err != nil {
+		// Cosmetic: a stale button is refused by the engine anyway.
+		b.log.Warn("could not settle answered prompt", "chat", b.chatRef(snap.ChatID), "error", err.Error())
+	}
+}
+
+// isPing reports whether r is the timeline's ping, by its buttons.
+func isPing(r *flows.Reply) bool {
+	if r == nil {
+		return false
+	}
+	for _, row := range r.Buttons {
+		for _, btn := range row {
+			if p, ok := flows.DecodeAnswer(btn.Data); ok && p.Item == flows.PingItem {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hasPing(replies []flows.Reply) bool {
+	for i := range replies {
+		if isPing(&replies[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasButtons(replies []flows.Reply) bool {
+	for _, r := range replies {
+		if len(r.Buttons) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// inPlace is the pressed message a button answer's first reply is shown in:
+// one edit shows the question with its answer (head), then the reply (the
+// next question and its buttons, the hold, the end of the check). tried
+// says the edit was tried (it settles the press, or Telegram refused to
+// edit the message, and settling it would fail too).
+type inPlace struct {
+	messageID int
+	head      string
+	tried     bool
+}
+
+// inPlaceFor returns where to show a press's first reply, nil for none.
+func inPlaceFor(out flows.Outcome, q *tgbotapi.CallbackQuery) *inPlace {
+	if q == nil || q.Message == nil || q.Message.MessageID == 0 || q.Message.Text == "" {
+		return nil
+	}
+	head := q.Message.Text
+	if out.Accepted != nil {
+		head = answeredText(head, out.Accepted.Display)
+	}
+	return &inPlace{messageID: q.Message.MessageID, head: head}
+}
+
+// sendReply sends one reply: shown in place when place is set, else (and
+// for a crisis reply, which must notify the patient as only a new message
+// does, a protected one, a text past Telegram's limit, or when Telegram
+// refuses the edit, say the message was deleted) as a new message. It returns the id of
+// the message that shows the reply.
+func (b *Bot) sendReply(ctx context.Context, chatID int64, r store.PendingReply, place *inPlace) (int, error) {
+	if r.Protect { // protected content is set on a new message only
+		msg, err := b.sendProtectedText(ctx, chatID, r.Reply.Text)
+		return msg.MessageID, err
+	}
+	if place != nil && priority(r.Priority) < prioUrgent {
+		text := place.head + "\n\n" + r.Reply.Text
+		if utf8.RuneCountInString(text) <= maxMessageLen {
+			err := b.send.request(ctx, showInPlace(chatID, place.messageID, text, r.Reply.Buttons))
+			place.tried = err == nil || kindOf(err) == kindPermanent
+			if err == nil {
+				return place.messageID, nil
+			}
+			if kindOf(err) != kindPermanent {
+				return 0, err
+			}
+			b.log.Warn("could not answer in place; sending a new message", "chat", b.chatRef(chatID), "error", err.Error())
+		}
+	}
+	msg, err := b.send.send(ctx, message(chatID, r.Reply))
+	return msg.MessageID, err
 }

@@ -127,21 +127,6 @@ func (b *Bot) confirm(offset int) {
 	_, _ = b.api.GetUpdates(tgbotapi.UpdateConfig{Offset: offset, Limit: 1, Timeout: 0, AllowedUpdates: allowedUpdates})
 }
 
-// updateChatID is the chat an update belongs to (0 when it has none).
-func updateChatID(u tgbotapi.Update) int64 {
-	switch {
-	case u.Message != nil && u.Message.Chat != nil:
-		return u.Message.Chat.ID
-	case u.EditedMessage != nil && u.EditedMessage.Chat != nil:
-		return u.EditedMessage.Chat.ID
-	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil && u.CallbackQuery.Message.Chat != nil:
-		return u.CallbackQuery.Message.Chat.ID
-	case u.CallbackQuery != nil && u.CallbackQuery.From != nil:
-		return u.CallbackQuery.From.ID
-	}
-	return 0
-}
-
 // sleep waits d or until ctx is done.
 func sleep(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)

@@ -15,6 +15,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/checkinbot/checkinbot/bot/telegramtest"
+	"github.com/checkinbot/checkinbot/store/redistest"
 )
 
 // newTestSender is a sender on the emulator, sending at most perSecond
@@ -34,13 +35,7 @@ func newTestSender(t *testing.T, tg *telegramtest.Server, perSecond float64, use
 // waitUntil polls cond until it holds or the deadline passes.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	redistest.WaitFor(t, 30*time.Second, what, cond)
 }
 
 // sentTexts lists the texts of the successful sendMessage calls in order,
@@ -68,14 +63,12 @@ func TestUrgentSendGoesFirst(t *testing.T) {
 	defer cancel()
 	var wg sync.WaitGroup
 	for i := range routine {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			rctx := withPriority(ctx, prioRoutine)
 			if _, err := s.send(rctx, tgbotapi.NewMessage(10_000+int64(i), "routine")); err != nil {
 				t.Error(err)
 			}
-		}()
+		})
 	}
 	waitUntil(t, "the routine messages queue up", func() bool {
 		s.sched.mu.Lock()
@@ -119,16 +112,14 @@ func TestSendsKeepTelegramLimits(t *testing.T) {
 	defer cancel()
 	var wg sync.WaitGroup
 	for c := range chats {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range each {
 				if _, err := s.send(ctx, tgbotapi.NewMessage(20_000+int64(c), fmt.Sprint(i))); err != nil {
 					t.Error(err)
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	for _, c := range tg.Calls("sendMessage") {
@@ -189,13 +180,11 @@ func TestUrgentOvertakesInItsChat(t *testing.T) {
 	const routine = 14
 	var wg sync.WaitGroup
 	for i := range routine {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if _, err := s.send(withPriority(ctx, prioRoutine), tgbotapi.NewMessage(40_000, fmt.Sprint(i))); err != nil {
 				t.Error(err)
 			}
-		}()
+		})
 	}
 	var waiting int
 	waitUntil(t, "routine messages wait for the chat's budget", func() bool {
@@ -234,13 +223,11 @@ func TestUrgentLiftsItsChatsTurnHolder(t *testing.T) {
 	defer cancel()
 	var wg sync.WaitGroup
 	send := func(p priority, chat int64, text string) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if _, err := s.send(withPriority(ctx, p), tgbotapi.NewMessage(chat, text)); err != nil {
 				t.Error(err)
 			}
-		}()
+		})
 	}
 	for i := range replies {
 		send(prioReply, clinic+1+int64(i%others), fmt.Sprint("reply ", i))

@@ -74,7 +74,7 @@ const (
 	textNoOpen      = "No escalations are waiting: every one is resolved."
 	textOpenFooter  = "Use the buttons on an escalation's message, or /ack <number> and /resolve <number> <note>."
 
-	// Dose schedules (schedule.go).
+	// Dose schedules (/schedule, gate.go).
 	textScheduleUsage = "Usage: /schedule <label> <day> <HH:MM> <time zone>\n" +
 		"e.g. /schedule P-0042 sat 10:00 America/Chicago\n" +
 		"The day is mon, tue, wed, thu, fri, sat or sun; the time is 24-hour; the time zone is an " +

@@ -1,14 +1,10 @@
 package bot_test
 
 import (
-	"context"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/checkinbot/checkinbot/bot"
 	"github.com/checkinbot/checkinbot/bot/telegramtest"
 	"github.com/checkinbot/checkinbot/flows"
 )
@@ -18,155 +14,9 @@ import (
 // moves the clock to make hours pass at once. Nothing sleeps: a test waits
 // for the bot's messages in the emulator, or for the schedule to settle.
 
-// fakeClock is a clock a test moves by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock(t time.Time) *fakeClock { return &fakeClock{now: t} }
-
-// Now returns the clock's time.
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// Set moves the clock to t.
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-// withClock runs the bot (and its store) on c, with a fast worker tick and
-// no cap on sends (the emulator is not Telegram): hours pass in milliseconds.
-func withClock(c *fakeClock) option {
-	return func(cfg *bot.Config) {
-		cfg.Now = c.Now
-		cfg.JobTick = 2 * time.Millisecond
-		cfg.SendRate = 1e6
-	}
-}
-
-// withOncall puts users on the on-call list.
-func withOncall(ids ...int64) option {
-	return func(cfg *bot.Config) { cfg.OncallIDs = ids }
-}
-
-// oncall is the clinician on call in the ladder tests.
-var oncall = telegramtest.User{ID: 600, FirstName: "Lee"}
-
-// takeDose clears the pre-dose check and records the dose.
-func (h *harness) takeDose() {
-	h.t.Helper()
-	h.say(patient, "/checkin")
-	h.answerPreDoseUntil("")
-	h.press(patient, patient.ID, "I've taken my dose", "clear to take")
-	h.expect(patient.ID, "noted the time")
-}
-
-// pressNew presses label on the next new message in u's private chat that
-// offers it and contains every part.
-func (h *harness) pressNew(u telegramtest.User, label string, parts ...string) {
-	h.t.Helper()
-	m := h.expectButtons(u.ID, label, parts...)
-	h.pressing(m)
-	if _, err := h.tg.PressButton(u, u.ID, m.ID, buttonData(m, label)); err != nil {
-		h.t.Fatal(err)
-	}
-}
-
-// jobs returns the jobs scheduled for chat.
-func (h *harness) jobs(chat int64) []flows.Job {
-	h.t.Helper()
-	js, err := h.st.ScheduledJobs(context.Background(), chat)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return js
-}
-
-// job returns chat's scheduled job of kind (and flow, for instruments).
-func (h *harness) job(chat int64, kind string, flow ...string) flows.Job {
-	h.t.Helper()
-	for _, j := range h.jobs(chat) {
-		if j.Kind == kind && (len(flow) == 0 || j.Flow == flow[0]) {
-			return j
-		}
-	}
-	h.t.Fatalf("no %s job scheduled for chat %d: %+v", kind, chat, h.jobs(chat))
-	return flows.Job{}
-}
-
-// settle waits until every job of chat due by now has run: none is left in
-// the schedule, and no job is claimed and still running.
-func (h *harness) settle(clock *fakeClock, chat int64) {
-	h.t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		_, claimed, err := h.st.PendingJobs(context.Background())
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		due := slices.ContainsFunc(h.jobs(chat), func(j flows.Job) bool { return !j.Due.After(clock.Now()) })
-		if claimed == 0 && !due {
-			return
-		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("jobs still due or running at %v: claimed %d, scheduled %+v", clock.Now(), claimed, h.jobs(chat))
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
-// none fails if any message in chat contains every part.
-func (h *harness) none(chat int64, parts ...string) {
-	h.t.Helper()
-	for _, m := range h.tg.Messages(chat) {
-		if containsAll(m.Text, parts...) {
-			h.t.Fatalf("unexpected message in chat %d: %q", chat, m.Text)
-		}
-	}
-}
-
-// count counts the messages in chat that contain every part.
-func (h *harness) count(chat int64, parts ...string) int {
-	n := 0
-	for _, m := range h.tg.Messages(chat) {
-		if containsAll(m.Text, parts...) {
-			n++
-		}
-	}
-	return n
-}
-
-// answerPostSession answers the post-session check-in unremarkably.
-func (h *harness) answerPostSession() {
-	h.t.Helper()
-	for _, a := range []struct{ q, label string }{
-		{"mood now", "About the same"}, {"nausea", "None"}, {"dizziness", "None"}, {"Any headache", "None"},
-		{"detached", "Not at all"}, {"chest pain", "No"}, {"ending your life", "No"}, {"sitter still", "Yes"},
-		{"write a few lines", "Skip"},
-	} {
-		h.pressNew(patient, a.label, a.q)
-	}
-	h.expect(patient.ID, "Thank you for checking in")
-}
-
 func TestTimelinePingRetryNoResponse(t *testing.T) {
-	clock := newFakeClock(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC))
-	h := newHarness(t, withClock(clock))
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	clock := newFakeClock(testStart)
+	h := newPatientHarness(t, withClock(clock))
 	h.takeDose()
 
 	clock.Advance(59 * time.Minute)
@@ -196,10 +46,8 @@ func TestTimelinePingRetryNoResponse(t *testing.T) {
 }
 
 func TestTimelineAnsweredPingIsNotRepeated(t *testing.T) {
-	clock := newFakeClock(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC))
-	h := newHarness(t, withClock(clock))
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	clock := newFakeClock(testStart)
+	h := newPatientHarness(t, withClock(clock))
 	h.takeDose()
 	clock.Advance(time.Hour)
 	h.pressNew(patient, "I'm OK", "How are you doing")
@@ -224,7 +72,7 @@ func TestTimelineAnsweredPingIsNotRepeated(t *testing.T) {
 }
 
 func TestTimelinePostSessionAlreadyDone(t *testing.T) {
-	clock := newFakeClock(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC))
+	clock := newFakeClock(testStart)
 	h := newHarness(t, withClock(clock))
 	h.enroll(patient, "P-0042")
 	h.takeDose()
@@ -240,10 +88,8 @@ func TestTimelinePostSessionAlreadyDone(t *testing.T) {
 }
 
 func TestTimelineINeedHelpIsUrgentAndRepagedUntilAcknowledged(t *testing.T) {
-	clock := newFakeClock(time.Date(2025, 6, 7, 15, 0, 0, 0, time.UTC))
-	h := newHarness(t, withClock(clock), withOncall(oncall.ID))
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	clock := newFakeClock(testStart)
+	h := newPatientHarness(t, withClock(clock), withOncall(oncall.ID))
 	h.openChat(oncall)
 	h.takeDose()
 	clock.Advance(time.Hour)
@@ -283,12 +129,9 @@ func TestTimelineDoseDayLocalTimeAcrossDST(t *testing.T) {
 		return time.Date(2025, month, day, hour, minute, 0, 0, chicago)
 	}
 	clock := newFakeClock(local(3, 5, 12, 0)) // Wed 5 Mar, CST
-	h := newHarness(t, withClock(clock))
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	h := newPatientHarness(t, withClock(clock))
 
-	h.say(clinician, "/schedule P-0042 sat 10:00 America/Chicago")
-	h.expect(clinician.ID, "Dose day for P-0042: Saturdays at 10:00", "Sat 8 Mar 10:00 CST")
+	h.exchange(clinician, "/schedule P-0042 sat 10:00 America/Chicago", "Dose day for P-0042: Saturdays at 10:00", "Sat 8 Mar 10:00 CST")
 	h.expect(patient.ID, "Saturdays at 10:00 (America/Chicago time)")
 
 	// The reminder comes at 10:00 on Saturday, not before.
@@ -348,11 +191,8 @@ func TestTimelineDoseDayLocalTimeAcrossDST(t *testing.T) {
 func TestTimelineFallBack(t *testing.T) {
 	chicago, _ := time.LoadLocation("America/Chicago")
 	clock := newFakeClock(time.Date(2025, 11, 1, 10, 0, 0, 0, chicago)) // Sat 1 Nov, CDT
-	h := newHarness(t, withClock(clock))
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
-	h.say(clinician, "/schedule P-0042 saturday 9:30 America/Chicago")
-	h.expect(clinician.ID, "Saturdays at 09:30", "Sat 8 Nov 09:30 CST")
+	h := newPatientHarness(t, withClock(clock))
+	h.exchange(clinician, "/schedule P-0042 saturday 9:30 America/Chicago", "Saturdays at 09:30", "Sat 8 Nov 09:30 CST")
 	h.takeDose()
 	// Clocks go back at 2:00 on Sunday 2 November: 10:00 CST is 16:00 UTC.
 	fu := h.job(patient.ID, flows.JobFollowUp)
@@ -369,9 +209,7 @@ func TestTimelineFallBack(t *testing.T) {
 }
 
 func TestScheduleCommandValidation(t *testing.T) {
-	h := newHarness(t)
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	h := newPatientHarness(t)
 	for _, c := range []struct{ args, want string }{
 		{"", "patient's label"},
 		{"Jane Doe sat 10:00 America/Chicago", "give a day, a time and a time zone"},
@@ -383,16 +221,12 @@ func TestScheduleCommandValidation(t *testing.T) {
 		{"P-0042 sat 10:00 Mars/Olympus", "not a time zone"},
 		{"P-0042 sat 10:00 Local", "not a time zone"},
 	} {
-		h.say(clinician, strings.TrimSpace("/schedule "+c.args))
-		h.expect(clinician.ID, c.want, "Usage: /schedule")
+		h.exchange(clinician, strings.TrimSpace("/schedule "+c.args), c.want, "Usage: /schedule")
 	}
-	h.say(clinician, "/schedule P-0404 sat 10:00 UTC")
-	h.expect(clinician.ID, "No patient is enrolled as P-0404")
-	h.say(clinician, "/schedule P-0042 SUN 18:30 Europe/London")
-	h.expect(clinician.ID, "Sundays at 18:30 (Europe/London)")
+	h.exchange(clinician, "/schedule P-0404 sat 10:00 UTC", "No patient is enrolled as P-0404")
+	h.exchange(clinician, "/schedule P-0042 SUN 18:30 Europe/London", "Sundays at 18:30 (Europe/London)")
 	h.expect(patient.ID, "Sundays at 18:30")
-	h.say(clinician, "/schedule P-0042 off")
-	h.expect(clinician.ID, "removed")
+	h.exchange(clinician, "/schedule P-0042 off", "removed")
 	h.expect(patient.ID, "won't send dose-day reminders")
 }
 
@@ -404,7 +238,7 @@ func TestClinicTimeZone(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock := newFakeClock(time.Date(2026, 11, 26, 20, 0, 0, 0, time.UTC)) // 14:00 in Chicago
-	h := newHarness(t, withClock(clock), func(c *bot.Config) { c.TimeZone = chicago })
+	h := newHarness(t, withClock(clock), withTimeZone("America/Chicago"))
 	h.enroll(patient, "P-0042")
 	h.takeDose()
 	due := h.job(patient.ID, flows.JobFollowUp).Due.In(chicago)

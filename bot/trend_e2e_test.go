@@ -20,23 +20,29 @@ import (
 // courseScenario gives P-0042 a course: the intake, one dose with its
 // reading, a GAD-7 and a PHQ-9 whose item 9 raises an URGENT escalation.
 func courseScenario(t *testing.T) *harness {
-	h := newHarness(t)
-	h.enroll(patient, "P-0042")
-	h.openChat(clinician)
+	h := newPatientHarness(t)
 	h.takeDose()
 	h.say(patient, "/gad7")
 	for _, q := range gad7Items {
 		h.answer(q, "Several days")
 	}
 	h.expect(patient.ID, "Thank you")
+	h.phq9WithItem9("More than half the days")
+	return h
+}
+
+// phq9WithItem9 answers a PHQ-9 with label for the first eight items and
+// "Several days" for item 9, which is URGENT: crisis resources for the
+// patient, an escalation for the clinician.
+func (h *harness) phq9WithItem9(label string) {
+	h.t.Helper()
 	h.say(patient, "/phq9")
 	for _, q := range phq9Items[:8] {
-		h.answer(q, "More than half the days")
+		h.answer(q, label)
 	}
 	h.answer(phq9Items[8], "Several days")
 	h.expect(patient.ID, "988", "911")
 	h.expect(clinician.ID, "URGENT", "P-0042")
-	return h
 }
 
 // sentFile waits for the next file the bot sends to chat whose caption
@@ -106,10 +112,8 @@ func TestTrendChart(t *testing.T) {
 		t.Errorf("%d trend.viewed audit entries, want 1", n)
 	}
 
-	h.say(clinician, "/trend")
-	h.expect(clinician.ID, "Usage: /trend")
-	h.say(clinician, "/trend P-9999")
-	h.expect(clinician.ID, "No patient is enrolled as P-9999")
+	h.exchange(clinician, "/trend", "Usage: /trend")
+	h.exchange(clinician, "/trend P-9999", "No patient is enrolled as P-9999")
 }
 
 // TestExport: /export sends a CSV of every check-in and answer and a FHIR R4
@@ -220,4 +224,52 @@ func TestHistorySummary(t *testing.T) {
 			t.Errorf("history lacks %q:\n%s", want, m.Text)
 		}
 	}
+}
+
+// gad7Items are distinctive words of each GAD-7 question, in order.
+var gad7Items = []string{"nervous", "stop or control", "too much", "Trouble relaxing", "restless", "annoyed", "afraid"}
+
+// phq9Items are distinctive words of each PHQ-9 question, in order.
+var phq9Items = []string{"Little interest", "Feeling down", "asleep", "little energy", "appetite",
+	"Feeling bad about yourself", "concentrating", "speaking so slowly", "better off dead"}
+
+// TestInstrumentsScoredAndStored takes GAD-7 twice and PHQ-9 once through
+// the emulator: results are stored with score, band and time; a rise of 5
+// over the first score is ROUTINE; PHQ-9 item 9 above 0 is URGENT with
+// crisis resources whatever the total.
+func TestInstrumentsScoredAndStored(t *testing.T) {
+	h := newPatientHarness(t)
+	ctx := context.Background()
+
+	takeGAD7 := func(labels ...string) {
+		h.t.Helper()
+		h.say(patient, "/gad7")
+		for i, q := range gad7Items {
+			h.answer(q, labels[i])
+		}
+		h.expect(patient.ID, "Thank you")
+	}
+	takeGAD7("Not at all", "Not at all", "Not at all", "Several days", "Not at all", "Not at all", "Not at all")
+	takeGAD7("Several days", "Several days", "Several days", "Several days", "Several days", "Several days", "Not at all")
+	h.expect(clinician.ID, "ROUTINE", "P-0042", "rose 5 points")
+
+	checkins, err := h.st.CheckIns(ctx, patient.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkins = withoutIntake(checkins)
+	if len(checkins) != 2 {
+		t.Fatalf("%d check-ins recorded, want 2", len(checkins))
+	}
+	for i, want := range []struct {
+		total int
+		band  string
+	}{{1, "minimal"}, {6, "mild"}} {
+		c := checkins[i]
+		if c.Score == nil || c.Score.Instrument != "gad7" || c.Score.Total != want.total || c.Score.Band != want.band || c.EndedAt.IsZero() {
+			t.Errorf("check-in %d = %+v (score %+v), want GAD-7 %d %s", i, c, c.Score, want.total, want.band)
+		}
+	}
+
+	h.phq9WithItem9("Not at all")
 }

@@ -1,15 +1,15 @@
-// The path of one update, top to bottom: intake (polling or the webhook)
-// hands it to handleWithRetry, the one wrapper (timeout, retries, the
-// delay notice, metrics), which calls HandleUpdate (recover), which routes
-// it (patient or clinician, message or button), loads the chat in one
+// The path of one update, top to bottom, in this one file: the intake
+// (polling, intake.go, or the webhook, webhook.go) hands an update to
+// handleWithRetry, the one wrapper of both (timeout, retries, the delay
+// notice, metrics), which calls HandleUpdate (recover), which routes it
+// (patient or clinician, message, button or edit), loads the chat in one
 // round trip, steps the engine, commits the outcome in one atomic round
-// trip, and delivers the replies from the outbox. The pieces it uses sit
-// beside it, named for what they are: route.go (commands, typed text,
-// button data), crisis.go (the crisis screen before storage),
-// updatestate.go (what the attempts at one update share), commit.go (an
-// outcome as one store commit), outbox.go (sending committed replies),
-// prompts.go (settling answered buttons), errors.go (transient or
-// permanent).
+// trip, and delivers the replies. The parts it uses follow the path, at the
+// end of this file, in the order it first uses them. Beside it, named for
+// what they are: outbox.go (sending committed replies as Telegram messages
+// and settling the buttons answered), protocols.go (the protocol version a
+// run finishes on), crisis.go (the crisis screen before storage) and
+// errors.go (transient or permanent).
 
 package bot
 
@@ -17,7 +17,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/checkinbot/checkinbot/flows"
@@ -429,6 +431,66 @@ func (b *Bot) apply(ctx context.Context, snap store.Snapshot, updateID int, deci
 	}
 }
 
+// decision computes one engine step from the protocol the session runs on,
+// the session as loaded and the time.
+type decision func(p *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error)
+
+// startFlow is the decision of a command that starts a flow: a new run
+// always starts on the clinic's current protocol.
+func (b *Bot) startFlow(flowID string) decision {
+	return func(_ *flows.Protocol, s flows.Session, now time.Time) (flows.Outcome, error) {
+		return b.patientProtocol(s).Start(s, flowID, now)
+	}
+}
+
+// commitOf turns an engine outcome into the store's atomic commit.
+// An update's own change commits with updateID; any other change made while
+// handling an update (a clinician's /clear, /schedule or resolution note,
+// the intake a patient's invite starts) carries that update's id and chat,
+// so a retry of the update finds it committed (store.Commit.By) and a
+// retried /enroll makes no second invite. A timed job has neither.
+func (b *Bot) commitOf(ctx context.Context, snap store.Snapshot, updateID int, out flows.Outcome) store.Commit {
+	c := store.Commit{
+		ChatID:     snap.ChatID,
+		UpdateID:   updateID,
+		Version:    snap.Version,
+		Session:    out.Session,
+		Answers:    out.Answers,
+		Completion: out.Completion,
+		Jobs:       out.Jobs,
+		Audit:      out.Audit,
+		Replies:    b.outboxReplies(out),
+		// The lazy mark: replies sent since the last commit leave the
+		// outbox in this one, at no extra round trip.
+		RepliesSentUpTo: b.ledger.unmarked(snap.ChatID),
+	}
+	if u := stateOf(ctx).update; updateID == 0 && u.id > 0 && u.chatID != 0 {
+		c.UpdateID, c.By = u.id, u.chatID
+	}
+	for _, e := range out.Escalations {
+		e.Reason = strings.ReplaceAll(e.Reason, "<label>", snap.Patient) // the /clear command to use
+		c.Escalations = append(c.Escalations, store.NewEscalation{Escalation: e, Patient: snap.Patient, ChatID: snap.ChatID})
+	}
+	return c
+}
+
+// outboxReplies are an outcome's replies as the commit writes them: crisis
+// replies (an URGENT escalation in the same step) go first in Telegram's
+// queue.
+func (b *Bot) outboxReplies(out flows.Outcome) []store.OutboxReply {
+	prio := prioReply
+	for _, e := range out.Escalations {
+		if e.Level == flows.Urgent {
+			prio = prioUrgent
+		}
+	}
+	rs := make([]store.OutboxReply, len(out.Replies))
+	for i, r := range out.Replies {
+		rs[i] = store.OutboxReply{Reply: r, Priority: int(prio), Owner: b.runID}
+	}
+	return rs
+}
+
 // deliver shows the outcome to the patient: it sends the chat's unsent
 // replies and the outcome's (from the outbox when committed says the commit
 // wrote them there), then settles the buttons of the question just answered
@@ -477,4 +539,141 @@ func (b *Bot) answerCallback(ctx context.Context, q *tgbotapi.CallbackQuery, tex
 	if err := b.send.request(ctx, tgbotapi.NewCallback(q.ID, text)); err != nil {
 		b.log.Warn("answerCallbackQuery failed", "error", err.Error())
 	}
+}
+
+// The parts of the path, in the order it first uses them.
+
+// updateKind names an update's kind for metrics.
+func updateKind(hasMessage, hasCallback bool) string {
+	switch {
+	case hasCallback:
+		return "callback"
+	case hasMessage:
+		return "message"
+	default:
+		return "other"
+	}
+}
+
+// updateState is what the attempts at one update share (handleWithRetry
+// makes one per update; HandleUpdate one per call otherwise).
+type updateState struct {
+	// update is the update itself: its chat and id. A commit made for it on
+	// another chat (a clinician's command changing a patient) records it
+	// in its own chat's de-duplication mark (commitOf).
+	update       updateRef
+	crisis       *flows.CrisisMatch // the crisis screen matched the update's text
+	chatID       int64
+	text         string
+	alerted      atomic.Bool // its crisis alert was sent
+	raised       atomic.Bool // its escalation was raised without the session
+	storageWait  atomic.Bool // it is waiting for Redis (to load or commit)
+	committed    atomic.Bool // its outcome is committed (escalations included)
+	noticeIssued atomic.Bool // the patient was told it is delayed
+}
+
+// updateRef names an update: the chat it came from and its id.
+type updateRef struct {
+	chatID int64
+	id     int
+}
+
+type updateStateKey struct{}
+
+// stateOf is the update's shared state; a throwaway one outside an update.
+func stateOf(ctx context.Context) *updateState {
+	if st, ok := ctx.Value(updateStateKey{}).(*updateState); ok {
+		return st
+	}
+	return &updateState{}
+}
+
+// updateChatID is the chat an update belongs to (0 when it has none).
+func updateChatID(u tgbotapi.Update) int64 {
+	switch {
+	case u.Message != nil && u.Message.Chat != nil:
+		return u.Message.Chat.ID
+	case u.EditedMessage != nil && u.EditedMessage.Chat != nil:
+		return u.EditedMessage.Chat.ID
+	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil && u.CallbackQuery.Message.Chat != nil:
+		return u.CallbackQuery.Message.Chat.ID
+	case u.CallbackQuery != nil && u.CallbackQuery.From != nil:
+		return u.CallbackQuery.From.ID
+	}
+	return 0
+}
+
+// command splits a message into its bot command (lower-case, without the
+// slash or @botname) and arguments; cmd is "" for plain text.
+func command(m *tgbotapi.Message) (cmd, args string) {
+	if m.IsCommand() {
+		return strings.ToLower(m.Command()), strings.TrimSpace(m.CommandArguments())
+	}
+	// Telegram marks commands with an entity; a message typed as "/checkin"
+	// by a client that does not is still a command.
+	text := strings.TrimSpace(m.Text)
+	if strings.HasPrefix(text, "/") {
+		name, rest, _ := strings.Cut(text[1:], " ")
+		name, _, _ = strings.Cut(name, "@")
+		return strings.ToLower(name), strings.TrimSpace(rest)
+	}
+	return "", ""
+}
+
+// typedText is what a patient typed in a message: its text, or the caption
+// of a photo or document, which the crisis screen reads too.
+func typedText(m *tgbotapi.Message) string {
+	if m.Text != "" {
+		return m.Text
+	}
+	return m.Caption
+}
+
+// isClinicianCommand reports the commands a clinician's message is about;
+// anything else from a clinician in a private chat is treated as a patient's
+// (so staff can enrol themselves to try the flows).
+func isClinicianCommand(cmd, args string) bool {
+	if cmd == "start" {
+		return args == "" // with an invite code, a clinician is trying the patient side
+	}
+	return slices.ContainsFunc(clinicianMenu, func(c tgbotapi.BotCommand) bool { return c.Command == cmd })
+}
+
+// ackPrefix starts the callback data of an escalation's [Acknowledge] button.
+const ackPrefix = "k:"
+
+func ackData(escalationID string) string { return ackPrefix + escalationID }
+
+// parseEscData decodes the callback data of an escalation button with the
+// given prefix; ids are short and alphanumeric, anything else is refused.
+func parseEscData(data, prefix string) (string, bool) {
+	id, ok := strings.CutPrefix(data, prefix)
+	if !ok || id == "" || len(id) > 40 {
+		return "", false
+	}
+	for _, r := range id {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-') {
+			return "", false
+		}
+	}
+	return id, true
+}
+
+// protocolFor returns the protocol a session's run must finish on.
+func (b *Bot) protocolFor(ctx context.Context, s flows.Session) (*flows.Protocol, error) {
+	p, err := b.versions.forSession(ctx, b.store, s)
+	if err != nil {
+		return nil, err
+	}
+	return p.In(s.Language), nil
+}
+
+// committedReplies numbers the replies a commit on snap wrote.
+func committedReplies(snap store.Snapshot, rs []store.OutboxReply, at time.Time) []store.PendingReply {
+	out := make([]store.PendingReply, len(rs))
+	for i, r := range rs {
+		r.At = at
+		out[i] = store.PendingReply{Seq: snap.ReplySeq + int64(i) + 1, OutboxReply: r}
+	}
+	return out
 }

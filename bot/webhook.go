@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"sync"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
@@ -112,39 +111,4 @@ func (b *Bot) serveWebhook(ctx context.Context) error {
 	b.log.Info("webhook registered")
 	b.intake.flood.sweepEvery(ctx, floodQuiet/2)
 	return nil
-}
-
-// chatLocks serialises the handling of each chat's updates.
-type chatLocks struct {
-	mu    sync.Mutex
-	chats map[int64]*chatLock
-}
-
-type chatLock struct {
-	sync.Mutex
-	users int // holders and waiters; the entry goes when it reaches 0
-}
-
-// lock takes chatID's lock and returns its release.
-func (c *chatLocks) lock(chatID int64) (unlock func()) {
-	c.mu.Lock()
-	if c.chats == nil {
-		c.chats = map[int64]*chatLock{}
-	}
-	l := c.chats[chatID]
-	if l == nil {
-		l = &chatLock{}
-		c.chats[chatID] = l
-	}
-	l.users++
-	c.mu.Unlock()
-	l.Lock()
-	return func() {
-		l.Unlock()
-		c.mu.Lock()
-		if l.users--; l.users == 0 {
-			delete(c.chats, chatID)
-		}
-		c.mu.Unlock()
-	}
 }

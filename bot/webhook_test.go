@@ -136,13 +136,6 @@ func startWebhookBot(t *testing.T, secret string, adjust func(*bot.Config), tgOp
 	b, _, _ := newTestBot(ctx, t, tg, redistest.Start(t), cfg)
 	h := b.WebhookHandler(secret)
 	handler.Store(&h)
-	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	runInBackground(t, ctx, cancel, b, "Run")
 	return tg, hook
 }

@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +87,15 @@ func (w *walker) text(s string) Outcome {
 }
 
 // answer gives a value by button, or by typing for typed kinds.
+// answerSafely answers the run in progress from safe (state -> answer)
+// until it ends.
+func (w *walker) answerSafely(safe map[string]string) {
+	w.t.Helper()
+	for w.s.Flow != "" {
+		w.answer(safe[w.s.State])
+	}
+}
+
 func (w *walker) answer(value string) Outcome {
 	w.t.Helper()
 	it := w.p.Flow(w.s.Flow).Item(w.s.State)
@@ -159,4 +170,24 @@ func assertCrisis(t testing.TB, out Outcome) {
 			t.Errorf("crisis reply lacks %q:\n%s", want, txt)
 		}
 	}
+}
+
+// testdataProtocol reads testdata/protocols/<name> of the repository.
+func testdataProtocol(t testing.TB, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "protocols", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// parseTestdata parses testdata/protocols/<name>, which must be valid.
+func parseTestdata(t testing.TB, name string) *Protocol {
+	t.Helper()
+	p, err := Parse(name, testdataProtocol(t, name))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return p
 }

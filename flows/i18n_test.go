@@ -1,7 +1,6 @@
 package flows
 
 import (
-	"os"
 	"reflect"
 	"regexp"
 	"strings"
@@ -16,6 +15,14 @@ func parseT(t *testing.T, name, yaml string) *Protocol {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return p
+}
+
+// questionnaireT parses a protocol of one questionnaire flow, id (also its
+// command), with the items in YAML (indented as a flow's items).
+func questionnaireT(t *testing.T, id, items string) *Protocol {
+	t.Helper()
+	return parseT(t, id+".yaml", "version: x\ncrisis: {resources: [call 988]}\nflows:\n  - id: "+id+
+		"\n    command: "+id+"\n    kind: questionnaire\n    items:\n"+items)
 }
 
 func TestReadYesNo(t *testing.T) {
@@ -49,13 +56,7 @@ func FuzzReadYesNo(f *testing.F) {
 // TestSkippedIsNotAnswered: a skipped item fires skipped rules, never
 // answered ones (a skipped "which medication" raised a new prescription).
 func TestSkippedIsNotAnswered(t *testing.T) {
-	p := parseT(t, "meds.yaml", `version: x
-crisis: {resources: [call 988]}
-flows:
-  - id: meds
-    command: meds
-    kind: questionnaire
-    items:
+	p := questionnaireT(t, "meds", `
       - id: which
         summary: New medication
         kind: text
@@ -85,11 +86,7 @@ func TestTimelineFlowNames(t *testing.T) {
 	if p.Timeline.PostSessionFlow() != "postsession" || p.Timeline.FollowUpFlow() != "followup" || len(p.InstrumentFlows()) != 2 {
 		t.Fatalf("default: %q %q %d", p.Timeline.PostSessionFlow(), p.Timeline.FollowUpFlow(), len(p.InstrumentFlows()))
 	}
-	data, err := os.ReadFile("../testdata/protocols/clinic_uk.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := parseT(t, "clinic_uk.yaml", string(data))
+	c := parseTestdata(t, "clinic_uk.yaml")
 	tl := c.Timeline
 	if tl.PostSessionFlow() != "debrief" || tl.PostSession.D() != 5*time.Minute || tl.FollowUpFlow() != "morning" ||
 		tl.FollowUpAt.String() != "09:00" || len(c.InstrumentFlows()) != 0 || tl.Instruments.D() != 7*24*time.Hour {
@@ -133,13 +130,7 @@ func TestSubSecondOnlyWhenTesting(t *testing.T) {
 // and the path ahead, so a branch that skips items shortens the total, and a
 // hold leaves only the screens.
 func TestProgressFollowsTheBranch(t *testing.T) {
-	p := parseT(t, "branch.yaml", `version: x
-crisis: {resources: [call 988]}
-flows:
-  - id: f
-    command: f
-    kind: questionnaire
-    items:
+	p := questionnaireT(t, "f", `
       - id: meds
         kind: yesno
         text: "New medication?"

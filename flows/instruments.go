@@ -24,35 +24,35 @@ const (
 	phq2PositiveThreshold = 3
 )
 
-// PHQ9Band returns the PHQ-9 severity band of a total (0–27).
-func PHQ9Band(total int) string {
-	switch {
-	case total <= 4:
-		return BandMinimal
-	case total <= 9:
-		return BandMild
-	case total <= 14:
-		return BandModerate
-	case total <= 19:
-		return BandModeratelySevere
-	default:
-		return BandSevere
-	}
+// band is a severity band: the highest total it covers, and its label.
+type band struct {
+	upTo  int
+	label string
 }
 
-// GAD7Band returns the GAD-7 severity band of a total (0–21).
-func GAD7Band(total int) string {
-	switch {
-	case total <= 4:
-		return BandMinimal
-	case total <= 9:
-		return BandMild
-	case total <= 14:
-		return BandModerate
-	default:
-		return BandSevere
+// The published cut-offs (docs/clinical-basis.md): PHQ-9 0–4, 5–9, 10–14,
+// 15–19, 20–27; GAD-7 0–4, 5–9, 10–14, 15–21.
+var (
+	phq9Bands = []band{{4, BandMinimal}, {9, BandMild}, {14, BandModerate}, {19, BandModeratelySevere}, {27, BandSevere}}
+	gad7Bands = []band{{4, BandMinimal}, {9, BandMild}, {14, BandModerate}, {21, BandSevere}}
+)
+
+// bandOf returns the label of the first band that covers total; a total
+// above them all is in the last.
+func bandOf(bands []band, total int) string {
+	for _, b := range bands {
+		if total <= b.upTo {
+			return b.label
+		}
 	}
+	return bands[len(bands)-1].label
 }
+
+// PHQ9Band returns the PHQ-9 severity band of a total (0–27).
+func PHQ9Band(total int) string { return bandOf(phq9Bands, total) }
+
+// GAD7Band returns the GAD-7 severity band of a total (0–21).
+func GAD7Band(total int) string { return bandOf(gad7Bands, total) }
 
 // ScorePHQ9 totals nine item scores (each 0–3) and bands the total.
 func ScorePHQ9(items []int) (Score, error) {

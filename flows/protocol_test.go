@@ -4,12 +4,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/checkinbot/checkinbot/internal/goldentest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
@@ -17,19 +18,7 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 // golden compares got with testdata/name, rewriting it under -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./flows -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from golden file (run with -update after review):\n--- got ---\n%s\n--- want ---\n%s", name, got, want)
-	}
+	goldentest.Check(t, filepath.Join("testdata", name), got, *update)
 }
 
 func TestDefaultIsValid(t *testing.T) {
@@ -77,11 +66,7 @@ func TestSetOnCall(t *testing.T) {
 }
 
 func TestParseProblems(t *testing.T) {
-	data, err := os.ReadFile("../testdata/protocols/broken.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Parse("broken.yaml", data)
+	p, err := Parse("broken.yaml", testdataProtocol(t, "broken.yaml"))
 	var ps Problems
 	if p != nil || !errors.As(err, &ps) {
 		t.Fatalf("Parse = %v, %v; want Problems", p, err)
@@ -165,14 +150,7 @@ func TestClockNext(t *testing.T) {
 // TestAltProtocol walks a quite different clinic protocol: other limits, two
 // re-measures, number and scale answers, and a goto branch.
 func TestAltProtocol(t *testing.T) {
-	data, err := os.ReadFile("../testdata/protocols/alt.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Parse("alt.yaml", data)
-	if err != nil {
-		t.Fatalf("alt.yaml: %v", err)
-	}
+	p := parseTestdata(t, "alt.yaml")
 	p.SetOnCall("+1 555 0142")
 	if p.Messages.Yes != "Yes, I do" || !strings.HasPrefix(p.Messages.Help, strings.TrimSuffix(DefaultMessages.Help, "{commands}")+"/checkin – Riverside pre-dose check") {
 		t.Fatalf("message overrides: yes %q", p.Messages.Yes)

@@ -364,15 +364,17 @@ func (p *Protocol) pingReply(text, run string) Reply {
 	}}}
 }
 
-// sendPing sends the ping (text) for dose d and notes it as the awaited
-// prompt when no run is in progress.
-func (p *Protocol) sendPing(s Session, d Dose, text string) Outcome {
+// sendPing sends the ping (text) for dose d, notes it as the awaited
+// prompt when no run is in progress, and schedules the next step: a job of
+// kind next after wait.
+func (p *Protocol) sendPing(s Session, d Dose, text, next string, wait time.Duration, now time.Time) Outcome {
 	s.Dose = &d
 	r := p.pingReply(text, d.Run)
 	if s.Flow == "" {
 		s.Prompt = &r
 	}
-	return Outcome{Session: s, Replies: append([]Reply{r}, p.reshow(s)...)}
+	return Outcome{Session: s, Replies: append([]Reply{r}, p.reshow(s)...),
+		Jobs: []Job{{Kind: next, Due: now.Add(wait), Run: d.Run}}}
 }
 
 func (p *Protocol) ping(s Session, job Job, now time.Time) Outcome {
@@ -384,9 +386,7 @@ func (p *Protocol) ping(s Session, job Job, now time.Time) Outcome {
 	}
 	nd := *d
 	nd.PingedAt = now
-	out := p.sendPing(s, nd, p.Messages.Ping)
-	out.Jobs = []Job{{Kind: JobPingRetry, Due: now.Add(p.Timeline.PingRetry.D()), Run: d.Run}}
-	return out
+	return p.sendPing(s, nd, p.Messages.Ping, JobPingRetry, p.Timeline.PingRetry.D(), now)
 }
 
 func (p *Protocol) pingRetry(s Session, job Job, now time.Time) Outcome {
@@ -396,9 +396,7 @@ func (p *Protocol) pingRetry(s Session, job Job, now time.Time) Outcome {
 	}
 	nd := *d
 	nd.RepingedAt = now
-	out := p.sendPing(s, nd, p.Messages.PingAgain)
-	out.Jobs = []Job{{Kind: JobNoResponse, Due: now.Add(p.Timeline.NoResponse.D()), Run: d.Run}}
-	return out
+	return p.sendPing(s, nd, p.Messages.PingAgain, JobNoResponse, p.Timeline.NoResponse.D(), now)
 }
 
 func (p *Protocol) noResponse(s Session, job Job, now time.Time) Outcome {

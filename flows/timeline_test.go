@@ -1,7 +1,6 @@
 package flows
 
 import (
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -247,14 +246,20 @@ func TestPostSessionStartsByItself(t *testing.T) {
 	x.stale(post)
 }
 
-func TestPostSessionAlreadyDone(t *testing.T) {
+// doneBeforeItsJob: the patient took the dose and ran flow by hand before
+// its timed job came due; the job then does nothing.
+func doneBeforeItsJob(t *testing.T, flow string, safe map[string]string, job string) *tl {
+	t.Helper()
 	x := newTL(t, "")
 	x.takeDose()
-	x.start(FlowPostSession)
-	for x.s.Flow != "" {
-		x.answer(safePost[x.s.State])
-	}
-	x.stale(x.job(JobPostSession))
+	x.start(flow)
+	x.answerSafely(safe)
+	x.stale(x.job(job))
+	return x
+}
+
+func TestPostSessionAlreadyDone(t *testing.T) {
+	x := doneBeforeItsJob(t, FlowPostSession, safePost, JobPostSession)
 	x.stale(x.job(JobPing)) // the check-in asked about red flags already
 }
 
@@ -331,9 +336,7 @@ func TestFollowUpAtTenLocalAcrossDST(t *testing.T) {
 			x.run(x.job(JobPing))
 			x.text("ok")
 			x.run(x.job(JobPostSession))
-			for x.s.Flow != "" {
-				x.answer(safePost[x.s.State])
-			}
+			x.answerSafely(safePost)
 			out := x.run(fu)
 			if x.s.Flow != FlowFollowUp || !strings.Contains(allText(out), "Good morning") {
 				t.Fatalf("follow-up = %+v", out)
@@ -344,13 +347,7 @@ func TestFollowUpAtTenLocalAcrossDST(t *testing.T) {
 }
 
 func TestFollowUpDoneEarly(t *testing.T) {
-	x := newTL(t, "")
-	x.takeDose()
-	x.start(FlowFollowUp)
-	for x.s.Flow != "" {
-		x.answer(safeFollowUp[x.s.State])
-	}
-	x.stale(x.job(JobFollowUp))
+	doneBeforeItsJob(t, FlowFollowUp, safeFollowUp, JobFollowUp)
 }
 
 func TestWeeklyInstruments(t *testing.T) {
@@ -366,17 +363,13 @@ func TestWeeklyInstruments(t *testing.T) {
 	x.run(x.job(JobPing))
 	x.text("ok")
 	x.run(x.job(JobPostSession))
-	for x.s.Flow != "" {
-		x.answer(safePost[x.s.State])
-	}
+	x.answerSafely(safePost)
 	x.run(x.job(JobFollowUp))
 	out := x.run(phq)
 	if x.s.Flow != FlowFollowUp || len(out.Jobs) != 1 || out.Jobs[0].Due.Sub(x.now) != deferBy {
 		t.Fatalf("PHQ-9 during the follow-up: %+v", out)
 	}
-	for x.s.Flow != "" {
-		x.answer(safeFollowUp[x.s.State])
-	}
+	x.answerSafely(safeFollowUp)
 	out = x.run(out.Jobs[0])
 	if x.s.Flow != FlowPHQ9 || !strings.Contains(allText(out), "weekly mood questionnaire") {
 		t.Fatalf("PHQ-9 = %+v", out)
@@ -553,14 +546,7 @@ func TestRunJobUnknownKinds(t *testing.T) {
 // instruments: its own check counts as the dose day's check-in, and jobs for
 // check-ins it does not have do nothing, quietly.
 func TestTimelineOnAClinicProtocol(t *testing.T) {
-	data, err := os.ReadFile("../testdata/protocols/alt.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Parse("alt.yaml", data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := parseTestdata(t, "alt.yaml")
 	now := time.Date(2025, 3, 5, 15, 0, 0, 0, time.UTC)
 	out, err := p.SetSchedule(Session{}, &DoseSchedule{Weekday: time.Saturday, Hour: 10}, "UTC", now)
 	if err != nil || len(out.Jobs) != 1 || out.Jobs[0].Kind != JobReminder {

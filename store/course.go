@@ -34,17 +34,26 @@ type CourseEscalation struct {
 	State string // EscalationOpen, EscalationAcked or EscalationResolved
 }
 
+// courseScanRange is the ids of the newest CourseScanMax escalations, from
+// lowest to newest; none (newest below lowest) before the first is raised.
+func (s *Store) courseScanRange(ctx context.Context) (lowest, newest int64, err error) {
+	newest, err = s.rdb.Get(ctx, keyEscSeq).Int64()
+	if err == redis.Nil {
+		return 1, 0, nil
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	return max(newest-CourseScanMax+1, 1), newest, nil
+}
+
 // ChatEscalations returns the escalations raised for chatID among the
 // newest CourseScanMax, oldest first.
 func (s *Store) ChatEscalations(ctx context.Context, chatID int64) ([]CourseEscalation, error) {
-	seq, err := s.rdb.Get(ctx, keyEscSeq).Int64()
-	if err == redis.Nil {
-		return nil, nil
-	}
+	lowest, seq, err := s.courseScanRange(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store.ChatEscalations: %w", err)
 	}
-	lowest := max(seq-CourseScanMax+1, 1)
 	chat := strconv.FormatInt(chatID, 10)
 	var out []CourseEscalation
 	for from := lowest; from <= seq; from += courseBatch {

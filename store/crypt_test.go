@@ -15,7 +15,6 @@ import (
 	"github.com/checkinbot/checkinbot/flows"
 	"github.com/checkinbot/checkinbot/store"
 	"github.com/checkinbot/checkinbot/store/redistest"
-	"github.com/redis/go-redis/v9"
 )
 
 // testKey is a fixed 32-byte key, different for each seed.
@@ -73,12 +72,7 @@ func secretCommit(t *testing.T, s *store.Store, chat int64, update int) store.Co
 // hash fields and values, list elements, set members, stream fields).
 func rawValues(t *testing.T, url string) []string {
 	t.Helper()
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClient(opt)
-	defer c.Close()
+	c := redistest.Client(t, url)
 	ctx := context.Background()
 	var out []string
 	for _, k := range redistest.Keys(t, url) {

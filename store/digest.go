@@ -45,14 +45,10 @@ func (s *Store) Patients(ctx context.Context) (map[int64]string, error) {
 // from the newest, courseBatch at a time, until a batch is all older than
 // from (at most CourseScanMax escalations).
 func (s *Store) WeekEscalations(ctx context.Context, from, to time.Time) ([]EscalationRecord, error) {
-	seq, err := s.rdb.Get(ctx, keyEscSeq).Int64()
-	if err == redis.Nil {
-		return nil, nil
-	}
+	lowest, seq, err := s.courseScanRange(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store.WeekEscalations: %w", err)
 	}
-	lowest := max(seq-CourseScanMax+1, 1)
 	var out []EscalationRecord
 	for top := seq; top >= lowest; top -= courseBatch {
 		bottom := max(top-courseBatch+1, lowest)

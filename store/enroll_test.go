@@ -15,10 +15,7 @@ var deepLinkPayload = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 func TestInvites(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend, s *store.Store) {
 		ctx := context.Background()
-		code, err := s.CreateInvite(ctx, "P-001", 900, time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
+		code := mustInvite(t, s, "P-001", time.Hour)
 		if !deepLinkPayload.MatchString(code) {
 			t.Errorf("code %q is not a valid /start payload", code)
 		}
@@ -44,40 +41,28 @@ func TestInvites(t *testing.T) {
 		if l, err := s.RedeemInvite(ctx, code, 111); err != nil || l != "P-001" {
 			t.Errorf("repeat redeem: %q %v", l, err)
 		}
-		_, err = s.RedeemInvite(ctx, code, 222)
-		isErr(t, err, store.ErrInviteUsed)
+		isErr(t, errOf(s.RedeemInvite(ctx, code, 222)), store.ErrInviteUsed)
 		if chat, _ := s.Patient(ctx, "P-001"); chat != 111 {
 			t.Errorf("used invite relinked the label to %d", chat)
 		}
-		_, err = s.RedeemInvite(ctx, "no-such-code", 222)
-		isErr(t, err, store.ErrNotFound)
-		_, err = s.PatientLabel(ctx, 222)
-		isErr(t, err, store.ErrNotFound)
-		_, err = s.Patient(ctx, "P-404")
-		isErr(t, err, store.ErrNotFound)
+		isErr(t, errOf(s.RedeemInvite(ctx, "no-such-code", 222)), store.ErrNotFound)
+		isErr(t, errOf(s.PatientLabel(ctx, 222)), store.ErrNotFound)
+		isErr(t, errOf(s.Patient(ctx, "P-404")), store.ErrNotFound)
 	})
 }
 
 func TestInviteExpiry(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend, s *store.Store) {
 		ctx := context.Background()
-		code, err := s.CreateInvite(ctx, "P-002", 900, 100*time.Millisecond)
-		if err != nil {
-			t.Fatal(err)
-		}
-		used, err := s.CreateInvite(ctx, "P-003", 900, 100*time.Millisecond)
-		if err != nil {
-			t.Fatal(err)
-		}
+		code := mustInvite(t, s, "P-002", 100*time.Millisecond)
+		used := mustInvite(t, s, "P-003", 100*time.Millisecond)
 		if _, err := s.RedeemInvite(ctx, used, 1); err != nil {
 			t.Fatal(err)
 		}
 		b.elapse(150 * time.Millisecond)
-		_, err = s.RedeemInvite(ctx, code, 111)
-		isErr(t, err, store.ErrNotFound)
+		isErr(t, errOf(s.RedeemInvite(ctx, code, 111)), store.ErrNotFound)
 		// The tombstone of a used invite expires with it; the enrolment stays.
-		_, err = s.RedeemInvite(ctx, used, 2)
-		isErr(t, err, store.ErrNotFound)
+		isErr(t, errOf(s.RedeemInvite(ctx, used, 2)), store.ErrNotFound)
 		if chat, err := s.Patient(ctx, "P-003"); err != nil || chat != 1 {
 			t.Errorf("enrolment lost with the invite: %d %v", chat, err)
 		}
@@ -89,10 +74,7 @@ func TestRelink(t *testing.T) {
 		ctx := context.Background()
 		redeem := func(label string, chat int64) store.Redemption {
 			t.Helper()
-			code, err := s.CreateInvite(ctx, label, 900, time.Hour)
-			if err != nil {
-				t.Fatal(err)
-			}
+			code := mustInvite(t, s, label, time.Hour)
 			r, err := s.Redeem(ctx, code, chat)
 			if err != nil {
 				t.Fatal(err)
@@ -110,25 +92,20 @@ func TestRelink(t *testing.T) {
 		if chat, _ := s.Patient(ctx, "P-1"); chat != 200 {
 			t.Errorf("P-1 -> %d, want 200", chat)
 		}
-		_, err := s.PatientLabel(ctx, 100)
-		isErr(t, err, store.ErrNotFound)
+		isErr(t, errOf(s.PatientLabel(ctx, 100)), store.ErrNotFound)
 
 		redeem("P-2", 200) // the chat is re-enrolled under another label
 		if l, _ := s.PatientLabel(ctx, 200); l != "P-2" {
 			t.Errorf("chat 200 -> %q, want P-2", l)
 		}
-		_, err = s.Patient(ctx, "P-1")
-		isErr(t, err, store.ErrNotFound)
+		isErr(t, errOf(s.Patient(ctx, "P-1")), store.ErrNotFound)
 	})
 }
 
 func TestUnenroll(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend, s *store.Store) {
 		ctx := context.Background()
-		code, err := s.CreateInvite(ctx, "P-002", 900, time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
+		code := mustInvite(t, s, "P-002", time.Hour)
 		if _, err := s.RedeemInvite(ctx, code, 222); err != nil {
 			t.Fatal(err)
 		}
@@ -158,4 +135,15 @@ func TestUnenroll(t *testing.T) {
 			t.Fatalf("audit = %+v", e)
 		}
 	})
+}
+
+// mustInvite creates an invite for label (chat 900's clinician) valid for
+// ttl and returns its code.
+func mustInvite(t *testing.T, s *store.Store, label string, ttl time.Duration) string {
+	t.Helper()
+	code, err := s.CreateInvite(context.Background(), label, 900, ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
 }

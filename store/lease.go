@@ -18,25 +18,24 @@ func redisZ(at time.Time, member string) redis.Z {
 // AcquireLease takes the named lease for owner for ttl, reporting whether
 // owner holds it now; an owner that already holds it extends it.
 func (s *Store) AcquireLease(ctx context.Context, name, owner string, ttl time.Duration) (bool, error) {
-	if ttl < time.Millisecond || owner == "" {
-		return false, errBadLease
-	}
-	ok, err := scriptAcquire.Run(ctx, s.rdb, []string{leaseKey(name)}, owner, ttl.Milliseconds()).Bool()
-	if err != nil {
-		return false, fmt.Errorf("store.AcquireLease: %w", err)
-	}
-	return ok, nil
+	return s.runLease(ctx, "store.AcquireLease", scriptAcquire, name, owner, ttl)
 }
 
 // RenewLease extends the named lease to ttl if owner still holds it, and
 // reports whether it did.
 func (s *Store) RenewLease(ctx context.Context, name, owner string, ttl time.Duration) (bool, error) {
+	return s.runLease(ctx, "store.RenewLease", scriptRenew, name, owner, ttl)
+}
+
+// runLease runs a lease script that sets the named lease's ttl for owner
+// and reports whether it did.
+func (s *Store) runLease(ctx context.Context, op string, script *redis.Script, name, owner string, ttl time.Duration) (bool, error) {
 	if ttl < time.Millisecond || owner == "" {
 		return false, errBadLease
 	}
-	ok, err := scriptRenew.Run(ctx, s.rdb, []string{leaseKey(name)}, owner, ttl.Milliseconds()).Bool()
+	ok, err := script.Run(ctx, s.rdb, []string{leaseKey(name)}, owner, ttl.Milliseconds()).Bool()
 	if err != nil {
-		return false, fmt.Errorf("store.RenewLease: %w", err)
+		return false, fmt.Errorf("%s: %w", op, err)
 	}
 	return ok, nil
 }

@@ -87,13 +87,7 @@ func TestRetention(t *testing.T) {
 
 				// Day 45: the cutoff is day 15.
 				clock.Set(day(45))
-				res, err := s.Prune(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if res.Answers != 3 || res.CheckIns != 2 {
-					t.Errorf("pruned %+v, want 3 answers and 2 check-ins", res)
-				}
+				pruned(t, s, 3, 2)
 				as, cs := items(t, s, 1)
 				if !slices.Equal(as, []string{"d20", "d40"}) || !slices.Equal(cs, []string{"d20", "d40"}) {
 					t.Errorf("chat 1 kept answers %v, check-ins %v", as, cs)
@@ -118,9 +112,7 @@ func TestRetention(t *testing.T) {
 				// Day 51: the day-20 entries go; chat 2 commits again and is kept.
 				clock.Set(day(51))
 				commitDay(t, s, 2, "d51", false)
-				if res, err := s.Prune(ctx); err != nil || res.Answers != 1 || res.CheckIns != 1 {
-					t.Errorf("day 51 prune %+v %v", res, err)
-				}
+				pruned(t, s, 1, 1)
 				if as, _ := items(t, s, 1); !slices.Equal(as, []string{"d40"}) {
 					t.Errorf("chat 1 on day 51: %v", as)
 				}
@@ -155,13 +147,7 @@ func TestRetentionLegacyEntries(t *testing.T) {
 		commitDay(t, s, 8, "d10", false)
 
 		clock.Set(day(14)) // the cutoff is day 7
-		res, err := s.Prune(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Answers != 4 || res.CheckIns != 2 {
-			t.Errorf("pruned %+v", res)
-		}
+		pruned(t, s, 4, 2)
 		as, cs := items(t, s, 7)
 		if !slices.Equal(as, []string{"d9"}) || !slices.Equal(cs, []string{"d9"}) {
 			t.Errorf("idle chat kept %v %v", as, cs)
@@ -170,9 +156,7 @@ func TestRetentionLegacyEntries(t *testing.T) {
 			t.Errorf("active chat kept %v", as)
 		}
 		clock.Set(day(17))
-		if res, err := s.Prune(ctx); err != nil || res.Answers != 2 || res.CheckIns != 1 {
-			t.Errorf("day 17 prune %+v %v", res, err)
-		}
+		pruned(t, s, 2, 1)
 		if as, _ := items(t, s, 8); !slices.Equal(as, []string{"d10"}) {
 			t.Errorf("active chat on day 17: %v", as)
 		}
@@ -206,4 +190,13 @@ func TestRetentionAudit(t *testing.T) {
 			t.Fatalf("audit kept %d", len(log))
 		}
 	})
+}
+
+// pruned prunes once and checks how many answers and check-ins went.
+func pruned(t *testing.T, s *store.Store, answers, checkIns int64) {
+	t.Helper()
+	res, err := s.Prune(context.Background())
+	if err != nil || res.Answers != answers || res.CheckIns != checkIns {
+		t.Errorf("pruned %+v (%v), want %d answers and %d check-ins", res, err, answers, checkIns)
+	}
 }

@@ -72,13 +72,7 @@ func keys(t *testing.T, s *store.Store) []string {
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	redistest.WaitFor(t, 5*time.Second, what, cond)
 }
 
 func TestOpenErrorHidesPassword(t *testing.T) {
@@ -111,6 +105,9 @@ func TestOpenPrepareIdempotent(t *testing.T) {
 	})
 }
 
+// errOf is the error of a call whose value a test does not need.
+func errOf[T any](_ T, err error) error { return err }
+
 func isErr(t *testing.T, err, want error) {
 	t.Helper()
 	if !errors.Is(err, want) {
@@ -119,3 +116,75 @@ func isErr(t *testing.T, err, want error) {
 }
 
 func fmtAny(v any) string { return fmt.Sprint(v) }
+
+func TestLease(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend, s *store.Store) {
+		ctx := context.Background()
+		must := func(ok bool, err error) bool {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		ttl := 200 * time.Millisecond
+		if !must(s.AcquireLease(ctx, "poller", "a", ttl)) {
+			t.Fatal("a could not acquire a free lease")
+		}
+		if must(s.AcquireLease(ctx, "poller", "b", ttl)) {
+			t.Fatal("b acquired a held lease")
+		}
+		if !must(s.AcquireLease(ctx, "poller", "a", ttl)) {
+			t.Error("holder could not re-acquire")
+		}
+		if must(s.RenewLease(ctx, "poller", "b", ttl)) {
+			t.Error("b renewed a's lease")
+		}
+		if !must(s.RenewLease(ctx, "poller", "a", ttl)) {
+			t.Error("a could not renew")
+		}
+		if err := s.ReleaseLease(ctx, "poller", "b"); err != nil { // not b's: no effect
+			t.Fatal(err)
+		}
+		if must(s.AcquireLease(ctx, "poller", "b", ttl)) {
+			t.Fatal("b's release freed a's lease")
+		}
+		if err := s.ReleaseLease(ctx, "poller", "a"); err != nil {
+			t.Fatal(err)
+		}
+		if !must(s.AcquireLease(ctx, "poller", "b", ttl)) {
+			t.Fatal("b could not acquire a released lease")
+		}
+		// b dies; the lease expires and a takes over; b can no longer renew.
+		b.elapse(ttl + 50*time.Millisecond)
+		if !must(s.AcquireLease(ctx, "poller", "a", ttl)) {
+			t.Fatal("a could not take over an expired lease")
+		}
+		if must(s.RenewLease(ctx, "poller", "b", ttl)) {
+			t.Error("b renewed a lease it lost")
+		}
+	})
+}
+
+func TestSaveProtocol(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, _ backend, s *store.Store) {
+		ctx := context.Background()
+		if _, err := s.Protocol(ctx, "v1"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("unknown version: %v, want ErrNotFound", err)
+		}
+		v1 := []byte("version: v1\n")
+		if err := s.SaveProtocol(ctx, "v1", v1); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SaveProtocol(ctx, "v1", v1); err != nil {
+			t.Fatalf("saving the same content again: %v", err)
+		}
+		if err := s.SaveProtocol(ctx, "v1", []byte("version: v1\n# edited\n")); !errors.Is(err, store.ErrVersionReused) {
+			t.Fatalf("other content under v1: %v, want ErrVersionReused", err)
+		}
+		got, err := s.Protocol(ctx, "v1")
+		if err != nil || string(got) != string(v1) {
+			t.Fatalf("Protocol(v1) = %q, %v", got, err)
+		}
+	})
+}

@@ -176,21 +176,10 @@ func parseMarkdownV2(s string) (string, string) {
 			i += 1 + n
 		case strings.HasPrefix(s[i:], "**>") && atLineStart:
 			i += 3
-		case c == '*':
-			toggle("*", "Bold", i)
-			i++
-		case strings.HasPrefix(s[i:], "__"):
-			toggle("__", "Underline", i)
-			i += 2
-		case c == '_':
-			toggle("_", "Italic", i)
-			i++
-		case c == '~':
-			toggle("~", "Strikethrough", i)
-			i++
-		case strings.HasPrefix(s[i:], "||"):
-			toggle("||", "Spoiler", i)
-			i += 2
+		case markerAt(s[i:]) != "":
+			token := markerAt(s[i:])
+			toggle(token, markdownV2Markers[token], i)
+			i += len(token)
 		case c == '[' || strings.HasPrefix(s[i:], "!["):
 			if c == '!' {
 				i++
@@ -278,4 +267,21 @@ func parseMarkdown(s string) (string, string) {
 		}
 	}
 	return out.String(), ""
+}
+
+// markdownV2Markers are the MarkdownV2 tokens that open and close an
+// entity of the same kind.
+var markdownV2Markers = map[string]string{
+	"*": "Bold", "__": "Underline", "_": "Italic", "~": "Strikethrough", "||": "Spoiler",
+}
+
+// markerAt is the entity marker s starts with ("" for none), the longer
+// one where two could match ("__" before "_").
+func markerAt(s string) string {
+	for _, token := range []string{"__", "||", "*", "_", "~"} {
+		if strings.HasPrefix(s, token) {
+			return token
+		}
+	}
+	return ""
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -314,9 +313,8 @@ var (
 
 // targetChatLocked returns the chat a call addresses by chat_id.
 func (s *Server) targetChatLocked(p *params) (*chat, *apiError) {
-	id, err := strconv.ParseInt(p.get("chat_id"), 10, 64)
-	c := s.chats[id]
-	if err != nil || c == nil {
+	c := s.chats[p.int64("chat_id")] // unparsable: 0, no chat
+	if c == nil {
 		return nil, errChatNotFound
 	}
 	if c.blocked {
@@ -527,52 +525,44 @@ func (s *Server) applyEditLocked(c *chat, m *message, text, source string, keybo
 // editMessageText replaces a message's text; like Telegram it removes the
 // inline keyboard unless reply_markup is given again.
 func (s *Server) editMessageText(p *params) (any, *apiError) {
-	c, m, err := s.editTargetLocked(p)
-	if err != nil {
-		return nil, err
-	}
-	if m.caption {
-		return nil, badRequest("there is no text in the message to edit")
-	}
-	plain, source, err := formattedText(p, "text", maxTextLen, errTextTooLong)
-	if err != nil {
-		return nil, err
-	}
-	if strings.TrimSpace(plain) == "" {
-		return nil, errTextEmpty
-	}
-	keyboard, err := parseKeyboard(p.get("reply_markup"))
-	if err != nil {
-		return nil, err
-	}
-	return s.applyEditLocked(c, m, plain, source, keyboard)
+	return s.editLocked(p, func(m *message) (string, string, *apiError) {
+		if m.caption {
+			return "", "", badRequest("there is no text in the message to edit")
+		}
+		plain, source, err := formattedText(p, "text", maxTextLen, errTextTooLong)
+		if err == nil && strings.TrimSpace(plain) == "" {
+			err = errTextEmpty
+		}
+		return plain, source, err
+	})
 }
 
 // editMessageCaption replaces the caption of a photo or document and, like
 // editMessageText, its keyboard.
 func (s *Server) editMessageCaption(p *params) (any, *apiError) {
-	c, m, err := s.editTargetLocked(p)
-	if err != nil {
-		return nil, err
-	}
-	if !m.caption {
-		return nil, badRequest("there is no caption in the message to edit")
-	}
-	plain, source, err := formattedText(p, "caption", maxCaptionLen, errCaptionTooLong)
-	if err != nil {
-		return nil, err
-	}
-	keyboard, err := parseKeyboard(p.get("reply_markup"))
-	if err != nil {
-		return nil, err
-	}
-	return s.applyEditLocked(c, m, plain, source, keyboard)
+	return s.editLocked(p, func(m *message) (string, string, *apiError) {
+		if !m.caption {
+			return "", "", badRequest("there is no caption in the message to edit")
+		}
+		return formattedText(p, "caption", maxCaptionLen, errCaptionTooLong)
+	})
 }
 
 // editMessageReplyMarkup replaces or, without reply_markup, removes a
 // message's inline keyboard.
 func (s *Server) editMessageReplyMarkup(p *params) (any, *apiError) {
+	return s.editLocked(p, func(m *message) (string, string, *apiError) { return m.text, m.source, nil })
+}
+
+// editLocked edits the message p names: its text (and the source it was
+// parsed from) as content says, and the keyboard of p's reply_markup (none:
+// the keyboard goes, as in Telegram).
+func (s *Server) editLocked(p *params, content func(*message) (text, source string, err *apiError)) (any, *apiError) {
 	c, m, err := s.editTargetLocked(p)
+	if err != nil {
+		return nil, err
+	}
+	text, source, err := content(m)
 	if err != nil {
 		return nil, err
 	}
@@ -580,7 +570,7 @@ func (s *Server) editMessageReplyMarkup(p *params) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	return s.applyEditLocked(c, m, m.text, m.source, keyboard)
+	return s.applyEditLocked(c, m, text, source, keyboard)
 }
 
 func (s *Server) deleteMessage(p *params) (any, *apiError) {

@@ -185,23 +185,35 @@ func TestPressButtonAndOffsets(t *testing.T) {
 	}
 }
 
-func TestLongPollWakesOnUpdate(t *testing.T) {
-	srv, bot := newBot(t)
-	done := make(chan []tgbotapi.Update)
+// polled is what a long poll returned.
+type polled struct {
+	updates []tgbotapi.Update
+	err     error
+}
+
+// longPoll starts a getUpdates call that waits up to timeout seconds.
+func longPoll(bot *tgbotapi.BotAPI, timeout int) <-chan polled {
+	done := make(chan polled, 1)
 	go func() {
 		u := tgbotapi.NewUpdate(0)
-		u.Timeout = 30
-		updates, _ := bot.GetUpdates(u)
-		done <- updates
+		u.Timeout = timeout
+		updates, err := bot.GetUpdates(u)
+		done <- polled{updates, err}
 	}()
+	return done
+}
+
+func TestLongPollWakesOnUpdate(t *testing.T) {
+	srv, bot := newBot(t)
+	done := longPoll(bot, 30)
 	// Queue once the poll is waiting, so that it is the wake-up that is tested.
 	waitPolling(t, srv)
 	start := time.Now()
 	srv.SendText(alice, "hello")
 	select {
-	case updates := <-done:
-		if len(updates) != 1 || updates[0].Message.Text != "hello" {
-			t.Fatalf("updates = %+v", updates)
+	case r := <-done:
+		if len(r.updates) != 1 || r.updates[0].Message.Text != "hello" {
+			t.Fatalf("updates = %+v", r.updates)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("long poll did not wake on a new update")
@@ -233,13 +245,7 @@ func TestLongPollTimesOut(t *testing.T) {
 
 func TestLongPollEndsOnClose(t *testing.T) {
 	srv, bot := newBot(t)
-	done := make(chan error)
-	go func() {
-		u := tgbotapi.NewUpdate(0)
-		u.Timeout = 60
-		_, err := bot.GetUpdates(u)
-		done <- err
-	}()
+	done := longPoll(bot, 60)
 	waitPolling(t, srv)
 	srv.Close()
 	select {
@@ -587,17 +593,12 @@ func TestQueueRaw(t *testing.T) {
 
 func TestSecondPollerConflicts(t *testing.T) {
 	srv, bot := newBot(t)
-	done := make(chan error)
-	go func() {
-		u := tgbotapi.NewUpdate(0)
-		u.Timeout = 30
-		_, err := bot.GetUpdates(u)
-		done <- err
-	}()
+	done := longPoll(bot, 30)
 	waitPolling(t, srv)
 	getUpdates(t, bot, 0, 0)
 	select {
-	case err := <-done:
+	case r := <-done:
+		err := r.err
 		wantAPIError(t, err, 409, "Conflict: terminated by other getUpdates request")
 	case <-time.After(5 * time.Second):
 		t.Fatal("first poll was not terminated")

@@ -298,7 +298,10 @@ func TestWebhookDeleteStopsDelivery(t *testing.T) {
 	}
 }
 
-func TestWebhookDeleteAbortsDeliveryInFlight(t *testing.T) {
+// deliveryHeld is an emulator whose webhook holds each delivery until the
+// delivery is aborted; held receives when one arrives.
+func deliveryHeld(t *testing.T) (*telegramtest.Server, *tgbotapi.BotAPI, <-chan struct{}) {
+	t.Helper()
 	held := make(chan struct{}, 1)
 	hook := newHookBot(t, func(ctx context.Context, _ hookRequest) int {
 		held <- struct{}{}
@@ -309,6 +312,11 @@ func TestWebhookDeleteAbortsDeliveryInFlight(t *testing.T) {
 	if err := setWebhook(bot, tgbotapi.Params{"url": hook.srv.URL}); err != nil {
 		t.Fatal(err)
 	}
+	return srv, bot, held
+}
+
+func TestWebhookDeleteAbortsDeliveryInFlight(t *testing.T) {
+	srv, bot, held := deliveryHeld(t)
 	id := srv.SendText(alice, "hi")
 	<-held
 	if _, err := bot.Request(tgbotapi.DeleteWebhookConfig{}); err != nil {
@@ -478,16 +486,7 @@ func TestWebhookMaxConnections(t *testing.T) {
 }
 
 func TestWebhookCloseAbortsDelivery(t *testing.T) {
-	held := make(chan struct{}, 1)
-	hook := newHookBot(t, func(ctx context.Context, _ hookRequest) int {
-		held <- struct{}{}
-		<-ctx.Done()
-		return http.StatusOK
-	})
-	srv, bot := newBot(t)
-	if err := setWebhook(bot, tgbotapi.Params{"url": hook.srv.URL}); err != nil {
-		t.Fatal(err)
-	}
+	srv, _, held := deliveryHeld(t)
 	srv.SendText(alice, "hi")
 	<-held
 	done := make(chan struct{})

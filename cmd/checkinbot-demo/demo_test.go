@@ -8,6 +8,17 @@ import (
 )
 
 // runDemoScript runs the demo with stdin as the person's typing.
+// demoOutput runs the demo on the script's lines and returns its output;
+// the demo must end without error.
+func demoOutput(t *testing.T, lines ...string) string {
+	t.Helper()
+	out, err := runDemoScript(t, strings.Join(lines, "\n")+"\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 func runDemoScript(t *testing.T, stdin string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
@@ -45,17 +56,13 @@ func upToSelfHarm() []string {
 // TestDemoScriptedPatient plays a whole pre-dose check through the demo's
 // terminal interface: numbers press buttons, text is typed.
 func TestDemoScriptedPatient(t *testing.T) {
-	script := strings.Join(append(upToSelfHarm(),
+	out := demoOutput(t, append(upToSelfHarm(),
 		"2", // self-harm: No
 		"1", // setting: Yes
 		"1", // I've taken my dose
 		"7", // no buttons left to press
 		"/status",
-	), "\n") + "\n"
-	out, err := runDemoScript(t, script)
-	if err != nil {
-		t.Fatal(err)
-	}
+	)...)
 	for _, want := range []string{"cleared you", "clear to take today's dose", "[1] I've taken my dose", "noted the time", "no buttons to press"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
@@ -67,18 +74,14 @@ func TestDemoScriptedPatient(t *testing.T) {
 // command, a button press picked by escalation number, and the earlier
 // escalation message shown again once it changed.
 func TestDemoScriptedClinician(t *testing.T) {
-	script := strings.Join(append(upToSelfHarm(),
+	out := demoOutput(t, append(upToSelfHarm(),
 		"1", // self-harm: Yes (escalation #2, URGENT)
 		"c: /open",
 		"c1@2",  // Acknowledge escalation #2
 		"c1@99", // no such escalation on screen
 		"c: /ack 1",
 		"c: /digest",
-	), "\n") + "\n"
-	out, err := runDemoScript(t, script)
-	if err != nil {
-		t.Fatal(err)
-	}
+	)...)
 	for _, want := range []string{
 		"[to clinicians]\n  🔴 URGENT", "[c1] or [c1@2] Acknowledge",
 		"Escalations not yet resolved", "(pressed \"Acknowledge\")",

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/checkinbot/checkinbot/internal/goldentest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -24,27 +26,22 @@ func runCLI(t *testing.T, env map[string]string, stdin string, args ...string) (
 // golden compares got with testdata/<name>, or rewrites it with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("..", "..", "testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	goldentest.Check(t, filepath.Join("..", "..", "testdata", name), got, *update)
+}
+
+// cliGolden runs the command in-process and checks its exit code and that
+// its output matches the golden file testdata/<name>.
+func cliGolden(t *testing.T, wantCode int, name string, args ...string) {
+	t.Helper()
+	code, out, _ := runCLI(t, nil, "", args...)
+	if code != wantCode {
+		t.Errorf("exit code %d, want %d", code, wantCode)
 	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run with -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	golden(t, name, out)
 }
 
 func TestProtocolCheckReportsEveryProblem(t *testing.T) {
-	code, out, _ := runCLI(t, nil, "", "protocol", "check", "../../testdata/protocols/broken.yaml")
-	if code != 1 {
-		t.Errorf("exit code %d, want 1", code)
-	}
-	golden(t, "protocols/broken.check.golden", out)
+	cliGolden(t, 1, "protocols/broken.check.golden", "protocol", "check", "../../testdata/protocols/broken.yaml")
 }
 
 func TestProtocolCheckAcceptsShippedProtocols(t *testing.T) {
@@ -71,11 +68,7 @@ func TestProtocolDefaultRoundTrips(t *testing.T) {
 }
 
 func TestProtocolShowMatchesGolden(t *testing.T) {
-	code, out, _ := runCLI(t, nil, "", "protocol", "show", "-")
-	if code != 0 {
-		t.Fatalf("exit %d", code)
-	}
-	golden(t, "protocols/default.mmd.golden", out)
+	cliGolden(t, 0, "protocols/default.mmd.golden", "protocol", "show", "-")
 }
 
 func TestUsageErrors(t *testing.T) {
@@ -108,5 +101,45 @@ func TestReadmeProtocolExample(t *testing.T) {
 	}
 	if code, out, errOut := runCLI(t, nil, "", "protocol", "check", path); code != 0 {
 		t.Fatalf("the README's example does not check:\n%s%s", out, errOut)
+	}
+}
+
+// TestProtocolCheckRefusesTextsAndTimeline pins the refusals of issue 11: a
+// text naming a command the protocol lacks, a crisis block without a
+// resource, a timeline naming no flow, and offsets of 0 or below a second.
+func TestProtocolCheckRefusesTextsAndTimeline(t *testing.T) {
+	cliGolden(t, 1, "protocols/refused.check.golden", "protocol", "check", "../../testdata/protocols/refused.yaml")
+}
+
+// TestProtocolCheckAcceptsTheClinicFile: other commands, renamed flows and
+// second-long offsets in a file marked testing.
+func TestProtocolCheckAcceptsTheClinicFile(t *testing.T) {
+	code, out, errOut := runCLI(t, nil, "", "protocol", "check", "../../testdata/protocols/clinic_uk.yaml")
+	if code != 0 || out != "../../testdata/protocols/clinic_uk.yaml: ok: protocol \"harbour-2\" with 4 flows\n" {
+		t.Errorf("exit %d, out %q, err %q", code, out, errOut)
+	}
+}
+
+// TestProtocolCheckReportsMissingTranslations: each untranslated text is
+// reported at its line, as a warning (it stays in the clinic's language).
+func TestProtocolCheckReportsMissingTranslations(t *testing.T) {
+	cliGolden(t, 0, "protocols/untranslated.check.golden", "protocol", "check", "../../testdata/protocols/untranslated.yaml")
+}
+
+// TestProtocolCheckWarnsWhenTheCrisisLexiconIsOff: builtin: false is allowed
+// (exit 0) but protocol check says what it switches off.
+func TestProtocolCheckWarnsWhenTheCrisisLexiconIsOff(t *testing.T) {
+	data, err := os.ReadFile("../../testdata/protocols/alt.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := strings.Replace(string(data), "  oncall_text:", "  builtin: false\n  oncall_text:", 1)
+	path := filepath.Join(t.TempDir(), "clinic.yaml")
+	if err := os.WriteFile(path, []byte(off), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, nil, "", "protocol", "check", path)
+	if code != 0 || !strings.Contains(out, "warning: crisis.builtin is false") || !strings.Contains(out, "typed messages are not screened at all") || !strings.Contains(out, ": ok: protocol") {
+		t.Fatalf("exit %d, out %q, err %q", code, out, errOut)
 	}
 }

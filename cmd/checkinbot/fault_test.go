@@ -227,12 +227,10 @@ func runFaultSuite(t *testing.T, run faultRun) {
 	}
 	var wg sync.WaitGroup
 	for i, p := range patients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			sleepUntil(ctx, start.Add(run.spread*time.Duration(i)/time.Duration(run.patients)))
 			h.walk(ctx, p, codes[i])
-		}()
+		})
 	}
 	patientsDone := make(chan struct{})
 	go func() { wg.Wait(); close(patientsDone) }()
