@@ -15,35 +15,10 @@ import (
 
 func (b *Bot) handleClinician(ctx context.Context, m *tgbotapi.Message, cmd, args string) error {
 	chatID := m.Chat.ID
-	switch cmd {
-	case "enroll":
-		return b.enroll(ctx, m, args)
-	case "schedule":
-		return b.schedule(ctx, m, args)
-	case "open":
-		return b.listOpen(ctx, m)
-	case "resolve":
-		return b.resolveCommand(ctx, m, args)
-	case "ack":
-		return b.ackCommand(ctx, m, args)
-	case "reopen":
-		return b.reopenCommand(ctx, m, args)
-	case "history":
-		return b.history(ctx, m, args)
-	case "trend":
-		return b.trendCommand(ctx, m, args)
-	case "export":
-		return b.exportCommand(ctx, m, args)
-	case "digest":
-		return b.digestCommand(ctx, m, args)
-	case "unenroll":
-		return b.unenroll(ctx, m, args)
-	case "clear":
-		return b.clearCommand(ctx, m, args)
-	case "pause":
-		return b.pauseCommand(ctx, m, args)
-	case "limits":
-		return b.limitsCommand(ctx, m, args)
+	for _, c := range clinicianCommands {
+		if c.Command == cmd && c.run != nil {
+			return c.run(b, ctx, m, args)
+		}
 	}
 	if m.Chat.IsPrivate() && (cmd == "start" || cmd == "help") {
 		b.setClinicianMenu(ctx, chatID) // Telegram refused it before this chat existed

@@ -15,26 +15,42 @@ import (
 // started it then gets theirs on their first /start. Setting a menu is
 // idempotent.
 
-// clinicianMenu is the clinicians' command menu, in the order shown, and
-// the list of the clinician commands (isClinicianCommand): a command is
-// added here or nowhere.
-var clinicianMenu = []tgbotapi.BotCommand{
-	{Command: "open", Description: "Escalations not yet resolved"},
-	{Command: "ack", Description: "Acknowledge an escalation by number: /ack 12"},
-	{Command: "resolve", Description: "Resolve an escalation: /resolve 12 <note>"},
-	{Command: "reopen", Description: "Reopen a resolved escalation: /reopen 12"},
-	{Command: "enroll", Description: "Invite a patient: /enroll P-0042"},
-	{Command: "history", Description: "A patient's check-ins: /history P-0042"},
-	{Command: "trend", Description: "A chart of a patient's course: /trend P-0042"},
-	{Command: "export", Description: "A patient's records as CSV and FHIR: /export P-0042"},
-	{Command: "digest", Description: "The weekly digest of the week so far"},
-	{Command: "schedule", Description: "Weekly dose day: /schedule P-0042 sat 10:00 America/Chicago"},
-	{Command: "clear", Description: "Clear a patient to dose: /clear P-0042 <note>"},
-	{Command: "pause", Description: "Pause a patient's doses: /pause P-0042 <reason>"},
-	{Command: "limits", Description: "A patient's own vitals limits: /limits P-0042 150/95 105"},
-	{Command: "unenroll", Description: "Disconnect a patient: /unenroll P-0042 confirm"},
-	{Command: "help", Description: "What each command does"},
+// clinicianCommand is one clinician command: its menu entry and what runs
+// it (nil: the help, which handleClinician answers for anything else too).
+type clinicianCommand struct {
+	tgbotapi.BotCommand
+	run func(b *Bot, ctx context.Context, m *tgbotapi.Message, args string) error
 }
+
+// clinicianCommands are the clinicians' commands, in the menu's order. They
+// are the menu (clinicianMenu), the routing (isClinicianCommand) and the
+// dispatch (handleClinician): a command is added here or nowhere.
+var clinicianCommands = []clinicianCommand{
+	{tgbotapi.BotCommand{Command: "open", Description: "Escalations not yet resolved"}, func(b *Bot, ctx context.Context, m *tgbotapi.Message, _ string) error { return b.listOpen(ctx, m) }},
+	{tgbotapi.BotCommand{Command: "ack", Description: "Acknowledge an escalation by number: /ack 12"}, (*Bot).ackCommand},
+	{tgbotapi.BotCommand{Command: "resolve", Description: "Resolve an escalation: /resolve 12 <note>"}, (*Bot).resolveCommand},
+	{tgbotapi.BotCommand{Command: "reopen", Description: "Reopen a resolved escalation: /reopen 12"}, (*Bot).reopenCommand},
+	{tgbotapi.BotCommand{Command: "enroll", Description: "Invite a patient: /enroll P-0042"}, (*Bot).enroll},
+	{tgbotapi.BotCommand{Command: "history", Description: "A patient's check-ins: /history P-0042"}, (*Bot).history},
+	{tgbotapi.BotCommand{Command: "trend", Description: "A chart of a patient's course: /trend P-0042"}, (*Bot).trendCommand},
+	{tgbotapi.BotCommand{Command: "export", Description: "A patient's records as CSV and FHIR: /export P-0042"}, (*Bot).exportCommand},
+	{tgbotapi.BotCommand{Command: "digest", Description: "The weekly digest of the week so far"}, (*Bot).digestCommand},
+	{tgbotapi.BotCommand{Command: "schedule", Description: "Weekly dose day: /schedule P-0042 sat 10:00 America/Chicago"}, (*Bot).schedule},
+	{tgbotapi.BotCommand{Command: "clear", Description: "Clear a patient to dose: /clear P-0042 <note>"}, (*Bot).clearCommand},
+	{tgbotapi.BotCommand{Command: "pause", Description: "Pause a patient's doses: /pause P-0042 <reason>"}, (*Bot).pauseCommand},
+	{tgbotapi.BotCommand{Command: "limits", Description: "A patient's own vitals limits: /limits P-0042 150/95 105"}, (*Bot).limitsCommand},
+	{tgbotapi.BotCommand{Command: "unenroll", Description: "Disconnect a patient: /unenroll P-0042 confirm"}, (*Bot).unenroll},
+	{tgbotapi.BotCommand{Command: "help", Description: "What each command does"}, nil},
+}
+
+// clinicianMenu is the clinicians' command menu.
+var clinicianMenu = func() []tgbotapi.BotCommand {
+	menu := make([]tgbotapi.BotCommand, len(clinicianCommands))
+	for i, c := range clinicianCommands {
+		menu[i] = c.BotCommand
+	}
+	return menu
+}()
 
 // registerCommands publishes the command menus: the patients' as the
 // default, the clinicians' in each clinician's chat and the escalation
