@@ -249,10 +249,8 @@ func (p *Protocol) RunJob(s Session, job Job, now time.Time) (Outcome, error) {
 
 func (p *Protocol) runJob(s Session, job Job, now time.Time) (Outcome, error) {
 	switch job.Kind {
-	case JobPing:
+	case JobPing, JobPingRetry:
 		return p.ping(s, job, now), nil
-	case JobPingRetry:
-		return p.pingRetry(s, job, now), nil
 	case JobNoResponse:
 		return p.noResponse(s, job, now), nil
 	case JobPostSession:
@@ -377,26 +375,31 @@ func (p *Protocol) sendPing(s Session, d Dose, text, next string, wait time.Dura
 		Jobs: []Job{{Kind: next, Due: now.Add(wait), Run: d.Run}}}
 }
 
+// ping sends "how are you doing?" after the dose (JobPing), or sends it
+// again when the first got no answer (JobPingRetry); a ping already
+// answered, or already sent at that step, sends nothing.
 func (p *Protocol) ping(s Session, job Job, now time.Time) Outcome {
 	d := s.takenDose(job.Run)
-	// Done with the post-session check-in already (it asks about red flags
-	// and self-harm): the ping would only ask again.
-	if d == nil || !d.PingedAt.IsZero() || d.PingAnswer != "" || s.doneSince(p.Timeline.PostSessionFlow(), d.TakenAt) {
+	if d == nil || d.PingAnswer != "" {
 		return Outcome{Session: s}
 	}
 	nd := *d
-	nd.PingedAt = now
-	return p.sendPing(s, nd, p.Messages.Ping, JobPingRetry, p.Timeline.PingRetry.D(), now)
-}
-
-func (p *Protocol) pingRetry(s Session, job Job, now time.Time) Outcome {
-	d := s.takenDose(job.Run)
-	if d == nil || d.PingedAt.IsZero() || !d.RepingedAt.IsZero() || d.PingAnswer != "" {
-		return Outcome{Session: s}
+	switch job.Kind {
+	case JobPing:
+		// Done with the post-session check-in already (it asks about red
+		// flags and self-harm): the ping would only ask again.
+		if !d.PingedAt.IsZero() || s.doneSince(p.Timeline.PostSessionFlow(), d.TakenAt) {
+			return Outcome{Session: s}
+		}
+		nd.PingedAt = now
+		return p.sendPing(s, nd, p.Messages.Ping, JobPingRetry, p.Timeline.PingRetry.D(), now)
+	default: // JobPingRetry
+		if d.PingedAt.IsZero() || !d.RepingedAt.IsZero() {
+			return Outcome{Session: s}
+		}
+		nd.RepingedAt = now
+		return p.sendPing(s, nd, p.Messages.PingAgain, JobNoResponse, p.Timeline.NoResponse.D(), now)
 	}
-	nd := *d
-	nd.RepingedAt = now
-	return p.sendPing(s, nd, p.Messages.PingAgain, JobNoResponse, p.Timeline.NoResponse.D(), now)
 }
 
 func (p *Protocol) noResponse(s Session, job Job, now time.Time) Outcome {
