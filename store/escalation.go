@@ -18,7 +18,7 @@ import (
 // Escalation states, as flows defines the lifecycle (flows/escalation.go):
 // open (unacknowledged), then acknowledged, then resolved with a
 // clinician's note (resolving an open one acknowledges it). The scripts
-// ack.lua and resolve.lua make its transitions atomic.
+// transition.lua (acknowledge, reopen) and resolve.lua make its transitions atomic.
 const (
 	EscalationOpen     = string(flows.EscalationOpen)
 	EscalationAcked    = string(flows.EscalationAcknowledged)
@@ -251,11 +251,12 @@ func (s *Store) AddEscalationMessage(ctx context.Context, id string, ref Message
 // unknown id.
 func (s *Store) Acknowledge(ctx context.Context, id string, clinicianID int64, name string, at time.Time) (EscalationRecord, bool, error) {
 	keys := []string{escKey(id), escMsgsKey(id), keyEscOpen, keyAudit}
-	res, err := scriptAck.Run(ctx, s.rdb, keys, id, clinicianID, name, fmtTime(at)).Slice()
+	res, err := scriptTransition.Run(ctx, s.rdb, keys, id, clinicianID, name, fmtTime(at),
+		EscalationOpen, EscalationAcked, "acked", "ZREM", 0, "escalation.acked", "escalation.ack_repeated").Slice()
 	return s.transitionResult("store.Acknowledge", id, res, err)
 }
 
-// transitionResult decodes what ack.lua and reopen.lua return: {-1} for an
+// transitionResult decodes what transition.lua returns: {-1} for an
 // unknown escalation, else {first, HGETALL, LRANGE}.
 func (s *Store) transitionResult(op, id string, res []any, err error) (EscalationRecord, bool, error) {
 	if err != nil {
@@ -540,6 +541,7 @@ func (s *Store) Reopen(ctx context.Context, id string, clinicianID int64, name s
 		return EscalationRecord{}, false, fmt.Errorf("store.Reopen: %w", err)
 	}
 	keys := []string{escKey(id), escMsgsKey(id), keyEscUnres, keyAudit}
-	res, err := scriptReopen.Run(ctx, s.rdb, keys, id, clinicianID, name, fmtTime(at), rec.At.UnixMilli()).Slice()
+	res, err := scriptTransition.Run(ctx, s.rdb, keys, id, clinicianID, name, fmtTime(at),
+		EscalationResolved, EscalationReopened, "reopened", "ZADD", rec.At.UnixMilli(), "escalation.reopened", "escalation.reopen_refused").Slice()
 	return s.transitionResult("store.Reopen", id, res, err)
 }

@@ -48,23 +48,22 @@ func mustScript(name string) *redis.Script {
 // The Lua scripts. Script.Run sends EVALSHA and falls back to EVAL when
 // Redis lost its script cache (a restart or failover).
 var (
-	scriptCommit   = mustScript("commit")
-	scriptUnenroll = mustScript("unenroll")
-	scriptRedeem   = mustScript("redeem")
-	scriptAck      = mustScript("ack")
-	scriptResolve  = mustScript("resolve")
-	scriptReopen   = mustScript("reopen")
-	scriptClaim    = mustScript("claim")
-	scriptAcquire  = mustScript("lease_acquire")
-	scriptRenew    = mustScript("lease_renew")
-	scriptRelease  = mustScript("lease_release")
-	scriptPrune    = mustScript("prune")
+	scriptCommit     = mustScript("commit")
+	scriptUnenroll   = mustScript("unenroll")
+	scriptRedeem     = mustScript("redeem")
+	scriptTransition = mustScript("transition")
+	scriptResolve    = mustScript("resolve")
+	scriptClaim      = mustScript("claim")
+	scriptAcquire    = mustScript("lease_acquire")
+	scriptRenew      = mustScript("lease_renew")
+	scriptRelease    = mustScript("lease_release")
+	scriptPrune      = mustScript("prune")
 
 	scriptRepliesSent  = mustScript("replies_sent")
 	scriptRepliesClaim = mustScript("replies_claim")
 	scriptDigest       = mustScript("digest")
 
-	allScripts = []*redis.Script{scriptCommit, scriptUnenroll, scriptRedeem, scriptAck, scriptResolve, scriptReopen, scriptClaim, scriptAcquire, scriptRenew, scriptRelease, scriptPrune,
+	allScripts = []*redis.Script{scriptCommit, scriptUnenroll, scriptRedeem, scriptTransition, scriptResolve, scriptClaim, scriptAcquire, scriptRenew, scriptRelease, scriptPrune,
 		scriptRepliesSent, scriptRepliesClaim, scriptDigest}
 )
 
