@@ -101,15 +101,8 @@ func (s *Store) decodeReplies(chatID int64, raw []string) ([]PendingReply, error
 // UnsentReplies returns a chat's committed replies not yet confirmed sent,
 // oldest first.
 func (s *Store) UnsentReplies(ctx context.Context, chatID int64) ([]PendingReply, error) {
-	raw, err := s.rdb.LRange(ctx, keysFor(chatID).replies, 0, -1).Result()
-	if err != nil {
-		return nil, fmt.Errorf("store.UnsentReplies: %w", err)
-	}
-	out, err := s.decodeReplies(chatID, raw)
-	if err != nil {
-		return nil, fmt.Errorf("store.UnsentReplies: %w", err)
-	}
-	return out, nil
+	return readList(ctx, s, "store.UnsentReplies", keysFor(chatID).replies, 0,
+		func(raw []string) ([]PendingReply, error) { return s.decodeReplies(chatID, raw) })
 }
 
 // MarkRepliesSent records, for each chat, that its replies up to the given

@@ -280,13 +280,20 @@ func (s *Store) CheckIns(ctx context.Context, chatID int64, n int) ([]flows.Comp
 // them when n <= 0).
 func (s *Store) Answers(ctx context.Context, chatID int64, n int) ([]flows.Answer, error) {
 	key := keysFor(chatID).answers
-	raw, err := s.rdb.LRange(ctx, key, lastStart(n), -1).Result()
+	return readList(ctx, s, "store.Answers", key, lastStart(n),
+		func(raw []string) ([]flows.Answer, error) { return s.decodeAnswers(raw, key) })
+}
+
+// readList reads a list from start to its end and decodes it; op names the
+// caller in errors.
+func readList[T any](ctx context.Context, s *Store, op, key string, start int64, decode func(raw []string) ([]T, error)) ([]T, error) {
+	raw, err := s.rdb.LRange(ctx, key, start, -1).Result()
 	if err != nil {
-		return nil, fmt.Errorf("store.Answers: %w", err)
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	out, err := s.decodeAnswers(raw, key)
+	out, err := decode(raw)
 	if err != nil {
-		return nil, fmt.Errorf("store.Answers: %w", err)
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	return out, nil
 }
