@@ -68,6 +68,10 @@ type Config struct {
 	// follow-up at 10:00, dose-day reminders) of a patient without a zone of
 	// their own are in it. nil means the zone of Now's times (UTC).
 	TimeZone *time.Location
+	// DigestAt is when the weekly digest goes to the clinicians, on the
+	// clinic's calendar: "<day> <HH:MM>", "off", or "" for DefaultDigestAt
+	// (see ParseDigestAt).
+	DigestAt string
 	Logger   *slog.Logger
 	Now      func() time.Time
 }
@@ -88,6 +92,7 @@ type Bot struct {
 	workers    int
 	inviteTTL  time.Duration
 	consumer   string
+	digest     digestTime
 
 	prompts       *promptMessages
 	ledger        *replyLedger   // what this process sent from the reply outbox
@@ -119,6 +124,10 @@ func New(api *tgbotapi.BotAPI, st *store.Store, cfg Config) (*Bot, error) {
 	if cfg.Protocol == nil {
 		return nil, errors.New("bot: no protocol")
 	}
+	digest, err := parseDigestAt(cfg.DigestAt)
+	if err != nil {
+		return nil, fmt.Errorf("bot: digest time: %w", err)
+	}
 	b := &Bot{
 		api:           api,
 		store:         st,
@@ -133,6 +142,7 @@ func New(api *tgbotapi.BotAPI, st *store.Store, cfg Config) (*Bot, error) {
 		workers:       cfg.Workers,
 		inviteTTL:     cfg.InviteTTL,
 		consumer:      cfg.Consumer,
+		digest:        digest,
 		webhookURL:    cfg.WebhookURL,
 		webhookSecret: cfg.WebhookSecret,
 		metrics:       newMetrics(cfg.Metrics),
@@ -198,15 +208,17 @@ func (b *Bot) Run(ctx context.Context) error {
 		<-ctx.Done()
 		close(b.quit)
 	}()
-	b.registerCommands(ctx)
+	if err := b.scheduleDigest(ctx); err != nil && ctx.Err() == nil {
+		return err // (stopped while starting: the next start schedules it)
+	}
 	// The dispatcher is not waited for: its outbox read blocks in Redis and
 	// cannot be interrupted, and abandoning it is safe, because an entry is
 	// acknowledged only after delivery and is otherwise reclaimed. Only a
 	// delivery in progress is waited for.
 	go b.dispatchLoop(ctx)
-	// The background loops, waited for on the way out: timed jobs, the
-	// reply outbox's sweeper and mark, retention.
-	for _, loop := range []func(context.Context){b.jobLoop, b.sweepLoop, b.markLoop, b.retentionLoop} {
+	// The background loops, waited for on the way out: the command menus
+	// (once), timed jobs, the reply outbox's sweeper and mark, retention.
+	for _, loop := range []func(context.Context){b.registerCommands, b.jobLoop, b.sweepLoop, b.markLoop, b.retentionLoop} {
 		b.jobs.Add(1)
 		go func() {
 			defer b.jobs.Done()

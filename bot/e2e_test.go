@@ -199,7 +199,7 @@ func TestSelfHarmEscalatesUrgentWithCrisisResources(t *testing.T) {
 
 	// The crisis resources come with the reply to that very answer.
 	h.expect(patient.ID, "988", "911", "+1 555 010 0199", "care team")
-	esc := h.expect(clinician.ID, "URGENT", "P-0042", "Flow: safety check before your dose",
+	esc := h.expect(clinician.ID, "URGENT", "P-0042", "Flow: Pre-dose safety check",
 		"Question: Thoughts of being better off dead", "Answer: Yes", "Raised: ")
 	if buttonData(esc, "Acknowledge") == "" {
 		t.Fatalf("escalation has no Acknowledge button: %+v", esc)
@@ -410,5 +410,5 @@ func TestTypedCrisisMessage(t *testing.T) {
 	h.openChat(clinician)
 	h.say(patient, "I don't think I can go on, I want to end my life")
 	h.expect(patient.ID, "worries me", "988", "911", "+1 555 010 0199", "care team has been alerted")
-	h.expect(clinician.ID, "URGENT", "P-0042", "a message typed outside any check-in", "I want to end my life")
+	h.expect(clinician.ID, "URGENT", "P-0042", "Flow: Message outside a check-in", "I want to end my life")
 }

@@ -169,8 +169,9 @@ func (b *Bot) dispatch(ctx context.Context, e store.OutboxEntry) error {
 // chats accepted a copy.
 func (b *Bot) sendCopies(ctx context.Context, rec store.EscalationRecord, chats []int64, head string) (int, error) {
 	sent := 0
+	text := truncate(head+b.escalationText(rec, b.patientContext(ctx, rec)), maxMessageLen)
 	for _, chatID := range chats {
-		msg := tgbotapi.NewMessage(chatID, truncate(head+b.escalationText(rec), maxMessageLen))
+		msg := tgbotapi.NewMessage(chatID, text)
 		msg.ReplyMarkup = escalationKeyboard(rec)
 		m, err := b.send.send(ctx, msg)
 		if isUnreachable(err) {
@@ -217,46 +218,99 @@ func (b *Bot) escalationRecipients() []int64 {
 var levelMarks = map[flows.Level]string{flows.Urgent: "🔴", flows.High: "🟠", flows.Routine: "🔵"}
 
 // escalationText is what clinicians read: the minimum necessary, the patient
-// named only by the clinic's label.
-func (b *Bot) escalationText(rec store.EscalationRecord) string {
+// named only by the clinic's label, the flow in clinical words, times in the
+// clinic's zone, and the patient's context (pc) when it could be read.
+func (b *Bot) escalationText(rec store.EscalationRecord, pc patientContext) string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%s %s escalation · patient %s\n", levelMarks[rec.Level], rec.Level, rec.Patient)
-	flow := rec.Flow
-	switch f := b.protocol.Flow(rec.Flow); {
-	case f != nil && f.Title != "":
-		flow = f.Title
-	case rec.Flow == flows.FlowMessage:
-		flow = "a message typed outside any check-in"
-	case rec.Flow == flows.FlowTimeline:
-		flow = "session timeline (after the dose)"
+	fmt.Fprintf(&sb, "%s %s escalation #%s · patient %s\n", levelMarks[rec.Level], rec.Level, rec.ID, rec.Patient)
+	fmt.Fprintf(&sb, "Flow: %s\n", b.protocol.ClinicalFlowName(rec.Flow))
+	writeDetails(&sb, "", rec)
+	if pc.known {
+		fmt.Fprintf(&sb, "Dose: %s\n%s\n", b.doseContext(rec.At, pc), pc.gate)
 	}
-	fmt.Fprintf(&sb, "Flow: %s\n", flow)
-	if rec.Question != "" {
-		fmt.Fprintf(&sb, "Question: %s\n", rec.Question)
-	}
-	if rec.Answer != "" {
-		fmt.Fprintf(&sb, "Answer: %s\n", rec.Answer)
-	}
-	if rec.Reason != "" {
-		fmt.Fprintf(&sb, "Why: %s\n", rec.Reason)
-	}
-	fmt.Fprintf(&sb, "Raised: %s", clock(rec.At))
+	fmt.Fprintf(&sb, "Raised: %s", b.clinicClock(rec.At))
 	if !rec.AckedAt.IsZero() {
-		fmt.Fprintf(&sb, "\n\n✅ Acknowledged by %s at %s", rec.AckedByName, clock(rec.AckedAt))
+		fmt.Fprintf(&sb, "\n\n✅ Acknowledged by %s at %s", rec.AckedByName, b.clinicClock(rec.AckedAt))
 	}
-	if !rec.ResolvedAt.IsZero() {
-		fmt.Fprintf(&sb, "\n☑️ Resolved by %s at %s: %s", rec.ResolvedByName, clock(rec.ResolvedAt), rec.Note)
+	switch {
+	case rec.State == store.EscalationReopened:
+		fmt.Fprintf(&sb, "\n↩️ Reopened by %s at %s: waiting for a new resolution", rec.ReopenedByName, b.clinicClock(rec.ReopenedAt))
+	case !rec.ResolvedAt.IsZero():
+		fmt.Fprintf(&sb, "\n☑️ Resolved by %s at %s: %s", rec.ResolvedByName, b.clinicClock(rec.ResolvedAt), rec.Note)
 	}
 	return truncate(sb.String(), maxMessageLen)
 }
 
-// handleAcknowledge records a clinician's acknowledgement and shows it on
-// every copy of the escalation; the patient hears that a person has seen it.
+// writeDetails writes an escalation's question, answer and reason, each on
+// a line of its own after indent, leaving out what it lacks.
+func writeDetails(sb *strings.Builder, indent string, rec store.EscalationRecord) {
+	for _, l := range []struct{ name, value string }{{"Question", rec.Question}, {"Answer", rec.Answer}, {"Why", rec.Reason}} {
+		if l.value != "" {
+			fmt.Fprintf(sb, "%s%s: %s\n", indent, l.name, l.value)
+		}
+	}
+}
+
+// patientContext is what an escalation shows of the patient beyond the
+// escalation itself: their last dose and their dose gate, read from their
+// session when the escalation is rendered.
+type patientContext struct {
+	known    bool // the patient is enrolled and their session was read
+	doseAt   time.Time
+	hasDose  bool
+	gate     string // flows.GateSummary
+	location *time.Location
+}
+
+// patientContext reads the context of rec's patient. Not being able to read
+// it costs only those lines: the escalation goes out without them.
+func (b *Bot) patientContext(ctx context.Context, rec store.EscalationRecord) patientContext {
+	snap, err := b.store.Load(ctx, rec.ChatID, 0)
+	if err != nil {
+		b.log.Warn("could not read the patient's context for an escalation", "escalation", rec.ID, "error", err.Error())
+		return patientContext{}
+	}
+	if snap.Patient == "" {
+		return patientContext{} // someone not enrolled: no doses, no gate
+	}
+	now := b.now()
+	pc := patientContext{known: true, gate: flows.GateSummary(snap.Session, now, now.Location()), location: now.Location()}
+	pc.doseAt, pc.hasDose = snap.Session.LastDoseBefore(rec.At)
+	return pc
+}
+
+// doseContext says how long before at the patient's last dose was: "42 min
+// after the dose taken 09:12" (with the date when it was another day).
+func (b *Bot) doseContext(at time.Time, pc patientContext) string {
+	if !pc.hasDose {
+		return "no dose recorded"
+	}
+	taken, raised := pc.doseAt.In(pc.location), at.In(pc.location)
+	stamp := taken.Format("15:04 MST")
+	if taken.YearDay() != raised.YearDay() || taken.Year() != raised.Year() {
+		stamp = taken.Format("Mon Jan 2 15:04 MST")
+	}
+	return fmt.Sprintf("%s after the dose taken %s", since(at.Sub(pc.doseAt)), stamp)
+}
+
+// clinicClock formats t for clinicians in the clinic's time zone
+// (CLINIC_TIMEZONE), the zone shown.
+func (b *Bot) clinicClock(t time.Time) string {
+	return clock(t.In(b.now().Location()))
+}
+
+// handleAcknowledge records a clinician's acknowledgement from the button
+// and shows it on every copy of the escalation; the patient hears that a
+// person has seen it.
 func (b *Bot) handleAcknowledge(ctx context.Context, q *tgbotapi.CallbackQuery, id string) error {
 	if !b.clinicians[q.From.ID] {
 		return b.send.request(ctx, tgbotapi.NewCallbackWithAlert(q.ID, textOnlyClinicians))
 	}
-	rec, first, err := b.store.Acknowledge(ctx, id, q.From.ID, displayName(q.From), b.now())
+	var pressed []store.MessageRef
+	if q.Message != nil && q.Message.Chat != nil {
+		pressed = append(pressed, store.MessageRef{ChatID: q.Message.Chat.ID, MessageID: q.Message.MessageID})
+	}
+	rec, first, err := b.acknowledge(ctx, q.From, id, pressed...)
 	if errors.Is(err, store.ErrNotFound) {
 		b.answerCallback(ctx, q, "This escalation no longer exists.")
 		return nil
@@ -264,24 +318,40 @@ func (b *Bot) handleAcknowledge(ctx context.Context, q *tgbotapi.CallbackQuery, 
 	if err != nil {
 		return err
 	}
-	notice := "Acknowledged."
+	notice := "Acknowledged: the patient has been told a member of the care team has seen it."
+	if flows.RepageAfter(rec.Level) > 0 {
+		notice = "Acknowledged: re-paging stopped, and the patient has been told a member of the care team has seen it."
+	}
 	if !first {
 		notice = "Already acknowledged by " + rec.AckedByName + "."
 	}
 	b.answerCallback(ctx, q, notice)
+	return nil
+}
+
+// acknowledge records that from acknowledged escalation id and brings every
+// copy up to date (and the message pressed, when it is not one of them).
+// The first acknowledgement tells the patient a person has seen it.
+func (b *Bot) acknowledge(ctx context.Context, from *tgbotapi.User, id string, pressed ...store.MessageRef) (store.EscalationRecord, bool, error) {
+	rec, first, err := b.store.Acknowledge(ctx, id, from.ID, displayName(from), b.now())
+	if err != nil {
+		return rec, false, err
+	}
 	refs := rec.Messages
-	if q.Message != nil && q.Message.Chat != nil && !hasRef(refs, q.Message.Chat.ID, q.Message.MessageID) {
-		refs = append(refs, store.MessageRef{ChatID: q.Message.Chat.ID, MessageID: q.Message.MessageID})
+	for _, p := range pressed {
+		if !hasRef(refs, p.ChatID, p.MessageID) {
+			refs = append(refs, p)
+		}
 	}
 	b.showEscalation(ctx, rec, refs)
 	if first {
-		b.log.Info("escalation acknowledged", "escalation", id, "clinician", b.chatRef(q.From.ID))
+		b.log.Info("escalation acknowledged", "escalation", id, "clinician", b.chatRef(from.ID))
 		b.metrics.escalations.WithLabelValues(string(rec.Level), "acknowledged").Inc()
 		if err := b.reply(ctx, rec.ChatID, b.patientText(ctx, rec.ChatID, ackText)); err != nil {
 			b.log.Warn("could not tell the patient about the acknowledgement", "escalation", id, "error", err.Error())
 		}
 	}
-	return nil
+	return rec, first, nil
 }
 
 func hasRef(refs []store.MessageRef, chatID int64, msgID int) bool {

@@ -76,8 +76,11 @@ func newHarness(t testing.TB, opts ...option) *harness {
 func newHarnessOn(t testing.TB, tg *telegramtest.Server, opts ...option) *harness {
 	t.Helper()
 	// Tests act at machine speed against an emulator without Telegram's
-	// limits; the tests of those limits turn them back on (throttled).
-	opts = append([]option{func(c *bot.Config) { c.Unthrottled = true }}, opts...)
+	// limits; the tests of those limits turn them back on (throttled). The
+	// weekly digest is off, so that a test whose clock passes a Monday
+	// gets no message it did not ask for; the digest's tests turn it on
+	// (withDigest).
+	opts = append([]option{func(c *bot.Config) { c.Unthrottled = true; c.DigestAt = "off" }}, opts...)
 	h := &harness{
 		opts:     opts,
 		t:        t,

@@ -33,15 +33,15 @@ const resolvePrefix = "r:"
 func resolveData(escalationID string) string { return resolvePrefix + escalationID }
 
 // escalationKeyboard offers what can still be done with an escalation:
-// acknowledge and resolve while it is open, resolve once acknowledged,
-// nothing once resolved.
+// acknowledge and resolve while it is open, resolve once acknowledged or
+// reopened, nothing once resolved (/reopen reopens it).
 func escalationKeyboard(rec store.EscalationRecord) tgbotapi.InlineKeyboardMarkup {
 	var row []tgbotapi.InlineKeyboardButton
 	switch rec.State {
 	case store.EscalationOpen:
 		row = append(row, tgbotapi.NewInlineKeyboardButtonData("Acknowledge", ackData(rec.ID)))
 		fallthrough
-	case store.EscalationAcked:
+	case store.EscalationAcked, store.EscalationReopened:
 		row = append(row, tgbotapi.NewInlineKeyboardButtonData("Resolve", resolveData(rec.ID)))
 	}
 	if len(row) == 0 {
@@ -53,9 +53,13 @@ func escalationKeyboard(rec store.EscalationRecord) tgbotapi.InlineKeyboardMarku
 // showEscalation brings every copy of an escalation up to date: its state
 // in the text, and only the buttons that still apply.
 func (b *Bot) showEscalation(ctx context.Context, rec store.EscalationRecord, refs []store.MessageRef) {
+	if len(refs) == 0 {
+		return
+	}
+	text := b.escalationText(rec, b.patientContext(ctx, rec))
 	for _, ref := range refs {
 		kb := escalationKeyboard(rec)
-		edit := tgbotapi.NewEditMessageText(ref.ChatID, ref.MessageID, b.escalationText(rec))
+		edit := tgbotapi.NewEditMessageText(ref.ChatID, ref.MessageID, text)
 		edit.ReplyMarkup = &kb
 		if err := b.send.request(ctx, edit); err != nil {
 			b.log.Warn("could not update an escalation copy", "escalation", rec.ID, "error", err.Error())
@@ -117,8 +121,27 @@ func (b *Bot) repage(ctx context.Context, job flows.Job) ([]flows.Job, error) {
 	return []flows.Job{{Kind: flows.JobRepage, Due: now.Add(every), Run: rec.ID}}, nil
 }
 
-// handleResolveButton asks the clinician for the resolution note, which
-// their next message in this chat will be.
+// handleEscalationButton handles the clinicians' buttons: an escalation's
+// [Acknowledge] and [Resolve], and a resolution's [Confirm] and [Cancel];
+// handled is false for any other button.
+func (b *Bot) handleEscalationButton(ctx context.Context, q *tgbotapi.CallbackQuery) (handled bool, err error) {
+	if id, ok := parseEscData(q.Data, ackPrefix); ok {
+		return true, b.handleAcknowledge(ctx, q, id)
+	}
+	if id, ok := parseEscData(q.Data, resolvePrefix); ok {
+		return true, b.handleResolveButton(ctx, q, id)
+	}
+	if token, ok := parseEscData(q.Data, confirmPrefix); ok {
+		return true, b.handleResolutionButton(ctx, q, token, true)
+	}
+	if token, ok := parseEscData(q.Data, cancelPrefix); ok {
+		return true, b.handleResolutionButton(ctx, q, token, false)
+	}
+	return false, nil
+}
+
+// handleResolveButton asks the clinician for the resolution note with a
+// prompt that only a reply to it answers.
 func (b *Bot) handleResolveButton(ctx context.Context, q *tgbotapi.CallbackQuery, id string) error {
 	if !b.clinicians[q.From.ID] {
 		return b.send.request(ctx, tgbotapi.NewCallbackWithAlert(q.ID, textOnlyClinicians))
@@ -144,39 +167,154 @@ func (b *Bot) handleResolveButton(ctx context.Context, q *tgbotapi.CallbackQuery
 	return b.askNote(ctx, q.Message.Chat.ID, q.From, rec)
 }
 
-// askNote records that the clinician's next message in chatID is the note
-// for rec, and asks for it.
-func (b *Bot) askNote(ctx context.Context, chatID int64, from *tgbotapi.User, rec store.EscalationRecord) error {
-	if err := b.store.SetPendingNote(ctx, from.ID, chatID, rec.ID, noteTTL); err != nil {
-		return err
-	}
-	msg := tgbotapi.NewMessage(chatID, fmt.Sprintf(textAskNote, displayName(from), rec.ID, rec.Patient))
-	// In a group the bot sees only commands and replies to itself (privacy
-	// mode): asking for a reply makes the note reach it.
-	msg.ReplyMarkup = tgbotapi.ForceReply{ForceReply: true, InputFieldPlaceholder: "Resolution note"}
-	_, err := b.send.send(ctx, msg)
-	return err
+// escalationRef names an escalation in one line: "#12 (🔴 URGENT · patient
+// P-0042)".
+func escalationRef(rec store.EscalationRecord) string {
+	return fmt.Sprintf("#%s (%s)", rec.ID, escalationLabel(rec))
 }
 
-// takeNote handles a clinician's plain message or /cancel when a
-// resolution note is pending in that chat; handled is false when none is.
-func (b *Bot) takeNote(ctx context.Context, m *tgbotapi.Message, cmd string) (handled bool, err error) {
-	id, err := b.store.TakePendingNote(ctx, m.From.ID, m.Chat.ID)
-	if err != nil || id == "" {
-		return false, err
+// escalationLabel is an escalation's level and patient: "🔴 URGENT ·
+// patient P-0042".
+func escalationLabel(rec store.EscalationRecord) string {
+	return fmt.Sprintf("%s %s · patient %s", levelMarks[rec.Level], rec.Level, rec.Patient)
+}
+
+// askNote asks the clinician in chatID for the resolution note of rec with a
+// force-reply prompt naming the escalation, and records the prompt in Redis
+// (so any instance, after any restart, knows it): only a reply to this
+// message is taken as the note, never whatever the clinician types next.
+func (b *Bot) askNote(ctx context.Context, chatID int64, from *tgbotapi.User, rec store.EscalationRecord) error {
+	msg := tgbotapi.NewMessage(chatID, fmt.Sprintf(textAskNote, escalationRef(rec), rec.Question, displayName(from)))
+	// In a group the bot sees only commands and replies to itself (privacy
+	// mode); a force reply opens the reply for the clinician.
+	msg.ReplyMarkup = tgbotapi.ForceReply{ForceReply: true, InputFieldPlaceholder: "Resolution note for #" + rec.ID}
+	sent, err := b.send.send(ctx, msg)
+	if err != nil {
+		return err
 	}
-	if cmd == "cancel" {
+	return b.store.SetNotePrompt(ctx, from.ID, chatID, sent.MessageID, rec.ID, noteTTL)
+}
+
+// takeNote handles a clinician's message that may concern a resolution
+// note: a reply to the bot's prompt for one (the note, or /cancel), a reply
+// to a prompt no longer waiting, or a plain /cancel while a prompt waits.
+// handled is false for anything else, which takes its ordinary path.
+func (b *Bot) takeNote(ctx context.Context, m *tgbotapi.Message, cmd string) (handled bool, err error) {
+	replyTo := m.ReplyToMessage
+	isPrompt := replyTo != nil && replyTo.From != nil && replyTo.From.ID == b.api.Self.ID &&
+		strings.HasPrefix(replyTo.Text, textAskNotePrefix)
+	if !isPrompt && cmd != "cancel" {
+		return false, nil
+	}
+	promptID, id, err := b.store.NotePrompt(ctx, m.From.ID, m.Chat.ID)
+	if err != nil {
+		return true, err
+	}
+	switch {
+	case !isPrompt && id == "": // a /cancel with no prompt waiting: not ours
+		return false, nil
+	case isPrompt && (id == "" || promptID != replyTo.MessageID):
+		return true, b.reply(ctx, m.Chat.ID, textPromptClosed)
+	case cmd == "cancel":
+		if err := b.store.ClearNotePrompt(ctx, m.From.ID, m.Chat.ID); err != nil {
+			return true, err
+		}
 		return true, b.reply(ctx, m.Chat.ID, fmt.Sprintf(textNoteCancelled, id))
 	}
 	note := strings.TrimSpace(m.Text)
 	if note == "" || utf8.RuneCountInString(note) > maxNoteRunes {
-		// Ask again, keeping the escalation pending.
-		if err := b.store.SetPendingNote(ctx, m.From.ID, m.Chat.ID, id, noteTTL); err != nil {
-			return true, err
-		}
 		return true, b.reply(ctx, m.Chat.ID, fmt.Sprintf(textNoteInvalid, maxNoteRunes))
 	}
-	return true, b.resolve(ctx, m.Chat.ID, m.From, id, note)
+	rec, err := b.store.Escalation(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return true, b.reply(ctx, m.Chat.ID, fmt.Sprintf(textNoEscalation, id))
+	}
+	if err != nil {
+		return true, err
+	}
+	if err := b.store.ClearNotePrompt(ctx, m.From.ID, m.Chat.ID); err != nil {
+		return true, err
+	}
+	if rec.State == store.EscalationResolved {
+		return true, b.reply(ctx, m.Chat.ID, b.alreadyResolved(rec))
+	}
+	return true, b.confirmResolution(ctx, m.Chat.ID, m.From, rec, note)
+}
+
+// confirmResolution shows the clinician the escalation, the patient and the
+// note, with [Confirm] and [Cancel]: nothing is saved before Confirm.
+func (b *Bot) confirmResolution(ctx context.Context, chatID int64, from *tgbotapi.User, rec store.EscalationRecord, note string) error {
+	token, err := b.store.SetPendingResolution(ctx, store.PendingResolution{EscalationID: rec.ID, By: from.ID, Note: note}, noteTTL)
+	if err != nil {
+		return err
+	}
+	text := fmt.Sprintf(textConfirmResolve, escalationRef(rec), rec.Question, rec.Answer, note)
+	if clear, _ := flows.ResolutionClears(note); clear {
+		text += fmt.Sprintf(textConfirmClears, rec.Patient)
+	}
+	msg := tgbotapi.NewMessage(chatID, truncate(text, maxMessageLen))
+	msg.ReplyMarkup = tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+		tgbotapi.NewInlineKeyboardButtonData("Confirm", confirmPrefix+token),
+		tgbotapi.NewInlineKeyboardButtonData("Cancel", cancelPrefix+token)))
+	_, err = b.send.send(ctx, msg)
+	return err
+}
+
+// Callback data of a resolution's [Confirm] and [Cancel] buttons.
+const (
+	confirmPrefix = "rc:"
+	cancelPrefix  = "rn:"
+)
+
+// handleResolutionButton answers [Confirm] (save the resolution) or
+// [Cancel] (save nothing) under a resolution's confirmation. Only the
+// clinician who wrote the note decides, once.
+func (b *Bot) handleResolutionButton(ctx context.Context, q *tgbotapi.CallbackQuery, token string, confirm bool) error {
+	if !b.clinicians[q.From.ID] {
+		return b.send.request(ctx, tgbotapi.NewCallbackWithAlert(q.ID, textOnlyClinicians))
+	}
+	if q.Message == nil || q.Message.Chat == nil {
+		b.answerCallback(ctx, q, textConfirmationGone) // too old for Telegram to show the message
+		return nil
+	}
+	pr, err := b.store.PendingResolution(ctx, token)
+	if errors.Is(err, store.ErrNotFound) {
+		b.answerCallback(ctx, q, "")
+		return b.settleConfirmation(ctx, q, textConfirmationGone)
+	}
+	if err != nil {
+		return err
+	}
+	if pr.By != q.From.ID {
+		return b.send.request(ctx, tgbotapi.NewCallbackWithAlert(q.ID, textNotYourNote))
+	}
+	if taken, err := b.store.DropPendingResolution(ctx, token); err != nil || !taken {
+		b.answerCallback(ctx, q, "")
+		return err // a second press raced this one: it answers
+	}
+	b.answerCallback(ctx, q, "")
+	if !confirm {
+		return b.settleConfirmation(ctx, q, fmt.Sprintf(textNoteCancelled, pr.EscalationID))
+	}
+	b.markConfirmation(ctx, q, fmt.Sprintf(textConfirmed, pr.EscalationID))
+	return b.resolve(ctx, q.Message.Chat.ID, q.From, pr.EscalationID, pr.Note) // says what changed
+}
+
+// settleConfirmation marks a confirmation with what became of it and says
+// so in the chat.
+func (b *Bot) settleConfirmation(ctx context.Context, q *tgbotapi.CallbackQuery, outcome string) error {
+	b.markConfirmation(ctx, q, outcome)
+	return b.reply(ctx, q.Message.Chat.ID, outcome)
+}
+
+// markConfirmation replaces a confirmation's buttons with what became of
+// it, so it cannot be pressed twice (cosmetic: the token is gone anyway).
+func (b *Bot) markConfirmation(ctx context.Context, q *tgbotapi.CallbackQuery, outcome string) {
+	edit := tgbotapi.NewEditMessageText(q.Message.Chat.ID, q.Message.MessageID, truncate(q.Message.Text+"\n\n"+outcome, maxMessageLen))
+	edit.ReplyMarkup = noKeyboard()
+	if err := b.send.request(ctx, edit); err != nil {
+		b.log.Warn("could not mark a resolution's confirmation", "error", err.Error())
+	}
 }
 
 // maxNoteRunes bounds a resolution note: a short note, well inside
@@ -195,11 +333,15 @@ func (b *Bot) resolve(ctx context.Context, chatID int64, from *tgbotapi.User, id
 		return err
 	}
 	if !first {
-		return b.reply(ctx, chatID, fmt.Sprintf(textAlreadyResolved, id, rec.ResolvedByName, clock(rec.ResolvedAt)))
+		return b.reply(ctx, chatID, b.alreadyResolved(rec))
 	}
 	b.log.Info("escalation resolved", "escalation", id, "clinician", b.chatRef(from.ID))
 	b.showEscalation(ctx, rec, rec.Messages)
-	if err := b.reply(ctx, chatID, fmt.Sprintf(textResolved, id)); err != nil {
+	changed := fmt.Sprintf(textResolved, rec.ID, escalationLabel(rec), note)
+	if wasOpen {
+		changed += textResolvedAcked
+	}
+	if err := b.reply(ctx, chatID, changed); err != nil {
 		return err
 	}
 	if wasOpen {
@@ -218,15 +360,26 @@ func (b *Bot) resolve(ctx context.Context, chatID int64, from *tgbotapi.User, id
 	return nil
 }
 
+func (b *Bot) alreadyResolved(rec store.EscalationRecord) string {
+	return fmt.Sprintf(textAlreadyResolved, rec.ID, rec.ResolvedByName, b.clinicClock(rec.ResolvedAt), rec.ID)
+}
+
+// escalationArg reads the escalation number that starts a command's
+// arguments ("12" or "#12") and the rest.
+func escalationArg(args string) (id, rest string, ok bool) {
+	idText, rest, _ := strings.Cut(strings.TrimSpace(args), " ")
+	id, ok = parseEscData(strings.TrimPrefix(idText, "#"), "")
+	return id, strings.TrimSpace(rest), ok
+}
+
 // resolveCommand handles /resolve <number> [note]: with a note it resolves
-// at once, without one it asks for the note.
+// at once (the command is explicit), without one it asks for the note. An
+// unknown number is answered and arms nothing.
 func (b *Bot) resolveCommand(ctx context.Context, m *tgbotapi.Message, args string) error {
-	idText, note, _ := strings.Cut(strings.TrimSpace(args), " ")
-	id, ok := parseEscData(strings.TrimPrefix(idText, "#"), "")
+	id, note, ok := escalationArg(args)
 	if !ok {
 		return b.reply(ctx, m.Chat.ID, textResolveUsage)
 	}
-	note = strings.TrimSpace(note)
 	if note == "" {
 		rec, err := b.store.Escalation(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
@@ -235,12 +388,67 @@ func (b *Bot) resolveCommand(ctx context.Context, m *tgbotapi.Message, args stri
 		if err != nil {
 			return err
 		}
+		if rec.State == store.EscalationResolved {
+			return b.reply(ctx, m.Chat.ID, b.alreadyResolved(rec))
+		}
 		return b.askNote(ctx, m.Chat.ID, m.From, rec)
 	}
 	if utf8.RuneCountInString(note) > maxNoteRunes {
 		return b.reply(ctx, m.Chat.ID, fmt.Sprintf(textNoteInvalid, maxNoteRunes))
 	}
 	return b.resolve(ctx, m.Chat.ID, m.From, id, note)
+}
+
+// ackCommand handles /ack <number>: the [Acknowledge] button by number.
+func (b *Bot) ackCommand(ctx context.Context, m *tgbotapi.Message, args string) error {
+	return b.byNumber(ctx, m, args, textAckUsage,
+		func(id string) (store.EscalationRecord, bool, error) { return b.acknowledge(ctx, m.From, id) },
+		func(rec store.EscalationRecord) string {
+			return fmt.Sprintf(textAlreadyAcked, escalationRef(rec), rec.AckedByName, b.clinicClock(rec.AckedAt))
+		},
+		func(rec store.EscalationRecord) string {
+			if flows.RepageAfter(rec.Level) > 0 {
+				return fmt.Sprintf(textAcked, escalationRef(rec)) + textAckedRepage
+			}
+			return fmt.Sprintf(textAcked, escalationRef(rec))
+		})
+}
+
+// reopenCommand handles /reopen <number>: a resolved escalation is
+// unresolved again (flows/escalation.go), listed in /open, audited.
+func (b *Bot) reopenCommand(ctx context.Context, m *tgbotapi.Message, args string) error {
+	return b.byNumber(ctx, m, args, textReopenUsage,
+		func(id string) (store.EscalationRecord, bool, error) {
+			rec, first, err := b.store.Reopen(ctx, id, m.From.ID, displayName(m.From), b.now())
+			if first {
+				b.log.Info("escalation reopened", "escalation", id, "clinician", b.chatRef(m.From.ID))
+				b.showEscalation(ctx, rec, rec.Messages)
+			}
+			return rec, first, err
+		},
+		func(rec store.EscalationRecord) string { return fmt.Sprintf(textNotResolved, escalationRef(rec)) },
+		func(rec store.EscalationRecord) string { return fmt.Sprintf(textReopened, escalationRef(rec), rec.ID) })
+}
+
+// byNumber runs a clinician's command on the escalation whose number is
+// its one argument: act changes it and reports whether it did; the
+// clinician hears what changed, or why nothing did.
+func (b *Bot) byNumber(ctx context.Context, m *tgbotapi.Message, args, usage string,
+	act func(id string) (store.EscalationRecord, bool, error), unchanged, changed func(store.EscalationRecord) string) error {
+	id, rest, ok := escalationArg(args)
+	if !ok || rest != "" {
+		return b.reply(ctx, m.Chat.ID, usage)
+	}
+	rec, first, err := act(id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return b.reply(ctx, m.Chat.ID, fmt.Sprintf(textNoEscalation, id))
+	case err != nil:
+		return err
+	case !first:
+		return b.reply(ctx, m.Chat.ID, unchanged(rec))
+	}
+	return b.reply(ctx, m.Chat.ID, changed(rec))
 }
 
 // listOpen answers /open: every escalation not yet resolved, oldest first,
@@ -261,32 +469,50 @@ func (b *Bot) listOpen(ctx context.Context, m *tgbotapi.Message) error {
 	gates := map[int64]string{} // each patient's dose gate, read once
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "Escalations not yet resolved (%d), oldest first:\n", total)
+	listed := 0
 	for _, r := range recs {
-		fmt.Fprintf(&sb, "\n#%s %s %s · patient %s · raised %s (%s ago)\n", r.ID, levelMarks[r.Level], r.Level,
-			r.Patient, clock(r.At), since(now.Sub(r.At)))
-		if r.Reason != "" {
-			fmt.Fprintf(&sb, "   Why: %s\n", r.Reason)
+		entry := b.openEntry(ctx, r, now, gates)
+		if utf8.RuneCountInString(sb.String()+entry) > maxMessageLen-openListReserve {
+			break // one readable message: the rest are counted below
 		}
-		switch {
-		case r.State == store.EscalationOpen && r.Repages > 0:
-			fmt.Fprintf(&sb, "   NOT acknowledged · re-paged %d×\n", r.Repages)
-		case r.State == store.EscalationOpen:
-			sb.WriteString("   NOT acknowledged\n")
-		default:
-			fmt.Fprintf(&sb, "   acknowledged by %s at %s\n", r.AckedByName, clock(r.AckedAt))
-		}
-		if g, ok := gates[r.ChatID]; !ok {
-			gates[r.ChatID] = b.gateLine(ctx, r.ChatID)
-			fmt.Fprintf(&sb, "   %s\n", gates[r.ChatID])
-		} else if g != "" {
-			fmt.Fprintf(&sb, "   (%s)\n", strings.SplitN(g, " (", 2)[0])
-		}
+		sb.WriteString(entry)
+		listed++
 	}
-	if int64(len(recs)) < total {
-		fmt.Fprintf(&sb, "\n… and %d more.\n", total-int64(len(recs)))
+	if int64(listed) < total {
+		fmt.Fprintf(&sb, "\n… and %d more.\n", total-int64(listed))
 	}
 	sb.WriteString("\n" + textOpenFooter)
 	return b.reply(ctx, m.Chat.ID, truncate(sb.String(), maxMessageLen))
+}
+
+// openListReserve keeps room in the /open message for its last lines.
+const openListReserve = 300
+
+// openEntry is one escalation of the /open list; gates holds the dose gate
+// of each patient already listed, shown in full only the first time.
+func (b *Bot) openEntry(ctx context.Context, r store.EscalationRecord, now time.Time, gates map[int64]string) string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "\n#%s %s %s · patient %s · raised %s (%s ago)\n", r.ID, levelMarks[r.Level], r.Level,
+		r.Patient, b.clinicClock(r.At), since(now.Sub(r.At)))
+	fmt.Fprintf(&sb, "   %s\n", b.protocol.ClinicalFlowName(r.Flow))
+	writeDetails(&sb, "   ", r)
+	switch {
+	case r.State == store.EscalationOpen && r.Repages > 0:
+		fmt.Fprintf(&sb, "   NOT acknowledged · re-paged %d×\n", r.Repages)
+	case r.State == store.EscalationOpen:
+		sb.WriteString("   NOT acknowledged\n")
+	case r.State == store.EscalationReopened:
+		fmt.Fprintf(&sb, "   reopened by %s at %s (acknowledged by %s)\n", r.ReopenedByName, b.clinicClock(r.ReopenedAt), r.AckedByName)
+	default:
+		fmt.Fprintf(&sb, "   acknowledged by %s at %s\n", r.AckedByName, b.clinicClock(r.AckedAt))
+	}
+	if g, ok := gates[r.ChatID]; !ok {
+		gates[r.ChatID] = b.gateLine(ctx, r.ChatID)
+		fmt.Fprintf(&sb, "   %s\n", gates[r.ChatID])
+	} else if g != "" {
+		fmt.Fprintf(&sb, "   (%s)\n", strings.SplitN(g, " (", 2)[0])
+	}
+	return sb.String()
 }
 
 // since says how long ago something was, for clinicians: "12 min",

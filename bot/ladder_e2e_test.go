@@ -53,10 +53,12 @@ func TestResolveWithNoteAndOpenList(t *testing.T) {
 	h.say(clinician, "/open")
 	h.expect(clinician.ID, "acknowledged by Dana", "NOT acknowledged")
 
-	// [Resolve] asks for a note; the clinician's next message is the note.
+	// [Resolve] asks for a note; a reply to that prompt is the note, saved
+	// once the clinician confirms it.
 	h.press(clinician, clinician.ID, "Resolve", "URGENT")
-	h.expect(clinician.ID, "type a short note", "#"+uID)
-	h.say(clinician, "Called the patient; safe with family, dose paused.")
+	prompt := h.expect(clinician.ID, "Resolution note for escalation #"+uID, "reply to this message")
+	h.replyTo(clinician, clinician.ID, prompt, "Called the patient; safe with family, dose paused.")
+	h.press(clinician, clinician.ID, "Confirm", "Resolve escalation #"+uID)
 	h.expect(clinician.ID, "#"+uID+" is resolved")
 	h.tg.ExpectMessage(t, clinician.ID, wait, func(m telegramtest.Message) bool {
 		return m.ID == urgent.ID && strings.Contains(m.Text, "Resolved by Dana") &&
@@ -69,7 +71,7 @@ func TestResolveWithNoteAndOpenList(t *testing.T) {
 
 	// /cancel leaves a pending note unwritten.
 	h.press(clinician, clinician.ID, "Resolve", "ROUTINE")
-	h.expect(clinician.ID, "type a short note", "#"+rID)
+	h.expect(clinician.ID, "Resolution note for escalation #"+rID)
 	h.say(clinician, "/cancel")
 	h.expect(clinician.ID, "#"+rID+" stays unresolved")
 	h.say(clinician, "/open")
@@ -127,8 +129,10 @@ func TestResolveInGroupChat(t *testing.T) {
 	h.answer(qSelfHarm, "Yes")
 	esc := h.expect(group, "URGENT", "P-0042")
 	h.press(clinician, group, "Resolve", "URGENT")
-	h.expect(group, "Dana, please type a short note")
-	h.tg.SendGroupText(clinician, group, "Spoke with the patient by phone.")
+	prompt := h.expect(group, "Resolution note for escalation", "Dana, reply to this message")
+	h.tg.SendGroupText(clinician, group, "Spoke with the patient by phone.") // not a reply: not the note
+	h.replyTo(clinician, group, prompt, "Spoke with the patient by phone.")
+	h.press(clinician, group, "Confirm", "Your note: Spoke with the patient by phone.")
 	h.expect(group, "is resolved")
 	if rec := h.escalation(esc); rec.State != store.EscalationResolved || rec.AckedBy != clinician.ID {
 		t.Fatalf("record %+v", rec)

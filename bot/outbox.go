@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
 	"github.com/checkinbot/checkinbot/flows"
 	"github.com/checkinbot/checkinbot/store"
 )
@@ -142,7 +144,14 @@ func (b *Bot) sendReplies(ctx context.Context, chatID int64, replies []store.Pen
 		if r.Seq > 0 && !takeover && !b.orphaned(r.Owner) && b.now().Sub(r.At) < grace {
 			continue // another live instance is sending it
 		}
-		msg, err := b.send.send(withPriority(ctx, priority(r.Priority)), message(chatID, r.Reply))
+		pctx := withPriority(ctx, priority(r.Priority))
+		var msg tgbotapi.Message
+		var err error
+		if r.Protect {
+			msg, err = b.sendProtectedText(pctx, chatID, r.Reply.Text)
+		} else {
+			msg, err = b.send.send(pctx, message(chatID, r.Reply))
+		}
 		switch {
 		case kindOf(err) == kindPermanent:
 			b.log.Error("a reply was refused by Telegram and is dropped", "chat", b.chatRef(chatID), "error", err.Error())

@@ -17,7 +17,7 @@ func (b *Bot) handleUnenrolled(ctx context.Context, chatID int64, label, cmd, ar
 	if !validInviteCode(args) {
 		return b.reply(ctx, chatID, b.telegramProtocol(ctx).Messages.InviteInvalid)
 	}
-	newLabel, err := b.store.RedeemInvite(ctx, args, chatID)
+	redeemed, err := b.store.Redeem(ctx, args, chatID)
 	switch {
 	case errors.Is(err, store.ErrInviteUsed):
 		if label != "" {
@@ -29,11 +29,15 @@ func (b *Bot) handleUnenrolled(ctx context.Context, chatID int64, label, cmd, ar
 	case err != nil:
 		return err
 	}
-	if newLabel == label {
+	if redeemed.Label == label {
 		return b.reconnect(ctx, chatID)
 	}
 	b.log.Info("patient enrolled", "chat", b.chatRef(chatID))
-	return b.startIntake(ctx, chatID)
+	if err := b.startIntake(ctx, chatID); err != nil {
+		return err
+	}
+	b.inviteOpened(ctx, redeemed)
+	return nil
 }
 
 // validInviteCode accepts what Telegram allows in a /start payload.

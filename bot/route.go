@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"slices"
 	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -36,14 +37,10 @@ func typedText(m *tgbotapi.Message) string {
 // anything else from a clinician in a private chat is treated as a patient's
 // (so staff can enrol themselves to try the flows).
 func isClinicianCommand(cmd, args string) bool {
-	switch cmd {
-	case "enroll", "unenroll", "help", "schedule", "open", "resolve", "history", "clear", "pause", "limits",
-		"trend", "export":
-		return true
-	case "start":
+	if cmd == "start" {
 		return args == "" // with an invite code, a clinician is trying the patient side
 	}
-	return false
+	return slices.ContainsFunc(clinicianMenu, func(c tgbotapi.BotCommand) bool { return c.Command == cmd })
 }
 
 // ackPrefix starts the callback data of an escalation's [Acknowledge] button.

@@ -176,7 +176,10 @@ func (b *Bot) handleMessage(ctx context.Context, updateID int, m *tgbotapi.Messa
 	}
 	if !m.Chat.IsPrivate() {
 		// Patients talk to the bot privately; in the clinicians' group only
-		// clinician commands are for us.
+		// clinician commands are for us, and /help says so to anyone else.
+		if cmd == "help" {
+			return b.reply(ctx, m.Chat.ID, textGroupHelp)
+		}
 		return nil
 	}
 	alerted := false
@@ -200,11 +203,8 @@ func (b *Bot) handleCallback(ctx context.Context, updateID int, q *tgbotapi.Call
 	if q.From == nil {
 		return nil
 	}
-	if id, ok := parseEscData(q.Data, ackPrefix); ok {
-		return b.handleAcknowledge(ctx, q, id)
-	}
-	if id, ok := parseEscData(q.Data, resolvePrefix); ok {
-		return b.handleResolveButton(ctx, q, id)
+	if handled, err := b.handleEscalationButton(ctx, q); handled {
+		return err
 	}
 	press, ok := flows.DecodeAnswer(q.Data)
 	if !ok || q.Message == nil || q.Message.Chat == nil || !q.Message.Chat.IsPrivate() {

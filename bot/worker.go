@@ -61,9 +61,12 @@ func (b *Bot) runJob(j store.ScheduledJob) {
 	defer cancel()
 	var next []flows.Job
 	var err error
-	if j.Job.Kind == flows.JobRepage {
+	switch j.Job.Kind {
+	case flows.JobRepage:
 		next, err = b.repage(ctx, j.Job)
-	} else {
+	case jobDigest:
+		next, err = b.runDigest(ctx, j.Job)
+	default:
 		err = b.runChatJob(ctx, j)
 	}
 	if err != nil && kindOf(err) == kindTransient {

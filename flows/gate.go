@@ -328,7 +328,7 @@ func (p *Protocol) GateStatus(s Session, now time.Time) string {
 // GateSummary describes the gate for clinicians (/open, /history): each
 // reason with who closed it and when, or who last opened it.
 func GateSummary(s Session, now time.Time, loc *time.Location) string {
-	stamp := func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04") }
+	stamp := func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04 MST") } // clinicians read the zone
 	hs := s.activeHolds(now)
 	if len(hs) == 0 {
 		line := "Dose gate: open"

@@ -97,6 +97,8 @@ var DefaultMessagesES = Messages{
 	AckToPatient:   "Un miembro de su equipo de atención vio su mensaje y se comunicará con usted.",
 	Unenrolled: "Su clínica terminó este servicio de seguimiento para usted, así que no le enviaré más mensajes. " +
 		"Si es un error, pida un enlace de invitación nuevo a su clínica. Si necesita ayuda ahora:\n{crisis}",
+	Replaced: "Su clínica pasó sus controles a otra cuenta de Telegram, así que este chat queda desconectado y no " +
+		"le enviaré más mensajes aquí. Si es un error, comuníquese con su clínica. Si necesita ayuda ahora:\n{crisis}",
 	EditNoted:        "Vi que editó un mensaje. Las ediciones no cambian una respuesta ya dada: si algo cambió, envíelo como mensaje nuevo.",
 	PatientHelp:      "Esto es lo que puedo hacer:\n{commands}\n\nSi en algún momento se siente en peligro:\n{crisis}",
 	CmdStatus:        "dónde está",

@@ -95,6 +95,7 @@ type Messages struct {
 	Delayed        string `yaml:"delayed"`         // the message waits for storage to come back
 	AckToPatient   string `yaml:"ack_to_patient"`  // a clinician acknowledged the escalation
 	Unenrolled     string `yaml:"unenrolled"`      // the clinic disconnected the patient
+	Replaced       string `yaml:"replaced"`        // the patient's label moved to another account (/enroll <label> replace)
 	EditNoted      string `yaml:"edit_noted"`      // an edited message, not a crisis
 	PatientHelp    string `yaml:"patient_help"`    // /help: {commands} {crisis}
 	CmdStatus      string `yaml:"cmd_status"`      // the command menu's descriptions
@@ -242,6 +243,9 @@ var DefaultMessages = Messages{
 	AckToPatient: "A member of your care team has seen your message and will be in touch.",
 	Unenrolled: "Your clinic has ended this check-in service for you, so I won't send you " +
 		"more messages. If this is a mistake, please ask your clinic for a new invite link. " +
+		"If you need help now:\n{crisis}",
+	Replaced: "Your clinic has moved your check-ins to another Telegram account, so this chat is " +
+		"disconnected and I won't send you more messages here. If this is a mistake, please contact your clinic. " +
 		"If you need help now:\n{crisis}",
 	EditNoted:        "I saw you edited a message. Edits don't change an answer already given: if something changed, please send it as a new message.",
 	PatientHelp:      "Here is what I can do:\n{commands}\n\nIf you feel unsafe at any time:\n{crisis}",

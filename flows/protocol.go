@@ -138,9 +138,12 @@ const (
 
 // Flow is one conversation: an ordered list of items with branching rules.
 type Flow struct {
-	ID    string   `yaml:"id"`
-	Title string   `yaml:"title"` // patient-facing name, e.g. "pre-dose safety check"
-	Kind  FlowKind `yaml:"kind"`
+	ID    string `yaml:"id"`
+	Title string `yaml:"title"` // patient-facing name, e.g. "pre-dose safety check"
+	// ClinicalName is what clinicians read in escalations, e.g. "Pre-dose
+	// safety check"; "" takes a default by kind (Protocol.ClinicalFlowName).
+	ClinicalName string   `yaml:"clinical_name"`
+	Kind         FlowKind `yaml:"kind"`
 	// Instrument names the scorer of a KindInstrument flow: "phq9" or "gad7".
 	Instrument string `yaml:"instrument"`
 	// Command is the patient command that starts the flow, without the

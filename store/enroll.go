@@ -60,29 +60,49 @@ func appendInvite(args []any, inv *NewInvite, now time.Time) ([]any, error) {
 	return append(args, inviteKey(inv.Code), inv.Label, strconv.FormatInt(inv.By, 10), fmtTime(now), inv.TTL.Milliseconds()), nil
 }
 
-// RedeemInvite enrols chatID under the invite's label, atomically. It
-// returns ErrNotFound for an unknown or expired code and ErrInviteUsed for a
-// code another chat redeemed (redeeming it again from the same, still
-// linked chat succeeds). A label enrolled before is moved to the new chat
-// and unlinked from the old one; a chat enrolled under another label drops
-// that label.
+// RedeemInvite enrols chatID under the invite's label, atomically, and
+// returns the label; see Redeem.
 func (s *Store) RedeemInvite(ctx context.Context, code string, chatID int64) (string, error) {
+	r, err := s.Redeem(ctx, code, chatID)
+	return r.Label, err
+}
+
+// Redemption is what opening an invite did.
+type Redemption struct {
+	Label string
+	// Unlinked is the chat the label was enrolled in before (an invite made
+	// with /enroll <label> replace), now disconnected; 0 when none.
+	Unlinked int64
+}
+
+// Redeem enrols chatID under the invite's label, atomically. It returns
+// ErrNotFound for an unknown or expired code and ErrInviteUsed for a code
+// another chat redeemed (redeeming it again from the same, still linked
+// chat succeeds). A label enrolled before is moved to the new chat and
+// unlinked from the old one (Redemption.Unlinked); a chat enrolled under
+// another label drops that label.
+func (s *Store) Redeem(ctx context.Context, code string, chatID int64) (Redemption, error) {
 	if code == "" || len(code) > 64 {
-		return "", fmt.Errorf("store.RedeemInvite: %w", ErrNotFound)
+		return Redemption{}, fmt.Errorf("store.Redeem: %w", ErrNotFound)
 	}
 	keys := []string{inviteKey(code), keyLabels, keyPatients, keyAudit}
 	res, err := scriptRedeem.Run(ctx, s.rdb, keys, chatID, fmtTime(s.now())).Slice()
 	if err != nil {
-		return "", fmt.Errorf("store.RedeemInvite: %w", err)
+		return Redemption{}, fmt.Errorf("store.Redeem: %w", err)
 	}
 	switch res[0] {
 	case int64(-1):
-		return "", fmt.Errorf("store.RedeemInvite: %w", ErrNotFound)
+		return Redemption{}, fmt.Errorf("store.Redeem: %w", ErrNotFound)
 	case int64(0):
-		return "", fmt.Errorf("store.RedeemInvite: %w", ErrInviteUsed)
+		return Redemption{}, fmt.Errorf("store.Redeem: %w", ErrInviteUsed)
 	}
-	label, _ := res[1].(string)
-	return label, nil
+	var r Redemption
+	r.Label, _ = res[1].(string)
+	if len(res) > 2 {
+		old, _ := res[2].(string)
+		r.Unlinked, _ = strconv.ParseInt(old, 10, 64)
+	}
+	return r, nil
 }
 
 // Unenroll unlinks label from its chat, deletes the chat's live session and

@@ -87,18 +87,26 @@ func TestInviteExpiry(t *testing.T) {
 func TestRelink(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend, s *store.Store) {
 		ctx := context.Background()
-		redeem := func(label string, chat int64) {
+		redeem := func(label string, chat int64) store.Redemption {
 			t.Helper()
 			code, err := s.CreateInvite(ctx, label, 900, time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.RedeemInvite(ctx, code, chat); err != nil {
+			r, err := s.Redeem(ctx, code, chat)
+			if err != nil {
 				t.Fatal(err)
 			}
+			return r
 		}
-		redeem("P-1", 100)
-		redeem("P-1", 200) // the patient got a new phone
+		if r := redeem("P-1", 100); r != (store.Redemption{Label: "P-1"}) {
+			t.Errorf("first enrolment: %+v", r)
+		}
+		// The patient got a new phone: the chat left behind is reported, to
+		// be told it was disconnected.
+		if r := redeem("P-1", 200); r != (store.Redemption{Label: "P-1", Unlinked: 100}) {
+			t.Errorf("relink: %+v", r)
+		}
 		if chat, _ := s.Patient(ctx, "P-1"); chat != 200 {
 			t.Errorf("P-1 -> %d, want 200", chat)
 		}

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
@@ -21,6 +23,7 @@ const (
 	EscalationOpen     = string(flows.EscalationOpen)
 	EscalationAcked    = string(flows.EscalationAcknowledged)
 	EscalationResolved = string(flows.EscalationResolved)
+	EscalationReopened = string(flows.EscalationReopened)
 )
 
 // OutboxEntry is one escalation waiting to be dispatched to clinicians.
@@ -59,6 +62,10 @@ type EscalationRecord struct {
 	ResolvedByName string
 	ResolvedAt     time.Time
 	Note           string // the resolving clinician's note
+
+	// ReopenedByName and ReopenedAt say who reopened it last, and when.
+	ReopenedByName string
+	ReopenedAt     time.Time
 	// Messages are the copies sent to clinicians, so an acknowledgement can
 	// edit each of them.
 	Messages []MessageRef
@@ -185,6 +192,7 @@ func (s *Store) escalationRecord(h map[string]string, msgs []string) (Escalation
 		Flow: h["flow"], Item: h["item"], At: parseTime(h["at"]), State: h["state"],
 		AckedByName: h["acked_by_name"], AckedAt: parseTime(h["acked_at"]),
 		ResolvedByName: h["resolved_by_name"], ResolvedAt: parseTime(h["resolved_at"]),
+		ReopenedByName: h["reopened_by_name"], ReopenedAt: parseTime(h["reopened_at"]),
 	}
 	r.ChatID, _ = strconv.ParseInt(h["chat"], 10, 64)
 	for _, f := range []struct {
@@ -244,18 +252,24 @@ func (s *Store) AddEscalationMessage(ctx context.Context, id string, ref Message
 func (s *Store) Acknowledge(ctx context.Context, id string, clinicianID int64, name string, at time.Time) (EscalationRecord, bool, error) {
 	keys := []string{escKey(id), escMsgsKey(id), keyEscOpen, keyAudit}
 	res, err := scriptAck.Run(ctx, s.rdb, keys, id, clinicianID, name, fmtTime(at)).Slice()
+	return s.transitionResult("store.Acknowledge", id, res, err)
+}
+
+// transitionResult decodes what ack.lua and reopen.lua return: {-1} for an
+// unknown escalation, else {first, HGETALL, LRANGE}.
+func (s *Store) transitionResult(op, id string, res []any, err error) (EscalationRecord, bool, error) {
 	if err != nil {
-		return EscalationRecord{}, false, fmt.Errorf("store.Acknowledge: %w", err)
+		return EscalationRecord{}, false, fmt.Errorf("%s: %w", op, err)
 	}
 	if res[0] == int64(-1) {
-		return EscalationRecord{}, false, fmt.Errorf("store.Acknowledge %s: %w", id, ErrNotFound)
+		return EscalationRecord{}, false, fmt.Errorf("%s %s: %w", op, id, ErrNotFound)
 	}
 	if len(res) != 3 {
-		return EscalationRecord{}, false, fmt.Errorf("store.Acknowledge: %w", errRedisFailed)
+		return EscalationRecord{}, false, fmt.Errorf("%s: %w", op, errRedisFailed)
 	}
 	r, err := s.scriptRecord(res[1], res[2])
 	if err != nil {
-		return EscalationRecord{}, false, fmt.Errorf("store.Acknowledge: %w", err)
+		return EscalationRecord{}, false, fmt.Errorf("%s: %w", op, err)
 	}
 	return r, res[0] == int64(1), nil
 }
@@ -425,24 +439,107 @@ func (s *Store) UnresolvedEscalations(ctx context.Context, n int) ([]EscalationR
 	return out, total.Val(), nil
 }
 
-// SetPendingNote remembers, for ttl, that the clinician's next message in
-// chatID is the resolution note of escalation id.
-func (s *Store) SetPendingNote(ctx context.Context, clinicianID, chatID int64, id string, ttl time.Duration) error {
-	if err := s.rdb.Set(ctx, noteKey(clinicianID, chatID), id, ttl).Err(); err != nil {
-		return fmt.Errorf("store.SetPendingNote: %w", err)
+// SetNotePrompt remembers, for ttl, that the bot asked the clinician in
+// chatID for the resolution note of escalation id with the message
+// promptID: only a reply to that message is taken as the note. A clinician
+// has one prompt per chat; asking again replaces it.
+func (s *Store) SetNotePrompt(ctx context.Context, clinicianID, chatID int64, promptID int, id string, ttl time.Duration) error {
+	if err := s.rdb.Set(ctx, noteKey(clinicianID, chatID), strconv.Itoa(promptID)+"|"+id, ttl).Err(); err != nil {
+		return fmt.Errorf("store.SetNotePrompt: %w", err)
 	}
 	return nil
 }
 
-// TakePendingNote returns and forgets the escalation whose note the
-// clinician is typing in chatID; "" when there is none.
-func (s *Store) TakePendingNote(ctx context.Context, clinicianID, chatID int64) (string, error) {
-	id, err := s.rdb.GetDel(ctx, noteKey(clinicianID, chatID)).Result()
+// NotePrompt returns the clinician's prompt for a resolution note in chatID:
+// the prompt's message id and the escalation; 0 and "" when there is none.
+func (s *Store) NotePrompt(ctx context.Context, clinicianID, chatID int64) (promptID int, id string, err error) {
+	v, err := s.rdb.Get(ctx, noteKey(clinicianID, chatID)).Result()
 	if errors.Is(err, redis.Nil) {
-		return "", nil
+		return 0, "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("store.TakePendingNote: %w", err)
+		return 0, "", fmt.Errorf("store.NotePrompt: %w", err)
 	}
-	return id, nil
+	msg, id, _ := strings.Cut(v, "|")
+	promptID, _ = strconv.Atoi(msg)
+	return promptID, id, nil
+}
+
+// ClearNotePrompt forgets the clinician's prompt in chatID, if any.
+func (s *Store) ClearNotePrompt(ctx context.Context, clinicianID, chatID int64) error {
+	if err := s.rdb.Del(ctx, noteKey(clinicianID, chatID)).Err(); err != nil {
+		return fmt.Errorf("store.ClearNotePrompt: %w", err)
+	}
+	return nil
+}
+
+// PendingResolution is a resolution a clinician has written and not yet
+// confirmed.
+type PendingResolution struct {
+	EscalationID string
+	By           int64 // the clinician who wrote the note; only they confirm it
+	Note         string
+}
+
+// SetPendingResolution keeps r, for ttl, under a fresh token that the
+// confirmation's buttons carry, and returns the token. The note is sealed.
+func (s *Store) SetPendingResolution(ctx context.Context, r PendingResolution, ttl time.Duration) (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("store.SetPendingResolution: %w", err)
+	}
+	token := hex.EncodeToString(b[:])
+	key := pendingResolutionKey(token)
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, key, "esc", r.EscalationID, "by", r.By, "note", s.sealText(r.Note, key))
+		p.PExpire(ctx, key, ttl)
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("store.SetPendingResolution: %w", err)
+	}
+	return token, nil
+}
+
+// PendingResolution returns the resolution kept under token; ErrNotFound
+// when it expired or was decided already.
+func (s *Store) PendingResolution(ctx context.Context, token string) (PendingResolution, error) {
+	key := pendingResolutionKey(token)
+	h, err := s.rdb.HGetAll(ctx, key).Result()
+	if err != nil {
+		return PendingResolution{}, fmt.Errorf("store.PendingResolution: %w", err)
+	}
+	if len(h) == 0 {
+		return PendingResolution{}, fmt.Errorf("store.PendingResolution: %w", ErrNotFound)
+	}
+	note, err := s.openValue(h["note"], key, "a pending resolution note")
+	if err != nil {
+		return PendingResolution{}, fmt.Errorf("store.PendingResolution: %w", err)
+	}
+	by, _ := strconv.ParseInt(h["by"], 10, 64)
+	return PendingResolution{EscalationID: h["esc"], By: by, Note: string(note)}, nil
+}
+
+// DropPendingResolution forgets the resolution under token; taken reports
+// that this call removed it, so that of two presses only one acts.
+func (s *Store) DropPendingResolution(ctx context.Context, token string) (taken bool, err error) {
+	n, err := s.rdb.Del(ctx, pendingResolutionKey(token)).Result()
+	if err != nil {
+		return false, fmt.Errorf("store.DropPendingResolution: %w", err)
+	}
+	return n == 1, nil
+}
+
+// Reopen records that a clinician reopened the resolved escalation id: it
+// is unresolved again (listed by /open) and stays acknowledged. Only a
+// resolved escalation reopens; for any other, first is false and the record
+// is returned as it is. It returns ErrNotFound for an unknown id.
+func (s *Store) Reopen(ctx context.Context, id string, clinicianID int64, name string, at time.Time) (EscalationRecord, bool, error) {
+	rec, err := s.Escalation(ctx, id)
+	if err != nil {
+		return EscalationRecord{}, false, fmt.Errorf("store.Reopen: %w", err)
+	}
+	keys := []string{escKey(id), escMsgsKey(id), keyEscUnres, keyAudit}
+	res, err := scriptReopen.Run(ctx, s.rdb, keys, id, clinicianID, name, fmtTime(at), rec.At.UnixMilli()).Slice()
+	return s.transitionResult("store.Reopen", id, res, err)
 }

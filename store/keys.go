@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
+	"time"
 )
 
 // Key layout. Every key of one chat carries the hash tag {c:<chat id>}, so
@@ -21,7 +22,8 @@ import (
 //	ck:{g}:esc:<id>:msgs    list of "<chat>:<message>" copies sent to clinicians
 //	ck:{g}:esc:open         zset of unacknowledged escalation ids, score = raised at (unix ms)
 //	ck:{g}:esc:unresolved   zset of unresolved escalation ids (open or acknowledged), score = raised at (unix ms)
-//	ck:{g}:note:<user>:<chat> string: the escalation whose resolution note the clinician is typing, with a TTL
+//	ck:{g}:note:<user>:<chat> string: "<prompt message id>|<escalation id>", the bot's prompt for the clinician's resolution note in the chat, with a TTL
+//	ck:{g}:resolution:<token> hash: esc, by, note (sealed): a resolution written and awaiting its confirmation, with a TTL
 //	ck:{g}:audit            stream of audit events (ids and who/what/when only, no content)
 //	ck:{g}:invite:<sha256>  hash: an invite, keyed by the SHA-256 of its code, with the invite's TTL
 //	ck:{g}:labels           hash: patient label -> chat id
@@ -35,6 +37,7 @@ import (
 //	ck:{g}:replies:unsent   zset of chats with unsent replies, score = when a sweeper may take them over (unix ms)
 //	ck:{g}:datakeys         set of the data key ids (hex) that sealed data in this Redis, for the start-up check
 //	ck:{g}:datakeys:indexed string: set once the sessions sealed before that set existed were entered in it
+//	ck:{g}:digest:<due ms>  hash: chat -> last reply seq, the chats a week's digest was committed to (30-day TTL)
 //
 // "Sealed" means encrypted when the store has a Cipher (see crypt.go), and
 // so are an escalation's question, answer, reason and note; entries and
@@ -74,9 +77,16 @@ func escKey(id string) string     { return keyEscPrefix + id }
 func escMsgsKey(id string) string { return keyEscPrefix + id + ":msgs" }
 func leaseKey(name string) string { return "ck:{g}:lease:" + name }
 
+// digestKey names the mark of the weekly digest due at week.
+func digestKey(week time.Time) string {
+	return "ck:{g}:digest:" + strconv.FormatInt(week.UnixMilli(), 10)
+}
+
 func noteKey(clinicianID, chatID int64) string {
 	return "ck:{g}:note:" + strconv.FormatInt(clinicianID, 10) + ":" + strconv.FormatInt(chatID, 10)
 }
+
+func pendingResolutionKey(token string) string { return "ck:{g}:resolution:" + token }
 
 // inviteKey names an invite by the hash of its code, so a copy of the
 // database does not hold usable codes.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -126,25 +127,48 @@ func TestResolve(t *testing.T) {
 	})
 }
 
+// TestPendingNote: a prompt for a resolution note is kept per clinician and
+// chat, names its message and escalation, and expires; a written
+// resolution waits under a token until one confirmation (or cancel) drops it.
 func TestPendingNote(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend, s *store.Store) {
 		ctx := context.Background()
-		if err := s.SetPendingNote(ctx, 600, -100500, "7", 100*time.Millisecond); err != nil {
+		if err := s.SetNotePrompt(ctx, 600, -100500, 41, "7", 100*time.Millisecond); err != nil {
 			t.Fatal(err)
 		}
-		if id, _ := s.TakePendingNote(ctx, 600, 600); id != "" {
-			t.Errorf("note pending in another chat: %q", id)
+		if msg, id, _ := s.NotePrompt(ctx, 600, 600); id != "" || msg != 0 {
+			t.Errorf("prompt in another chat: %d %q", msg, id)
 		}
-		if id, err := s.TakePendingNote(ctx, 600, -100500); err != nil || id != "7" {
-			t.Fatalf("take: %q %v", id, err)
+		if msg, id, err := s.NotePrompt(ctx, 600, -100500); err != nil || id != "7" || msg != 41 {
+			t.Fatalf("prompt: %d %q %v", msg, id, err)
 		}
-		if id, _ := s.TakePendingNote(ctx, 600, -100500); id != "" {
-			t.Errorf("taken twice: %q", id)
+		if err := s.ClearNotePrompt(ctx, 600, -100500); err != nil {
+			t.Fatal(err)
 		}
-		_ = s.SetPendingNote(ctx, 600, 600, "8", 100*time.Millisecond)
+		if _, id, _ := s.NotePrompt(ctx, 600, -100500); id != "" {
+			t.Errorf("cleared prompt still there: %q", id)
+		}
+		_ = s.SetNotePrompt(ctx, 600, 600, 42, "8", 100*time.Millisecond)
+		token, err := s.SetPendingResolution(ctx, store.PendingResolution{EscalationID: "8", By: 600, Note: "called, safe"}, 100*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, err := s.PendingResolution(ctx, token); err != nil || r != (store.PendingResolution{EscalationID: "8", By: 600, Note: "called, safe"}) {
+			t.Fatalf("pending resolution %+v %v", r, err)
+		}
+		if taken, err := s.DropPendingResolution(ctx, token); err != nil || !taken {
+			t.Fatalf("drop: %v %v", taken, err)
+		}
+		if taken, _ := s.DropPendingResolution(ctx, token); taken {
+			t.Error("dropped twice")
+		}
+		token, _ = s.SetPendingResolution(ctx, store.PendingResolution{EscalationID: "8", By: 600, Note: "x"}, 100*time.Millisecond)
 		b.elapse(150 * time.Millisecond)
-		if id, _ := s.TakePendingNote(ctx, 600, 600); id != "" {
-			t.Errorf("expired note still pending: %q", id)
+		if _, id, _ := s.NotePrompt(ctx, 600, 600); id != "" {
+			t.Errorf("expired prompt still there: %q", id)
+		}
+		if _, err := s.PendingResolution(ctx, token); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("expired resolution: %v", err)
 		}
 	})
 }

@@ -20,8 +20,8 @@ func TestEscalationLifecycleAsFlowsDefinesIt(t *testing.T) {
 func checkLifecycle(t *testing.T, s *store.Store) {
 	ctx := context.Background()
 	chat := int64(40)
-	for _, from := range []flows.EscalationState{flows.EscalationOpen, flows.EscalationAcknowledged, flows.EscalationResolved} {
-		for _, action := range []flows.EscalationAction{flows.ActionAcknowledge, flows.ActionResolve} {
+	for _, from := range []flows.EscalationState{flows.EscalationOpen, flows.EscalationAcknowledged, flows.EscalationResolved, flows.EscalationReopened} {
+		for _, action := range []flows.EscalationAction{flows.ActionAcknowledge, flows.ActionResolve, flows.ActionReopen} {
 			chat++
 			id := raise(t, s, chat, flows.Urgent)[0]
 			switch from { // bring it to the state under test
@@ -29,19 +29,27 @@ func checkLifecycle(t *testing.T, s *store.Store) {
 				if _, _, err := s.Acknowledge(ctx, id, 600, "Dr Lee", t0); err != nil {
 					t.Fatal(err)
 				}
-			case flows.EscalationResolved:
+			case flows.EscalationResolved, flows.EscalationReopened:
 				if _, _, _, err := s.Resolve(ctx, id, 600, "Dr Lee", "called", t0); err != nil {
 					t.Fatal(err)
+				}
+				if from == flows.EscalationReopened {
+					if _, _, err := s.Reopen(ctx, id, 600, "Dr Lee", t0); err != nil {
+						t.Fatal(err)
+					}
 				}
 			}
 			before := auditOf(t, s, id)
 			var rec store.EscalationRecord
 			var first bool
 			var err error
-			if action == flows.ActionAcknowledge {
+			switch action {
+			case flows.ActionAcknowledge:
 				rec, first, err = s.Acknowledge(ctx, id, 700, "Dr Kim", t0)
-			} else {
+			case flows.ActionResolve:
 				rec, first, _, err = s.Resolve(ctx, id, 700, "Dr Kim", "safe", t0)
+			default:
+				rec, first, err = s.Reopen(ctx, id, 700, "Dr Kim", t0)
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -51,6 +59,9 @@ func checkLifecycle(t *testing.T, s *store.Store) {
 			if flows.EscalationState(rec.State) != want.To || first != want.First || !slices.Equal(recorded, want.Audit) {
 				t.Errorf("%s, %s: stored %s, first %v, audit %v; flows says %s, first %v, audit %v",
 					from, action, rec.State, first, recorded, want.To, want.First, want.Audit)
+			}
+			if unresolved := unresolvedIDs(t, s); slices.Contains(unresolved, id) != want.To.Unresolved() {
+				t.Errorf("%s, %s: listed as unresolved %v; flows says %v", from, action, !want.To.Unresolved(), want.To.Unresolved())
 			}
 		}
 	}
@@ -70,4 +81,18 @@ func auditOf(t *testing.T, s *store.Store, id string) []string {
 		}
 	}
 	return events
+}
+
+// unresolvedIDs lists the escalations /open would show.
+func unresolvedIDs(t *testing.T, s *store.Store) []string {
+	t.Helper()
+	recs, _, err := s.UnresolvedEscalations(context.Background(), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, len(recs))
+	for i, r := range recs {
+		ids[i] = r.ID
+	}
+	return ids
 }

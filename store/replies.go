@@ -27,6 +27,9 @@ type OutboxReply struct {
 	Reply flows.Reply `json:"r"`
 	// Priority is the sender's priority for it (opaque to the store).
 	Priority int `json:"p,omitempty"`
+	// Protect sends it as protected content: Telegram offers no forwarding
+	// or saving (the weekly digest).
+	Protect bool `json:"x,omitempty"`
 	// Owner is the run (process) that committed it, "<instance>/<run>": it
 	// and a later run of its instance deliver it at once, other instances
 	// only once it is older than the grace or for a redelivered update.

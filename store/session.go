@@ -279,15 +279,24 @@ func lastN[T any](ctx context.Context, s *Store, key string, n int, op, what str
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
+	out, err := decodeEntries[T](s, key, raw, what)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return out, nil
+}
+
+// decodeEntries opens and decodes the entries of the history list key.
+func decodeEntries[T any](s *Store, key string, raw []string, what string) ([]T, error) {
 	out := make([]T, 0, len(raw))
 	for _, e := range raw {
 		js, err := s.openValue(historyPayload(e), key, what)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", op, err)
+			return nil, err
 		}
 		var v T
 		if err := json.Unmarshal(js, &v); err != nil {
-			return nil, fmt.Errorf("%s: decode: %w", op, err)
+			return nil, fmt.Errorf("decode: %w", err)
 		}
 		out = append(out, v)
 	}

@@ -53,6 +53,7 @@ var (
 	scriptRedeem   = mustScript("redeem")
 	scriptAck      = mustScript("ack")
 	scriptResolve  = mustScript("resolve")
+	scriptReopen   = mustScript("reopen")
 	scriptClaim    = mustScript("claim")
 	scriptAcquire  = mustScript("lease_acquire")
 	scriptRenew    = mustScript("lease_renew")
@@ -61,9 +62,10 @@ var (
 
 	scriptRepliesSent  = mustScript("replies_sent")
 	scriptRepliesClaim = mustScript("replies_claim")
+	scriptDigest       = mustScript("digest")
 
-	allScripts = []*redis.Script{scriptCommit, scriptUnenroll, scriptRedeem, scriptAck, scriptResolve, scriptClaim, scriptAcquire, scriptRenew, scriptRelease, scriptPrune,
-		scriptRepliesSent, scriptRepliesClaim}
+	allScripts = []*redis.Script{scriptCommit, scriptUnenroll, scriptRedeem, scriptAck, scriptResolve, scriptReopen, scriptClaim, scriptAcquire, scriptRenew, scriptRelease, scriptPrune,
+		scriptRepliesSent, scriptRepliesClaim, scriptDigest}
 )
 
 var errRedisFailed = errors.New("store: unexpected reply from Redis")

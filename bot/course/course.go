@@ -19,6 +19,10 @@ type Escalation struct {
 	Level flows.Level
 	At    time.Time
 	State string
+	// Item and Reason are read for the weekly digest only: the missed dose
+	// days (flows.ItemDoseDay) and why each ROUTINE item was raised.
+	Item   string
+	Reason string
 }
 
 // ScorePoint is one scored instrument (PHQ-9 or GAD-7).

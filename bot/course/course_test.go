@@ -18,7 +18,7 @@ import (
 	"github.com/checkinbot/checkinbot/flows"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden chart in testdata/")
+var update = flag.Bool("update", false, "rewrite the golden chart and digest in testdata/ (and the chart in docs/)")
 
 var (
 	chicago = mustLoad("America/Chicago")
@@ -110,20 +110,22 @@ func TestChartGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "trend.golden.png")
-	if *update {
-		if err := os.WriteFile(golden, data, 0o644); err != nil {
-			t.Fatal(err)
+	// The README shows the same picture, from docs/.
+	for _, golden := range []string{filepath.Join("testdata", "trend.golden.png"), filepath.Join("..", "..", "docs", "trend-example.png")} {
+		if *update {
+			if err := os.WriteFile(golden, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	// Pixels, not bytes: the encoder's compression may change between
-	// library versions while the picture does not.
-	if diff := pixelDiff(t, want, data); diff > 0 {
-		t.Errorf("the chart differs from %s in %d pixels; look at it, then run with -update if the change is meant", golden, diff)
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run with -update to create it)", err)
+		}
+		// Pixels, not bytes: the encoder's compression may change between
+		// library versions while the picture does not.
+		if diff := pixelDiff(t, want, data); diff > 0 {
+			t.Errorf("the chart differs from %s in %d pixels; look at it, then run with -update if the change is meant", golden, diff)
+		}
 	}
 }
 

@@ -57,6 +57,7 @@ type message struct {
 	file     *File
 	keyboard [][]map[string]json.RawMessage // inline keyboard, nil if none
 	edits    int
+	replyTo  int // the message this one replies to, 0 if none
 }
 
 func (c *chat) nextMessageID() int { c.lastID++; return c.lastID }
@@ -251,6 +252,9 @@ type (
 		Document    *fileJSON     `json:"document,omitempty"`
 		Photo       []fileJSON    `json:"photo,omitempty"`
 		ReplyMarkup *keyboardJSON `json:"reply_markup,omitempty"`
+		// ReplyToMessage is the message replied to, without its own reply
+		// (Telegram does not nest them further).
+		ReplyToMessage *messageJSON `json:"reply_to_message,omitempty"`
 	}
 )
 
@@ -283,6 +287,11 @@ func (s *Server) messageJSONLocked(c *chat, m *message) *messageJSON {
 	}
 	if len(m.keyboard) > 0 {
 		j.ReplyMarkup = &keyboardJSON{InlineKeyboard: m.keyboard}
+	}
+	if r := c.message(m.replyTo); m.replyTo != 0 && r != nil {
+		inner := *r
+		inner.replyTo = 0
+		j.ReplyToMessage = s.messageJSONLocked(c, &inner)
 	}
 	return j
 }

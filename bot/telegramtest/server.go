@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -438,25 +439,114 @@ type BotCommand struct {
 	Description string `json:"description"`
 }
 
+// CommandScope is the scope of a command menu (the Bot API's
+// BotCommandScope): Type is "default", "all_private_chats",
+// "all_group_chats", "all_chat_administrators", "chat",
+// "chat_administrators" or "chat_member"; ChatID is set for the last three,
+// UserID for chat_member.
+type CommandScope struct {
+	Type   string
+	ChatID int64
+	UserID int64
+}
+
 // Commands returns the commands last set with setMyCommands for the default
 // scope and language.
 func (s *Server) Commands() []BotCommand {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]BotCommand(nil), s.commands[commandsKey(&params{})]...)
+	return s.ScopedCommands(CommandScope{Type: "default"}, "")
 }
 
-func commandsKey(p *params) string {
-	scope := p.get("scope")
-	if scope == "" {
-		scope = `{"type":"default"}`
+// ScopedCommands returns the commands last set with setMyCommands for scope
+// and language code ("" for all languages); nil when none were set.
+func (s *Server) ScopedCommands(scope CommandScope, languageCode string) []BotCommand {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]BotCommand(nil), s.commands[scope.key()+"|"+languageCode]...)
+}
+
+// CommandScopes lists the scopes that have commands set, in any language.
+func (s *Server) CommandScopes() []CommandScope {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[CommandScope]bool{}
+	var out []CommandScope
+	for k := range s.commands {
+		var sc CommandScope
+		scope, _, _ := strings.Cut(k, "|")
+		parts := strings.Split(scope, "/")
+		sc.Type = parts[0]
+		if len(parts) > 1 {
+			sc.ChatID, _ = strconv.ParseInt(parts[1], 10, 64)
+		}
+		if len(parts) > 2 {
+			sc.UserID, _ = strconv.ParseInt(parts[2], 10, 64)
+		}
+		if !seen[sc] {
+			seen[sc] = true
+			out = append(out, sc)
+		}
 	}
-	var norm any
-	if json.Unmarshal([]byte(scope), &norm) == nil {
-		b, _ := json.Marshal(norm)
-		scope = string(b)
+	return out
+}
+
+func (sc CommandScope) key() string {
+	switch sc.Type {
+	case "chat", "chat_administrators":
+		return fmt.Sprintf("%s/%d", sc.Type, sc.ChatID)
+	case "chat_member":
+		return fmt.Sprintf("%s/%d/%d", sc.Type, sc.ChatID, sc.UserID)
 	}
-	return scope + "|" + p.get("language_code")
+	return sc.Type
+}
+
+// commandsKeyLocked validates the scope of a call on the command menus (a
+// BotCommandScope object, as the Bot API defines it) and returns the key of
+// its menu with the call's language. A scope naming a chat needs a chat the
+// bot knows, as Telegram answers "chat not found" otherwise; a chat_member
+// scope, a group.
+func (s *Server) commandsKeyLocked(p *params) (string, *apiError) {
+	sc := CommandScope{Type: "default"}
+	if raw := p.get("scope"); raw != "" {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal([]byte(raw), &obj) != nil || obj == nil {
+			return "", badRequest("can't parse BotCommandScope JSON object")
+		}
+		if json.Unmarshal(obj["type"], &sc.Type) != nil {
+			return "", badRequest("BotCommandScope type must be a string")
+		}
+		fields := map[string][]string{
+			"default": nil, "all_private_chats": nil, "all_group_chats": nil, "all_chat_administrators": nil,
+			"chat": {"chat_id"}, "chat_administrators": {"chat_id"}, "chat_member": {"chat_id", "user_id"},
+		}
+		want, known := fields[sc.Type]
+		if !known {
+			return "", badRequest("unsupported bot command scope type " + strconv.Quote(sc.Type))
+		}
+		if len(obj) != len(want)+1 {
+			return "", badRequest(fmt.Sprintf("BotCommandScope of type %q takes exactly the fields %v", sc.Type, want))
+		}
+		for _, f := range want {
+			var id int64
+			if json.Unmarshal(obj[f], &id) != nil {
+				return "", badRequest(fmt.Sprintf("BotCommandScope %s must be an integer", f))
+			}
+			if f == "chat_id" {
+				sc.ChatID = id
+			} else {
+				sc.UserID = id
+			}
+		}
+		if sc.ChatID != 0 {
+			c := s.chats[sc.ChatID]
+			if c == nil {
+				return "", errChatNotFound
+			}
+			if sc.Type != "chat" && c.kind == "private" {
+				return "", badRequest("can't use this scope in a private chat")
+			}
+		}
+	}
+	return sc.key() + "|" + p.get("language_code"), nil
 }
 
 func (s *Server) setMyCommands(p *params) (any, *apiError) {
@@ -475,12 +565,20 @@ func (s *Server) setMyCommands(p *params) (any, *apiError) {
 			return nil, badRequest("BOT_COMMAND_DESCRIPTION_INVALID")
 		}
 	}
-	s.commands[commandsKey(p)] = cmds
+	key, err := s.commandsKeyLocked(p)
+	if err != nil {
+		return nil, err
+	}
+	s.commands[key] = cmds
 	return true, nil
 }
 
 func (s *Server) getMyCommands(p *params) (any, *apiError) {
-	cmds := s.commands[commandsKey(p)]
+	key, err := s.commandsKeyLocked(p)
+	if err != nil {
+		return nil, err
+	}
+	cmds := s.commands[key]
 	if cmds == nil {
 		cmds = []BotCommand{}
 	}
@@ -488,6 +586,10 @@ func (s *Server) getMyCommands(p *params) (any, *apiError) {
 }
 
 func (s *Server) deleteMyCommands(p *params) (any, *apiError) {
-	delete(s.commands, commandsKey(p))
+	key, err := s.commandsKeyLocked(p)
+	if err != nil {
+		return nil, err
+	}
+	delete(s.commands, key)
 	return true, nil
 }

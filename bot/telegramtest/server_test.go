@@ -452,6 +452,62 @@ func TestCommands(t *testing.T) {
 	}
 }
 
+// TestScopedCommands: menus per scope, validated as the Bot API defines
+// BotCommandScope; a chat scope needs a chat the bot knows.
+func TestScopedCommands(t *testing.T) {
+	srv, bot := newBot(t)
+	staff := []tgbotapi.BotCommand{{Command: "open", Description: "Escalations not yet resolved"}}
+	scope := tgbotapi.NewBotCommandScopeChat(alice.ID)
+	if _, err := bot.Request(tgbotapi.NewSetMyCommandsWithScope(scope, staff...)); err == nil || !strings.Contains(err.Error(), "chat not found") {
+		t.Fatalf("scope of an unknown chat: %v", err)
+	}
+	srv.SendText(alice, "/start")
+	if _, err := bot.Request(tgbotapi.NewSetMyCommandsWithScope(scope, staff...)); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.ScopedCommands(telegramtest.CommandScope{Type: "chat", ChatID: alice.ID}, ""); len(got) != 1 || got[0].Command != "open" {
+		t.Fatalf("chat scope = %+v", got)
+	}
+	if got := srv.Commands(); len(got) != 0 {
+		t.Fatalf("default scope = %+v", got)
+	}
+	back, err := bot.GetMyCommandsWithConfig(tgbotapi.NewGetMyCommandsWithScope(scope))
+	if err != nil || len(back) != 1 {
+		t.Fatalf("GetMyCommands = %+v, %v", back, err)
+	}
+	if got := srv.CommandScopes(); len(got) != 1 || got[0] != (telegramtest.CommandScope{Type: "chat", ChatID: alice.ID}) {
+		t.Fatalf("scopes = %+v", got)
+	}
+	for _, raw := range []string{`{"type":"chat"}`, `{"type":"room","chat_id":1}`, `{"type":"default","chat_id":1}`, `{"type":"chat","chat_id":"x"}`, `[1]`} {
+		_, err := bot.MakeRequest("setMyCommands", tgbotapi.Params{"commands": `[{"command":"a","description":"b"}]`, "scope": raw})
+		if err == nil {
+			t.Errorf("scope %s accepted", raw)
+		}
+	}
+}
+
+// TestSendReply: a user's reply carries the message it replies to.
+func TestSendReply(t *testing.T) {
+	srv, bot := newBot(t)
+	srv.SendText(alice, "/start")
+	prompt, err := bot.Send(tgbotapi.NewMessage(alice.ID, "Your note?"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.SendReply(alice, alice.ID, 999, "x"); err == nil {
+		t.Fatal("reply to a missing message accepted")
+	}
+	if _, err := srv.SendReply(alice, alice.ID, prompt.MessageID, "Called, all well"); err != nil {
+		t.Fatal(err)
+	}
+	updates := getUpdates(t, bot, 0, 0)
+	last := updates[len(updates)-1].Message
+	if last == nil || last.Text != "Called, all well" || last.ReplyToMessage == nil ||
+		last.ReplyToMessage.MessageID != prompt.MessageID || last.ReplyToMessage.Text != "Your note?" || !last.ReplyToMessage.From.IsBot {
+		t.Fatalf("reply = %+v", last)
+	}
+}
+
 func TestWaitMessageTimeoutDumpsChat(t *testing.T) {
 	srv, bot := newBot(t)
 	srv.SendText(alice, "/start")

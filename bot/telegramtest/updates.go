@@ -73,6 +73,23 @@ func (s *Server) SendGroupText(from User, chatID int64, text string) int {
 	return s.userMessageLocked(c, from, text)
 }
 
+// SendReply queues a text message from a user that replies to message
+// replyTo of the chat (the user's private chat, or a group), as a user does
+// by swiping a message or answering a force-reply prompt, and returns its
+// update_id; it fails if the chat has no such message.
+func (s *Server) SendReply(from User, chatID int64, replyTo int, text string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.chats[chatID]
+	if c == nil || c.message(replyTo) == nil {
+		return 0, fmt.Errorf("telegramtest: SendReply: no message %d in chat %d", replyTo, chatID)
+	}
+	if c.kind == "private" && from.ID != chatID {
+		return 0, fmt.Errorf("telegramtest: SendReply: user %d is not in private chat %d", from.ID, chatID)
+	}
+	return s.userMessageLocked(c, from, text, replyTo), nil
+}
+
 // Block makes every call that sends to or edits in the chat fail with 403
 // "Forbidden: bot was blocked by the user" until the user writes again.
 func (s *Server) Block(chatID int64) {
@@ -84,8 +101,11 @@ func (s *Server) Block(chatID int64) {
 }
 
 // userMessageLocked records a user's message in the chat and queues its update.
-func (s *Server) userMessageLocked(c *chat, from User, text string) int {
+func (s *Server) userMessageLocked(c *chat, from User, text string, replyTo ...int) int {
 	m := &message{id: c.nextMessageID(), from: from, date: s.now().Unix(), text: text}
+	if len(replyTo) > 0 {
+		m.replyTo = replyTo[0]
+	}
 	c.messages = append(c.messages, m)
 	j := s.messageJSONLocked(c, m)
 	if strings.HasPrefix(text, "/") {

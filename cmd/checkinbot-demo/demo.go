@@ -27,12 +27,17 @@ var (
 )
 
 const demoIntro = `checkinbot demo: the real bot, talking to an in-process Telegram emulator
-and an embedded Redis. You are the patient; what the clinicians receive is
-shown too. Type an answer, a number to press a button ([1], [2], …), c1 to
-press a clinician's button, or a command such as /checkin, /after, /help.
+and an embedded Redis. You are the patient, and you can play the clinician
+too; what the clinicians receive is shown as [to clinicians].
+As the patient: type an answer, a number to press a button ([1], [2], …),
+or a command such as /checkin, /after, /help.
+As the clinician: c: followed by anything the clinician types (c: /open,
+c: /ack 2, c: /history DEMO-001, c: /digest, or the note the bot asks for);
+c1 presses button 1 of the newest clinician message with buttons, c1@3
+button 1 of escalation #3's message. When a clinician message changes
+(Acknowledged by …), it is shown again, marked as updated.
 A new patient first answers a short intake screen; then play the clinician
-who clears you to dose: c/clear DEMO-001 reviewed (c/ sends any clinician
-command, e.g. c/pause DEMO-001 call first, c/open, c/history DEMO-001).
+who clears you to dose: c: /clear DEMO-001 reviewed.
 The session timeline runs in seconds here: after "I've taken my dose", the
 "how are you doing?" ping comes in 20 s (again 20 s later if unanswered,
 then the care team is told), and the post-session check-in starts at 60 s.
@@ -76,6 +81,7 @@ func runDemo(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	b, err := bot.New(api, st, bot.Config{
 		Protocol:   proto,
 		Clinicians: []int64{demoClinician.ID},
+		TimeZone:   time.UTC, // as checkinbot run without CLINIC_TIMEZONE
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 		// The emulator has no Telegram limits, and a scripted demo types
 		// faster than anyone could.
@@ -90,7 +96,7 @@ func runDemo(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 		return err
 	}
 
-	d := &demo{tg: tg, out: stdout, printed: map[int64]int{}}
+	d := &demo{tg: tg, out: stdout, printed: map[int64]int{}, edits: map[int]int{}}
 	fmt.Fprint(stdout, demoIntro)
 	// Messages the bot sends on its own (the timeline, re-pages) are shown
 	// as they come, not only after the patient's input.
@@ -111,25 +117,36 @@ func runDemo(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	return <-botDone
 }
 
-// watch prints the chat's new messages as they arrive, until ctx ends.
+// watch prints the chat's new messages, and the clinicians' edited ones,
+// as they arrive, until ctx ends.
 func (d *demo) watch(ctx context.Context, chatID int64) {
 	for {
-		d.mu.Lock()
-		last := d.printed[chatID]
-		d.mu.Unlock()
-		if _, err := d.tg.WaitMessage(ctx, chatID, func(m telegramtest.Message) bool { return m.ID > last }); err != nil {
+		if _, err := d.tg.WaitMessage(ctx, chatID, d.unshown(chatID)); err != nil {
 			return
 		}
 		d.show(chatID)
 	}
 }
 
-// demo prints the two chats and turns typed lines into patient actions.
+// unshown matches a message not printed yet or, in the clinicians' chat,
+// edited since it was printed ("Acknowledged by …").
+func (d *demo) unshown(chatID int64) func(telegramtest.Message) bool {
+	return func(m telegramtest.Message) bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return m.ID > d.printed[chatID] || (chatID == demoClinician.ID && m.EditCount > d.edits[m.ID])
+	}
+}
+
+// demo prints the two chats and turns typed lines into the patient's and
+// the clinician's actions.
 type demo struct {
 	tg      *telegramtest.Server
 	out     io.Writer
 	mu      sync.Mutex
 	printed map[int64]int // newest message id printed, per chat
+	edits   map[int]int   // the clinicians' chat: edits printed, per message id
+	answers int           // the bot's answers to button presses printed
 }
 
 // enrol plays the clinician creating an invite and the patient opening it.
@@ -142,9 +159,10 @@ func (d *demo) enrol(ctx context.Context) error {
 		return err
 	}
 	_, after, _ := strings.Cut(invite.Text, "?start=")
+	before := d.state(demoPatient.ID)
 	d.tg.SendText(demoPatient, "/start "+strings.Fields(after)[0])
 	d.printf("you> /start <invite code>\n")
-	d.settle(ctx, 0)
+	d.settle(ctx, before)
 	return nil
 }
 
@@ -161,7 +179,11 @@ func (d *demo) interact(ctx context.Context, stdin io.Reader) {
 		if line == "" {
 			continue
 		}
-		before := len(d.tg.CallbackAnswers())
+		target := demoPatient.ID
+		if clinicianLine(line) {
+			target = demoClinician.ID
+		}
+		before := d.state(target)
 		if err := d.act(line); err != nil {
 			d.printf("  (%s)\n", err)
 			continue
@@ -170,31 +192,64 @@ func (d *demo) interact(ctx context.Context, stdin io.Reader) {
 	}
 }
 
-// act sends one typed line: a button number, a clinician button, or text.
+// clinicianLine reports a line the demo's person types as the clinician:
+// "c: <anything>", "c/<command>", or a clinician's button "c2", "c1@3".
+func clinicianLine(line string) bool {
+	_, _, ok := clinicianPress(line)
+	return ok || strings.HasPrefix(line, "c/") || strings.HasPrefix(line, "c:")
+}
+
+// clinicianPress reads "c<button>" or "c<button>@<escalation>".
+func clinicianPress(line string) (button int, escalation string, ok bool) {
+	rest, found := strings.CutPrefix(strings.ToLower(line), "c")
+	if !found {
+		return 0, "", false
+	}
+	n, esc, _ := strings.Cut(rest, "@")
+	button, err := strconv.Atoi(n)
+	if err != nil || (strings.Contains(rest, "@") && !isNumber(esc)) {
+		return 0, "", false
+	}
+	return button, esc, true
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.Atoi(s)
+	return err == nil
+}
+
+// act sends one typed line: a button number, text, or (see clinicianLine)
+// the clinician's command, text or button.
 func (d *demo) act(line string) error {
 	if n, err := strconv.Atoi(line); err == nil {
-		return d.pressNth(demoPatient, demoPatient.ID, n)
+		return d.press(demoPatient, demoPatient.ID, n, "")
 	}
 	if cmd, ok := strings.CutPrefix(line, "c/"); ok {
 		d.tg.SendText(demoClinician, "/"+cmd)
 		return nil
 	}
-	if rest, ok := strings.CutPrefix(strings.ToLower(line), "c"); ok {
-		if n, err := strconv.Atoi(rest); err == nil {
-			return d.pressNth(demoClinician, demoClinician.ID, n)
+	if text, ok := strings.CutPrefix(line, "c:"); ok {
+		if text = strings.TrimSpace(text); text == "" {
+			return errors.New(`after "c:", type what the clinician says`)
 		}
+		d.tg.SendText(demoClinician, text)
+		return nil
+	}
+	if n, esc, ok := clinicianPress(line); ok {
+		return d.press(demoClinician, demoClinician.ID, n, esc)
 	}
 	d.tg.SendText(demoPatient, line)
 	return nil
 }
 
-// pressNth presses button n (counting from 1, row by row) of the newest
-// message in the chat that has buttons.
-func (d *demo) pressNth(u telegramtest.User, chatID int64, n int) error {
+// press presses button n (counting from 1, row by row) of the newest
+// message in the chat that has buttons or, with an escalation number, of
+// the newest message with that escalation's buttons.
+func (d *demo) press(u telegramtest.User, chatID int64, n int, escalation string) error {
 	msgs := d.tg.Messages(chatID)
 	for i := len(msgs) - 1; i >= 0; i-- {
 		buttons := flat(msgs[i].Buttons)
-		if len(buttons) == 0 {
+		if len(buttons) == 0 || (escalation != "" && escalationOf(buttons) != escalation) {
 			continue
 		}
 		if n < 1 || n > len(buttons) {
@@ -204,20 +259,50 @@ func (d *demo) pressNth(u telegramtest.User, chatID int64, n int) error {
 		_, err := d.tg.PressButton(u, chatID, msgs[i].ID, buttons[n-1].Data)
 		return err
 	}
+	if escalation != "" {
+		return fmt.Errorf("no message of escalation #%s has buttons", escalation)
+	}
 	return errors.New("no buttons to press")
 }
 
-// settle waits until the bot has answered the last action (a new message or
-// a callback answer) and lets a moment pass for follow-ups such as
-// escalations, so the next prompt comes after the bot's answer.
-func (d *demo) settle(ctx context.Context, answersBefore int) {
-	d.mu.Lock()
-	last := d.printed[demoPatient.ID]
-	d.mu.Unlock()
+// escalationOf is the escalation number an escalation's buttons act on:
+// their callback data ends in ":<number>"; "" for other buttons.
+func escalationOf(buttons []telegramtest.Button) string {
+	for _, b := range buttons {
+		if i := strings.LastIndexByte(b.Data, ':'); i >= 0 && isNumber(b.Data[i+1:]) {
+			return b.Data[i+1:]
+		}
+	}
+	return ""
+}
+
+// chatState is what a chat showed before an action: its newest message and
+// each message's edits, and how many presses the bot had answered.
+type chatState struct {
+	chatID  int64
+	last    int
+	edits   map[int]int
+	answers int
+}
+
+func (d *demo) state(chatID int64) chatState {
+	st := chatState{chatID: chatID, edits: map[int]int{}, answers: len(d.tg.CallbackAnswers())}
+	for _, m := range d.tg.Messages(chatID) {
+		st.last = max(st.last, m.ID)
+		st.edits[m.ID] = m.EditCount
+	}
+	return st
+}
+
+// settle waits until the bot has answered the last action (a new or edited
+// message in the chat acted in, or an answer to a press) and lets a moment
+// pass for follow-ups such as escalations, so the next prompt comes after
+// the bot's answer.
+func (d *demo) settle(ctx context.Context, before chatState) {
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	_, _ = d.tg.WaitMessage(wctx, demoPatient.ID, func(m telegramtest.Message) bool {
-		return m.ID > last || len(d.tg.CallbackAnswers()) > answersBefore
+	_, _ = d.tg.WaitMessage(wctx, before.chatID, func(m telegramtest.Message) bool {
+		return m.ID > before.last || m.EditCount > before.edits[m.ID] || len(d.tg.CallbackAnswers()) > before.answers
 	})
 	quiet, cancelQuiet := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancelQuiet()
@@ -225,26 +310,65 @@ func (d *demo) settle(ctx context.Context, answersBefore int) {
 	// The watchers print; show catches anything they have not got to yet.
 	d.show(demoClinician.ID)
 	d.show(demoPatient.ID)
+	d.showAnswers()
 }
 
-// show prints the chat's messages not printed yet.
+// show prints the chat's messages not printed yet and, in the clinicians'
+// chat, the new text of edited ones, with their buttons: the patient's as
+// [1], [2], …; the clinician's as [c1], [c2], … and, on an escalation's
+// message, [c1@3] too (button 1 of escalation #3).
 func (d *demo) show(chatID int64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	who, prefix := "bot", ""
-	if chatID == demoClinician.ID {
-		who, prefix = "to clinicians", "c"
-	}
+	clinicians := chatID == demoClinician.ID
 	for _, m := range d.tg.Messages(chatID) {
-		if m.ID <= d.printed[chatID] {
+		var head string
+		switch {
+		case m.ID > d.printed[chatID]:
+			d.printed[chatID] = m.ID
+			head = "[bot]"
+			if clinicians {
+				head = "[to clinicians]"
+			}
+		case clinicians && m.EditCount > d.edits[m.ID]:
+			head = "[to clinicians: an earlier message, updated]"
+		default:
 			continue
 		}
-		d.printed[chatID] = m.ID
-		fmt.Fprintf(d.out, "\n[%s]\n%s\n", who, indent(m.Text))
-		for i, b := range flat(m.Buttons) {
-			fmt.Fprintf(d.out, "  [%s%d] %s\n", prefix, i+1, b.Text)
+		if clinicians {
+			d.edits[m.ID] = m.EditCount
+		}
+		fmt.Fprintf(d.out, "\n%s\n%s\n", head, indent(m.Text))
+		if m.File != nil {
+			fmt.Fprintf(d.out, "  (a %s: %s)\n", m.File.Kind, m.File.Name)
+		}
+		buttons := flat(m.Buttons)
+		esc := escalationOf(buttons)
+		for i, b := range buttons {
+			switch {
+			case !clinicians:
+				fmt.Fprintf(d.out, "  [%d] %s\n", i+1, b.Text)
+			case esc != "":
+				fmt.Fprintf(d.out, "  [c%d] or [c%d@%s] %s\n", i+1, i+1, esc, b.Text)
+			default:
+				fmt.Fprintf(d.out, "  [c%d] %s\n", i+1, b.Text)
+			}
 		}
 	}
+}
+
+// showAnswers prints the bot's answers to button presses not printed yet
+// (Telegram shows them as a brief notice).
+func (d *demo) showAnswers() {
+	answers := d.tg.CallbackAnswers()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, a := range answers[min(d.answers, len(answers)):] {
+		if a.Text != "" {
+			fmt.Fprintf(d.out, "  (notice: %s)\n", a.Text)
+		}
+	}
+	d.answers = len(answers)
 }
 
 // printf writes to the terminal; the watchers write too, so it locks.

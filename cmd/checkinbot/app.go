@@ -73,6 +73,7 @@ func runBot(ctx context.Context, getenv func(string) string, logOut io.Writer) e
 		InviteTTL:      cfg.InviteTTL,
 		Consumer:       cfg.InstanceName,
 		TimeZone:       cfg.TimeZone,
+		DigestAt:       cfg.DigestAt,
 		WebhookURL:     cfg.WebhookURL,
 		WebhookSecret:  cfg.WebhookSecret,
 		Metrics:        reg,

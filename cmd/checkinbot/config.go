@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/checkinbot/checkinbot/bot"
 	"github.com/checkinbot/checkinbot/flows"
 	"github.com/checkinbot/checkinbot/store"
 )
@@ -26,6 +27,8 @@ type Config struct {
 	ProtocolFile   string
 	InstanceName   string
 	TimeZone       *time.Location
+	// DigestAt is when the weekly digest goes out (DIGEST_AT).
+	DigestAt string
 	// ListenAddr serves /healthz, /metrics and, in webhook mode, the webhook.
 	ListenAddr    string
 	WebhookURL    string
@@ -129,6 +132,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			return c, &configError{"CLINIC_TIMEZONE", "is not a time zone: expected an IANA name such as America/Chicago or Europe/London"}
 		}
 		c.TimeZone = loc
+	}
+	c.DigestAt = strings.TrimSpace(getenv("DIGEST_AT"))
+	if err := bot.ParseDigestAt(c.DigestAt); err != nil {
+		return c, &configError{"DIGEST_AT", `is malformed: expected a day and a 24-hour time in the clinic's time zone, such as "mon 08:00", or "off"`}
 	}
 	if err := c.checkWebhook(); err != nil {
 		return c, err

@@ -54,6 +54,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"WORKERS", "0"},
 		{"INVITE_TTL", "forever"},
 		{"CLINIC_TIMEZONE", "Mars/SECRETVALUE"},
+		{"DIGEST_AT", "someday-SECRETVALUE 08:00"},
+		{"DIGEST_AT", "mon 8am-SECRETVALUE"},
 		{"INSTANCE_NAME", "two words SECRETVALUE"},
 		{"LISTEN_ADDR", "SECRETVALUE"},
 		{"WEBHOOK_URL", "http://bot.example/SECRETVALUE"},

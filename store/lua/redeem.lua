@@ -2,7 +2,8 @@
 -- KEYS: 1 invite hash, 2 labels hash (label -> chat), 3 patients hash
 --       (chat -> label), 4 audit stream.
 -- ARGV: 1 chat id, 2 now (RFC 3339).
--- Returns {-1} unknown or expired, {0} used by another chat, {1, label}.
+-- Returns {-1} unknown or expired, {0} used by another chat, {1, label}, or
+-- {1, label, old chat} when the label moved here from another chat.
 local inv = redis.call('HMGET', KEYS[1], 'label', 'state', 'chat')
 local label = inv[1]
 if not label then
@@ -35,4 +36,7 @@ if oldChat and oldChat ~= chat then
   ev[#ev + 1] = oldChat
 end
 redis.call('XADD', KEYS[4], '*', unpack(ev))
+if oldChat and oldChat ~= chat then
+  return {1, label, oldChat}
+end
 return {1, label}
