@@ -19,7 +19,7 @@ import (
 //     ones (a crisis reply a reminder, an URGENT escalation a ROUTINE one);
 //   - messages to one chat keep to the chat's budget: about one a second in
 //     a private chat with short bursts, 20 a minute in a group; the chat's
-//     next slot goes to its most urgent call (the turn holder yields it);
+//     next slot goes to an URGENT call first (the turn holder yields it);
 //   - an attempt Telegram refused (429, 5xx) was not delivered and costs no
 //     budget: its retry goes as soon as the hold-off allows, on the slot
 //     the refused attempt took;
@@ -321,16 +321,19 @@ func (t *turn) awaitHoldOff(ctx context.Context) error {
 }
 
 // takeChat waits for a token of the chat's budget in the call's turn. When
-// a more urgent call comes for the chat meanwhile, it yields the turn to it
-// and waits for the turn again (reporting yielded): the chat's next slot
-// goes to its most urgent call, so an URGENT escalation waits for no
-// ROUTINE one that has not gone out yet.
+// an URGENT call comes for the chat meanwhile, it yields the turn to it and
+// waits for the turn again (reporting yielded): the chat's next slot goes
+// to a crisis reply or an URGENT escalation first, so an URGENT page waits
+// for no ROUTINE message that has not gone out yet.
 func (t *turn) takeChat(ctx context.Context) (yielded bool, err error) {
 	s, lane := t.s, t.lane
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for {
-		if slices.ContainsFunc(lane.waiting, func(w *laneWaiter) bool { return w.prio > t.prio }) {
+		// Only an URGENT call takes the slot: were replies to take it too,
+		// a busy chat's routine message (a flooder's "slow down") would
+		// never go.
+		if slices.ContainsFunc(lane.waiting, func(w *laneWaiter) bool { return w.prio == prioUrgent && w.prio > t.prio }) {
 			// First in line again among its own priority: it came before
 			// every call of its priority still waiting.
 			w := &laneWaiter{prio: t.prio}
