@@ -202,6 +202,9 @@ func (b *Bot) Username() string { return b.api.Self.UserName }
 // long poll in progress ends at once.
 func (b *Bot) Run(ctx context.Context) error {
 	if err := b.versions.record(ctx, b.store); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return err
 	}
 	go func() {

@@ -192,6 +192,7 @@ func TestWeeklyDigestAfterDowntime(t *testing.T) {
 
 	h.stopBot()
 	clock.Set(due.Add(26 * time.Hour)) // back on Tuesday, 10:00
+	h.startBot()                       // the poller again: startBot waits for its poll
 	ctx, cancel := context.WithCancel(context.Background())
 	second, _, _ := newTestBot(ctx, t, h.tg, h.redisURL, h.config(), h.storeOpts...)
 	done := make(chan error, 1)
@@ -202,7 +203,6 @@ func TestWeeklyDigestAfterDowntime(t *testing.T) {
 			t.Errorf("second instance: %v", err)
 		}
 	})
-	h.startBot()
 
 	h.expect(clinician.ID, "Weekly digest", "Mon Nov 2 08:00 – Mon Nov 9 08:00", "P-0042")
 	h.settle(clock, 0)

@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -45,8 +46,14 @@ type harness struct {
 	done   chan struct{}
 
 	// seen is, per chat, the newest message a test expectation consumed;
-	// expectations look only at messages after it.
-	seen map[int64]int
+	// expectations look only at messages after it, and at the messages the
+	// test pressed a button on once changed after the last consumed change
+	// (a press is answered in place: the pressed message shows the answer
+	// and what follows). seenChange is, per chat, that last change
+	// (telegramtest.Message.Changed); pressed the pressed messages.
+	seen       map[int64]int
+	seenChange map[int64]int64
+	pressed    map[int64]map[int]bool
 }
 
 // option adjusts the bot configuration of a harness.
@@ -82,11 +89,13 @@ func newHarnessOn(t testing.TB, tg *telegramtest.Server, opts ...option) *harnes
 	// (withDigest).
 	opts = append([]option{func(c *bot.Config) { c.Unthrottled = true; c.DigestAt = "off" }}, opts...)
 	h := &harness{
-		opts:     opts,
-		t:        t,
-		tg:       tg,
-		redisURL: redistest.Start(t),
-		seen:     map[int64]int{},
+		opts:       opts,
+		t:          t,
+		tg:         tg,
+		redisURL:   redistest.Start(t),
+		seen:       map[int64]int{},
+		seenChange: map[int64]int64{},
+		pressed:    map[int64]map[int]bool{},
 		proto: func() *flows.Protocol {
 			p := flows.Default()
 			p.SetOnCall("+1 555 010 0199")
@@ -190,13 +199,14 @@ func (h *harness) expectButtons(chatID int64, label string, parts ...string) tel
 func (h *harness) expectMatch(chatID int64, match func(telegramtest.Message) bool) telegramtest.Message {
 	h.t.Helper()
 	h.mu.Lock()
-	after := h.seen[chatID]
+	after, change, pressed := h.seen[chatID], h.seenChange[chatID], maps.Clone(h.pressed[chatID])
 	h.mu.Unlock()
 	m := h.tg.ExpectMessage(h.t, chatID, wait, func(m telegramtest.Message) bool {
-		return m.ID > after && match(m)
+		return (m.ID > after || pressed[m.ID] && m.Changed > change) && match(m)
 	})
 	h.mu.Lock()
-	h.seen[chatID] = m.ID
+	h.seen[chatID] = max(h.seen[chatID], m.ID)
+	h.seenChange[chatID] = max(h.seenChange[chatID], m.Changed)
 	h.mu.Unlock()
 	return m
 }
@@ -208,10 +218,22 @@ func (h *harness) press(u telegramtest.User, chatID int64, label string, parts .
 	m := h.tg.ExpectMessage(h.t, chatID, wait, func(m telegramtest.Message) bool {
 		return buttonData(m, label) != "" && containsAll(m.Text, parts...)
 	})
+	h.pressing(m)
 	if _, err := h.tg.PressButton(u, chatID, m.ID, buttonData(m, label)); err != nil {
 		h.t.Fatal(err)
 	}
 	return m
+}
+
+// pressing notes that the test presses a button on m: the bot answers in
+// m, and expectations look at its changes from now on.
+func (h *harness) pressing(m telegramtest.Message) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.pressed[m.ChatID] == nil {
+		h.pressed[m.ChatID] = map[int]bool{}
+	}
+	h.pressed[m.ChatID][m.ID] = true
 }
 
 // answer presses label on the question whose text contains question.

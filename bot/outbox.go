@@ -6,8 +6,6 @@ import (
 	"sync"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-
 	"github.com/checkinbot/checkinbot/flows"
 	"github.com/checkinbot/checkinbot/store"
 )
@@ -130,6 +128,12 @@ func committedReplies(snap store.Snapshot, rs []store.OutboxReply, at time.Time)
 // of the last reply with buttons sent (0 for none). A reply Telegram refuses
 // for good (the patient blocked the bot) is dropped, not retried forever.
 func (b *Bot) sendReplies(ctx context.Context, chatID int64, replies []store.PendingReply, takeover bool) (int, error) {
+	return b.sendRepliesIn(ctx, chatID, replies, takeover, nil)
+}
+
+// sendRepliesIn is sendReplies showing the first reply in place, the
+// pressed message, when place is set (prompts.go).
+func (b *Bot) sendRepliesIn(ctx context.Context, chatID int64, replies []store.PendingReply, takeover bool, place *inPlace) (int, error) {
 	if len(replies) == 0 {
 		return 0, nil
 	}
@@ -144,21 +148,16 @@ func (b *Bot) sendReplies(ctx context.Context, chatID int64, replies []store.Pen
 		if r.Seq > 0 && !takeover && !b.orphaned(r.Owner) && b.now().Sub(r.At) < grace {
 			continue // another live instance is sending it
 		}
-		pctx := withPriority(ctx, priority(r.Priority))
-		var msg tgbotapi.Message
-		var err error
-		if r.Protect {
-			msg, err = b.sendProtectedText(pctx, chatID, r.Reply.Text)
-		} else {
-			msg, err = b.send.send(pctx, message(chatID, r.Reply))
-		}
+		first := place
+		place = nil
+		msgID, err := b.sendReply(withPriority(ctx, priority(r.Priority)), chatID, r, first)
 		switch {
 		case kindOf(err) == kindPermanent:
 			b.log.Error("a reply was refused by Telegram and is dropped", "chat", b.chatRef(chatID), "error", err.Error())
 		case err != nil:
 			return promptID, err
 		case len(r.Reply.Buttons) > 0:
-			promptID = msg.MessageID
+			promptID = msgID
 		}
 		if r.Seq > 0 {
 			b.ledger.recordSent(chatID, r.Seq)

@@ -48,11 +48,13 @@ func (h *harness) pending(api *tgbotapi.BotAPI) []tgbotapi.Update {
 	return updates
 }
 
-// handleWhileTelegramFails has b handle u while every sendMessage fails
-// (with a 5xx, for at most a second), and checks that u was committed.
+// handleWhileTelegramFails has b handle u while every sendMessage and
+// editMessageText fails (with a 5xx, for at most a second: a button's
+// answer is shown by an edit), and checks that u was committed.
 func (h *harness) handleWhileTelegramFails(b *bot.Bot, u tgbotapi.Update) {
 	h.t.Helper()
 	h.tg.FailNext("sendMessage", 1_000, telegramtest.Failure{Code: 502})
+	h.tg.FailNext("editMessageText", 1_000, telegramtest.Failure{Code: 502})
 	defer h.tg.ClearFailures()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()

@@ -41,8 +41,22 @@ func message(chatID int64, r flows.Reply) tgbotapi.MessageConfig {
 // markAnswered edits a prompt message so it shows the answer given and no
 // longer offers buttons, so an answered question cannot be answered twice.
 func markAnswered(chatID int64, messageID int, prompt, answer string) tgbotapi.EditMessageTextConfig {
-	edit := tgbotapi.NewEditMessageText(chatID, messageID, truncate(prompt+"\n\n✓ "+answer, maxMessageLen))
+	edit := tgbotapi.NewEditMessageText(chatID, messageID, truncate(answeredText(prompt, answer), maxMessageLen))
 	edit.ReplyMarkup = noKeyboard()
+	return edit
+}
+
+// answeredText is a question as shown once answered.
+func answeredText(prompt, answer string) string { return prompt + "\n\n✓ " + answer }
+
+// showInPlace edits a message to show text and buttons instead of its own
+// (none: its buttons go away).
+func showInPlace(chatID int64, messageID int, text string, buttons [][]flows.Button) tgbotapi.EditMessageTextConfig {
+	edit := tgbotapi.NewEditMessageText(chatID, messageID, text)
+	edit.ReplyMarkup = keyboard(buttons)
+	if edit.ReplyMarkup == nil {
+		edit.ReplyMarkup = noKeyboard()
+	}
 	return edit
 }
 

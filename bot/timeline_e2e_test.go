@@ -79,6 +79,7 @@ func (h *harness) takeDose() {
 func (h *harness) pressNew(u telegramtest.User, label string, parts ...string) {
 	h.t.Helper()
 	m := h.expectButtons(u.ID, label, parts...)
+	h.pressing(m)
 	if _, err := h.tg.PressButton(u, u.ID, m.ID, buttonData(m, label)); err != nil {
 		h.t.Fatal(err)
 	}

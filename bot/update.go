@@ -435,7 +435,9 @@ func (b *Bot) apply(ctx context.Context, snap store.Snapshot, updateID int, deci
 // (cosmetic: the engine refuses a stale press anyway), and remembers which
 // message carries the buttons now awaited. The settling edit goes after the
 // replies so that its failures (a 429 holds the whole chat off) never delay
-// what the patient is waiting for.
+// what the patient is waiting for. A button answer's first reply is shown in
+// the pressed message instead, which settles it too (inPlaceFor): two
+// Telegram calls per press, the callback's answer and one edit.
 func (b *Bot) deliver(ctx context.Context, snap store.Snapshot, version int64, out flows.Outcome, q *tgbotapi.CallbackQuery, committed bool) error {
 	chatID := snap.ChatID
 	if q != nil {
@@ -450,12 +452,15 @@ func (b *Bot) deliver(ctx context.Context, snap store.Snapshot, version int64, o
 			todo = append(todo, store.PendingReply{OutboxReply: store.OutboxReply{Reply: r, Priority: int(prioReply)}})
 		}
 	}
-	promptID, err := b.sendReplies(ctx, chatID, todo, false)
+	place := inPlaceFor(out, q)
+	promptID, err := b.sendRepliesIn(ctx, chatID, todo, false, place)
 	if err != nil {
 		return err
 	}
-	b.settlePrompt(ctx, snap, out, q)
-	b.prompts.set(chatID, version, promptID)
+	if place == nil || !place.tried { // else the press is settled: its message shows the answer
+		b.settlePrompt(ctx, snap, out, q)
+	}
+	b.prompts.set(chatID, version, promptID, place != nil && place.tried && promptID == place.messageID)
 	return nil
 }
 

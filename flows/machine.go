@@ -10,9 +10,11 @@ import (
 
 // Each flow compiles to looplab/fsm transitions: states are the item ids
 // plus the terminal states below, events are what an answer can lead to.
-// The machine itself is rebuilt from the stored state name on every step,
-// because a long-lived fsm.FSM can be left stuck in a transition (see
-// ARCHITECTURE.md); compiling the transition list once keeps that cheap.
+// No long-lived fsm.FSM steps a session, because one can be left stuck in a
+// transition (see ARCHITECTURE.md): at compile time a machine is built for
+// each state and fires each of its events once, and what it did is kept as
+// a table (state, event) -> next state, which every step reads. So the
+// library decides every transition, and a step builds no machine.
 
 type eventDesc = fsm.EventDesc
 
@@ -77,17 +79,42 @@ func (f *Flow) compile() {
 			add(evRemeasure, it.ID, it.ID)
 		}
 	}
+	f.table = map[string]map[string]string{}
+	for _, e := range f.events {
+		src := e.Src[0]
+		if f.table[src] == nil {
+			f.table[src] = map[string]string{}
+		}
+		// An event the library refuses from src stays out of the table, and
+		// transition then reports it as the library would.
+		if next, err := fire(src, e.Name, f.events); err == nil {
+			f.table[src][e.Name] = next
+		}
+	}
 }
 
-// transition fires event from state on a fresh machine and returns the new state.
-func (f *Flow) transition(state, event string) (string, error) {
-	m := fsm.NewFSM(state, f.events, nil)
+// fire fires event from state on a fresh machine and returns the new state.
+func fire(state, event string, events []eventDesc) (string, error) {
+	m := fsm.NewFSM(state, events, nil)
 	err := m.Event(context.Background(), event)
 	var same fsm.NoTransitionError
 	if err != nil && !errors.As(err, &same) { // a self-loop reports NoTransitionError: not a failure
-		return "", fmt.Errorf("flows: %s: event %q from %q: %w", f.ID, event, state, err)
+		return "", err
 	}
 	return m.Current(), nil
+}
+
+// transition returns the state event leads to from state, from the table
+// compile made.
+func (f *Flow) transition(state, event string) (string, error) {
+	if next, ok := f.table[state][event]; ok {
+		return next, nil
+	}
+	_, err := fire(state, event, f.events) // the library's own refusal
+	if err == nil {
+		err = fsm.InvalidEventError{Event: event, State: state}
+	}
+	return "", fmt.Errorf("flows: %s: event %q from %q: %w", f.ID, event, state, err)
 }
 
 // successors lists the states reachable in one step from state.

@@ -158,7 +158,8 @@ type Flow struct {
 
 	m      meta
 	byID   map[string]*Item
-	events []eventDesc // compiled transitions, see machine.go
+	events []eventDesc                  // compiled transitions, see machine.go
+	table  map[string]map[string]string // state -> event -> next state, as the library fires them
 }
 
 // AnswerKind is how an item is answered.

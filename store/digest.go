@@ -93,8 +93,8 @@ func (s *Store) WeekEscalations(ctx context.Context, from, to time.Time) ([]Esca
 }
 
 // PatientHistory is what the digest reads of one patient: every check-in
-// (the week's, and the scores before it to compare with) and the answers
-// recorded since the week began.
+// (the week's, and the scores before it to compare with; the week's with
+// their answers) and the answers recorded since the week began.
 type PatientHistory struct {
 	CheckIns []flows.Completion
 	Answers  []flows.Answer
@@ -134,18 +134,19 @@ func (s *Store) PatientHistories(ctx context.Context, chats []int64, since time.
 		todo = more
 	}
 	for _, chat := range chats {
-		k := keysFor(chat)
-		cs, err := decodeEntries[flows.Completion](s, k.checkins, checkins[chat].Val(), "a check-in of a chat")
-		if err != nil {
-			return nil, fmt.Errorf("store.PatientHistories: %w", err)
-		}
 		var week []string
 		for _, e := range answers[chat] {
 			if entryTime(e) >= since.UnixMilli() {
 				week = append(week, e)
 			}
 		}
-		as, err := decodeEntries[flows.Answer](s, k.answers, week, "an answer of a chat")
+		// A check-in's answers are in the answers list (history.go): those
+		// of the week's check-ins are read; earlier ones are not needed.
+		cs, err := s.decodeCheckIns(chat, checkins[chat].Val(), answers[chat])
+		if err != nil {
+			return nil, fmt.Errorf("store.PatientHistories: %w", err)
+		}
+		as, err := s.decodeAnswers(week, keysFor(chat).answers)
 		if err != nil {
 			return nil, fmt.Errorf("store.PatientHistories: %w", err)
 		}

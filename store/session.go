@@ -149,7 +149,7 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitResult, error) {
 	args = append(args, c.Version, c.UpdateID, s.sealValue(sess, k.session), keyEscPrefix, fmtTime(now),
 		now.UnixMilli(), len(c.Answers))
 	for _, a := range c.Answers {
-		js, err := json.Marshal(a)
+		js, err := encodeAnswer(a, now.UnixMilli())
 		if err != nil {
 			return CommitResult{}, fmt.Errorf("store.Commit: encode answer: %w", err)
 		}
@@ -157,7 +157,7 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitResult, error) {
 	}
 	comp := ""
 	if c.Completion != nil {
-		js, err := json.Marshal(c.Completion)
+		js, err := encodeCompletion(*c.Completion, now.UnixMilli())
 		if err != nil {
 			return CommitResult{}, fmt.Errorf("store.Commit: encode completion: %w", err)
 		}
@@ -257,50 +257,46 @@ const NotEnrolled = "(not enrolled)"
 const escalationOnly = -1
 
 // CheckIns returns the chat's last n completed check-ins, oldest first
-// (all of them when n <= 0).
+// (all of them when n <= 0), each with its answers: in one round trip, the
+// check-ins list and the answers list that holds their answers.
 func (s *Store) CheckIns(ctx context.Context, chatID int64, n int) ([]flows.Completion, error) {
-	return lastN[flows.Completion](ctx, s, keysFor(chatID).checkins, n, "store.CheckIns", "a check-in of a chat")
+	k := keysFor(chatID)
+	var checkins, answers *redis.StringSliceCmd
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		checkins = p.LRange(ctx, k.checkins, lastStart(n), -1)
+		answers = p.LRange(ctx, k.answers, 0, -1)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("store.CheckIns: %w", err)
+	}
+	out, err := s.decodeCheckIns(chatID, checkins.Val(), answers.Val())
+	if err != nil {
+		return nil, fmt.Errorf("store.CheckIns: %w", err)
+	}
+	return out, nil
 }
 
 // Answers returns the chat's last n recorded answers, oldest first (all of
 // them when n <= 0).
 func (s *Store) Answers(ctx context.Context, chatID int64, n int) ([]flows.Answer, error) {
-	return lastN[flows.Answer](ctx, s, keysFor(chatID).answers, n, "store.Answers", "an answer of a chat")
+	key := keysFor(chatID).answers
+	raw, err := s.rdb.LRange(ctx, key, lastStart(n), -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store.Answers: %w", err)
+	}
+	out, err := s.decodeAnswers(raw, key)
+	if err != nil {
+		return nil, fmt.Errorf("store.Answers: %w", err)
+	}
+	return out, nil
 }
 
-// lastN reads the last n entries of a history list; the list's key is the
-// entries' additional data.
-func lastN[T any](ctx context.Context, s *Store, key string, n int, op, what string) ([]T, error) {
-	start := int64(0)
+// lastStart is the LRANGE start of a list's last n entries (all: n <= 0).
+func lastStart(n int) int64 {
 	if n > 0 {
-		start = -int64(n)
+		return -int64(n)
 	}
-	raw, err := s.rdb.LRange(ctx, key, start, -1).Result()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	out, err := decodeEntries[T](s, key, raw, what)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	return out, nil
-}
-
-// decodeEntries opens and decodes the entries of the history list key.
-func decodeEntries[T any](s *Store, key string, raw []string, what string) ([]T, error) {
-	out := make([]T, 0, len(raw))
-	for _, e := range raw {
-		js, err := s.openValue(historyPayload(e), key, what)
-		if err != nil {
-			return nil, err
-		}
-		var v T
-		if err := json.Unmarshal(js, &v); err != nil {
-			return nil, fmt.Errorf("decode: %w", err)
-		}
-		out = append(out, v)
-	}
-	return out, nil
+	return 0
 }
 
 // historyEntry is an element of an answers or check-ins list: the commit
@@ -309,15 +305,6 @@ func decodeEntries[T any](s *Store, key string, raw []string, what string) ([]T,
 // without the keys; it says when, never what.
 func historyEntry(at time.Time, payload []byte) string {
 	return strconv.FormatInt(at.UnixMilli(), 10) + "|" + string(payload)
-}
-
-// historyPayload strips the time of a history entry; an entry written
-// before entries had one (plain JSON) is returned whole.
-func historyPayload(e string) string {
-	if _, p, ok := historyTime(e); ok {
-		return p
-	}
-	return e
 }
 
 // historyTime splits a history entry into its time (unix ms) and payload;

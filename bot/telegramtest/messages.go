@@ -17,7 +17,10 @@ type Message struct {
 	Text      string     // the text, or a photo's or document's caption, after parse_mode
 	Buttons   [][]Button // the inline keyboard, rows of buttons
 	EditCount int        // successful edits of text or keyboard
-	File      *File      // the photo or document, if any
+	// Changed orders the bot's messages by their last change (sent or
+	// edited) across the server: later changes have higher numbers.
+	Changed int64
+	File    *File // the photo or document, if any
 }
 
 // Button is one inline keyboard button.
@@ -57,7 +60,8 @@ type message struct {
 	file     *File
 	keyboard [][]map[string]json.RawMessage // inline keyboard, nil if none
 	edits    int
-	replyTo  int // the message this one replies to, 0 if none
+	changed  int64 // the server's change count at its last send or edit
+	replyTo  int   // the message this one replies to, 0 if none
 }
 
 func (c *chat) nextMessageID() int { c.lastID++; return c.lastID }
@@ -98,7 +102,7 @@ func (m *message) buttons() [][]Button {
 }
 
 func (m *message) public(chatID int64) Message {
-	pm := Message{ID: m.id, ChatID: chatID, Text: m.text, Buttons: m.buttons(), EditCount: m.edits}
+	pm := Message{ID: m.id, ChatID: chatID, Text: m.text, Buttons: m.buttons(), EditCount: m.edits, Changed: m.changed}
 	if m.file != nil {
 		f := *m.file
 		pm.File = &f
@@ -418,6 +422,8 @@ func (s *Server) newBotMessageLocked(c *chat, p *params, m *message) (any, *apiE
 		return nil, badRequest("message to be replied not found")
 	}
 	m.id, m.fromBot, m.date, m.keyboard = c.nextMessageID(), true, s.now().Unix(), keyboard
+	s.changes++
+	m.changed = s.changes
 	c.messages = append(c.messages, m)
 	return s.messageJSONLocked(c, m), nil
 }
@@ -512,6 +518,8 @@ func (s *Server) applyEditLocked(c *chat, m *message, text, source string, keybo
 	}
 	m.text, m.source, m.keyboard = text, source, keyboard
 	m.edits++
+	s.changes++
+	m.changed = s.changes
 	m.editDate = s.now().Unix()
 	return s.messageJSONLocked(c, m), nil
 }

@@ -37,6 +37,7 @@ type Server struct {
 	closing chan struct{} // closed by Close
 
 	chats        map[int64]*chat
+	changes      int64    // bot messages sent or edited, for Message.Changed
 	updates      []update // queued and not yet confirmed, ascending update_id
 	lastUpdateID int
 	pollGen      int // identifies the newest getUpdates request

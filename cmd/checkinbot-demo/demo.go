@@ -96,7 +96,7 @@ func runDemo(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 		return err
 	}
 
-	d := &demo{tg: tg, out: stdout, printed: map[int64]int{}, edits: map[int]int{}}
+	d := &demo{tg: tg, out: stdout, printed: map[int64]int{}, edits: map[int]int{}, texts: map[int]string{}}
 	fmt.Fprint(stdout, demoIntro)
 	// Messages the bot sends on its own (the timeline, re-pages) are shown
 	// as they come, not only after the patient's input.
@@ -129,13 +129,22 @@ func (d *demo) watch(ctx context.Context, chatID int64) {
 }
 
 // unshown matches a message not printed yet or, in the clinicians' chat,
-// edited since it was printed ("Acknowledged by …").
+// edited since it was printed ("Acknowledged by …"), or in the patient's,
+// showing more since (a press is answered in the pressed message).
 func (d *demo) unshown(chatID int64) func(telegramtest.Message) bool {
 	return func(m telegramtest.Message) bool {
 		d.mu.Lock()
 		defer d.mu.Unlock()
-		return m.ID > d.printed[chatID] || (chatID == demoClinician.ID && m.EditCount > d.edits[m.ID])
+		return m.ID > d.printed[chatID] || (chatID == demoClinician.ID && m.EditCount > d.edits[m.ID]) ||
+			(chatID == demoPatient.ID && d.grew(m))
 	}
+}
+
+// grew reports whether the patient's message m, printed before, shows
+// another text now; d.mu is held.
+func (d *demo) grew(m telegramtest.Message) bool {
+	text, printed := d.texts[m.ID]
+	return printed && m.Text != text
 }
 
 // demo prints the two chats and turns typed lines into the patient's and
@@ -144,9 +153,10 @@ type demo struct {
 	tg      *telegramtest.Server
 	out     io.Writer
 	mu      sync.Mutex
-	printed map[int64]int // newest message id printed, per chat
-	edits   map[int]int   // the clinicians' chat: edits printed, per message id
-	answers int           // the bot's answers to button presses printed
+	printed map[int64]int  // newest message id printed, per chat
+	edits   map[int]int    // the clinicians' chat: edits printed, per message id
+	texts   map[int]string // the patient's chat: the text printed, per message id
+	answers int            // the bot's answers to button presses printed
 }
 
 // enrol plays the clinician creating an invite and the patient opening it.
@@ -332,13 +342,21 @@ func (d *demo) show(chatID int64) {
 			}
 		case clinicians && m.EditCount > d.edits[m.ID]:
 			head = "[to clinicians: an earlier message, updated]"
+		case !clinicians && d.grew(m):
+			head = "[bot, in the message above]"
 		default:
 			continue
 		}
+		text := m.Text
 		if clinicians {
 			d.edits[m.ID] = m.EditCount
+		} else {
+			if added, ok := strings.CutPrefix(m.Text, d.texts[m.ID]); ok && d.texts[m.ID] != "" {
+				text = strings.TrimLeft(added, "\n") // what the answer in place added
+			}
+			d.texts[m.ID] = m.Text
 		}
-		fmt.Fprintf(d.out, "\n%s\n%s\n", head, indent(m.Text))
+		fmt.Fprintf(d.out, "\n%s\n%s\n", head, indent(text))
 		if m.File != nil {
 			fmt.Fprintf(d.out, "  (a %s: %s)\n", m.File.Kind, m.File.Name)
 		}

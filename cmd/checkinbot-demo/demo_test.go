@@ -72,6 +72,7 @@ func TestDemoScriptedClinician(t *testing.T) {
 		"c: /open",
 		"c1@2",  // Acknowledge escalation #2
 		"c1@99", // no such escalation on screen
+		"c: /ack 1",
 		"c: /digest",
 	), "\n") + "\n"
 	out, err := runDemoScript(t, script)
@@ -83,6 +84,7 @@ func TestDemoScriptedClinician(t *testing.T) {
 		"Escalations not yet resolved", "(pressed \"Acknowledge\")",
 		"[to clinicians: an earlier message, updated]", "Acknowledged by Dr. Demo",
 		"no message of escalation #99 has buttons",
+		"Escalation #1 (🔵 ROUTINE · patient DEMO-001) is acknowledged",
 		"Digest of the week so far", "DEMO-001",
 	} {
 		if !strings.Contains(out, want) {

@@ -140,10 +140,15 @@ type simPatient struct {
 	clearer  telegramtest.User // who clears the patient after the intake
 	selfHarm bool
 	lastSeen int // the newest bot message the patient has read
-	answered []string
-	yesAt    time.Time // when the self-harm "Yes" was pressed
-	stalls   int       // replies given up on (then /resume)
-	done     bool
+	// pressed is the message the patient last pressed a button on, and
+	// pressedChange its telegramtest.Message.Changed then: the bot answers
+	// a press in that message (the answer, then the next question).
+	pressed       int
+	pressedChange int64
+	answered      []string
+	yesAt         time.Time // when the self-harm "Yes" was pressed
+	stalls        int       // replies given up on (then /resume)
+	done          bool
 }
 
 // faultHarness is the world of one run.
@@ -438,6 +443,7 @@ func (h *faultHarness) press(p *simPatient, m telegramtest.Message, data string)
 	at := time.Now()
 	before := p.lastSeen
 	h.readAll(p)
+	p.pressed, p.pressedChange = m.ID, m.Changed
 	if _, err := h.tg.PressButton(p.user, p.user.ID, m.ID, data); err != nil {
 		p.lastSeen = before
 		var b strings.Builder
@@ -476,12 +482,15 @@ func state(m telegramtest.Message) int {
 	case strings.Contains(m.Text, faultCleared2):
 		return stateGateOpen
 	}
+	// A press is answered in its message, so the message may hold earlier
+	// questions too: the one asked is the last.
+	asked, at := -1, -1
 	for i, item := range faultPreDose {
-		if strings.Contains(m.Text, item.question) && len(m.Buttons)+btoi(item.safe == "") > 0 {
-			return i
+		if j := strings.LastIndex(m.Text, item.question); j > at && len(m.Buttons)+btoi(item.safe == "") > 0 {
+			asked, at = i, j
 		}
 	}
-	return -1
+	return asked
 }
 
 func btoi(b bool) int {
@@ -497,11 +506,15 @@ func (h *faultHarness) next(ctx context.Context, p *simPatient, welcome bool) (t
 	for tries := 0; tries < 4; tries++ {
 		wctx, cancel := context.WithTimeout(ctx, h.run.replyWait)
 		m, err := h.tg.WaitMessage(wctx, p.user.ID, func(m telegramtest.Message) bool {
-			return m.ID > p.lastSeen && (state(m) >= 0 || (welcome && strings.Contains(m.Text, "Welcome")))
+			fresh := m.ID > p.lastSeen || m.ID == p.pressed && m.Changed > p.pressedChange
+			return fresh && (state(m) >= 0 || (welcome && strings.Contains(m.Text, "Welcome")))
 		})
 		cancel()
 		if err == nil {
-			p.lastSeen = m.ID
+			p.lastSeen = max(p.lastSeen, m.ID)
+			if m.ID == p.pressed {
+				p.pressedChange = m.Changed
+			}
 			return m, true
 		}
 		if ctx.Err() != nil {
@@ -594,7 +607,10 @@ func (h *faultHarness) report(ctx context.Context, st *store.Store, patients []*
 		}
 	}
 	allCalls := h.tg.Calls("")
-	calls := h.tg.Calls("sendMessage")
+	// A reply is a new message, or a press answered in its message.
+	calls := slices.DeleteFunc(h.tg.Calls(""), func(c telegramtest.Call) bool {
+		return c.Method != "sendMessage" && c.Method != "editMessageText"
+	})
 	sentTo := map[int64][]telegramtest.Call{}
 	for _, c := range calls {
 		if c.Status == 200 {
@@ -736,7 +752,10 @@ func (h *faultHarness) report(ctx context.Context, st *store.Store, patients []*
 			tooMany++
 		}
 	}
-	floodReplies := len(sentTo[99_999])
+	floodReplies := 0 // messages sent to the flooding chat
+	for _, c := range sentTo[99_999] {
+		floodReplies += btoi(c.Method == "sendMessage")
+	}
 
 	t.Logf("fault run: %d patients, %d kills, redis restart %v, %.0f%% injected errors, flood of %d messages in %v, %v in all",
 		h.run.patients, h.run.kills, h.run.redisRestart, 100*h.run.errorRate, h.run.flood, h.run.floodFor, time.Since(start).Round(time.Second))

@@ -6,7 +6,8 @@
 --       sealed or not: never parsed here), 4 escalation key prefix,
 --       5 now (RFC 3339), 6 now (unix ms),
 --       7 n answers, then n answer entries ("<ms>|<JSON, sealed or not>"),
---       completion entry ("" = none),
+--       completion entry ("" = none; it names how many answers its run
+--         had, which the answers list holds: a run's answers are stored once),
 --       n escalations, then per escalation 13 values: level, patient, chat,
 --         flow, item, question, answer, reason (the last three sealed or
 --         not, stored as given), at (RFC 3339), at (unix ms),

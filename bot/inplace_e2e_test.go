@@ -1,0 +1,71 @@
+package bot_test
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/checkinbot/checkinbot/bot/telegramtest"
+)
+
+// callsTo counts the successful Telegram calls by method that concern
+// chatID (answerCallbackQuery names no chat: all of them count).
+func callsTo(tg *telegramtest.Server, chatID int64) map[string]int {
+	out := map[string]int{}
+	for _, c := range tg.Calls("") {
+		if c.Status == 200 && (c.Method == "answerCallbackQuery" || c.Params["chat_id"] == strconv.FormatInt(chatID, 10)) {
+			out[c.Method]++
+		}
+	}
+	return out
+}
+
+// TestButtonAnswerTwoCalls: a press costs two Telegram calls, the callback's
+// answer and one edit of the pressed message that shows the answer and the
+// next question with its buttons; no new message.
+func TestButtonAnswerTwoCalls(t *testing.T) {
+	h := newHarness(t)
+	h.enroll(patient, "P-0042")
+	h.say(patient, "/checkin")
+	q := h.expectButtons(patient.ID, "Yes", qSitter)
+	before := callsTo(h.tg, patient.ID)
+	h.answer(qSitter, "Yes")
+	m := h.expectButtons(patient.ID, "Yes", qDriving)
+	if m.ID != q.ID || !containsAll(m.Text, qSitter, "✓ Yes", qDriving) {
+		t.Errorf("the next question is not shown in the pressed message under its answer: #%d %q (pressed #%d)", m.ID, m.Text, q.ID)
+	}
+	// The chat's next update is handled once the press's are all made.
+	h.say(patient, "/status")
+	h.expect(patient.ID, "check")
+	after := callsTo(h.tg, patient.ID)
+	after["sendMessage"]-- // /status's answer
+	for method, want := range map[string]int{"answerCallbackQuery": 1, "editMessageText": 1, "sendMessage": 0, "editMessageReplyMarkup": 0} {
+		if got := after[method] - before[method]; got != want {
+			t.Errorf("%s: %d calls for one press, want %d", method, got, want)
+		}
+	}
+}
+
+// TestCrisisAnswerIsANewMessage: a press whose answer is a crisis (an
+// URGENT escalation) is answered by a new message, which notifies the
+// patient as an edit would not; the pressed question is settled apart.
+func TestCrisisAnswerIsANewMessage(t *testing.T) {
+	h := newHarness(t)
+	h.enroll(patient, "P-0042")
+	h.say(patient, "/checkin")
+	h.answerPreDoseUntil(qSelfHarm)
+	q := h.expectButtons(patient.ID, "Yes", qSelfHarm)
+	h.answer(qSelfHarm, "Yes")
+	crisis := h.expect(patient.ID, "988")
+	if crisis.ID <= q.ID || crisis.EditCount != 0 {
+		t.Errorf("the crisis reply is not a new message: #%d (edited %d×), the pressed question #%d", crisis.ID, crisis.EditCount, q.ID)
+	}
+	h.expect(clinician.ID, "URGENT", "P-0042")
+	waitUntil(t, "the pressed question is settled", func() bool {
+		for _, m := range h.tg.Messages(patient.ID) {
+			if m.ID == q.ID {
+				return len(m.Buttons) == 0 && containsAll(m.Text, "✓ Yes")
+			}
+		}
+		return false
+	})
+}
