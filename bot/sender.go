@@ -102,11 +102,13 @@ func (s *sender) attempt(ctx context.Context, method string, kind callKind, call
 	}
 	defer turn.leave()
 	wait := s.backoff
+	charged := false // the budgets' tokens of a refused attempt, kept for its retry
 	for attempt := 1; attempt <= s.attempts; attempt++ {
-		if err = turn.await(ctx, kind, prio); err != nil {
+		if err = turn.await(ctx, kind, charged); err != nil {
 			return err
 		}
 		err = call()
+		charged = isRefused(err)
 		if err == nil || isNotModified(err) {
 			s.count(method, "ok")
 			return nil
@@ -146,6 +148,14 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// isRefused reports an answer by which Telegram refused a call without
+// carrying it out (429, 5xx): it delivered no message, so the attempt used
+// none of its budgets. (A network error may have reached Telegram.)
+func isRefused(err error) bool {
+	var tgErr *tgbotapi.Error
+	return errors.As(err, &tgErr) && (tgErr.Code == http.StatusTooManyRequests || tgErr.Code >= 500)
 }
 
 // isTooMany reports Telegram's 429.

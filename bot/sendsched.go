@@ -18,7 +18,11 @@ import (
 //     before it; a more urgent call overtakes the chat's queued less urgent
 //     ones (a crisis reply a reminder, an URGENT escalation a ROUTINE one);
 //   - messages to one chat keep to the chat's budget: about one a second in
-//     a private chat with short bursts, 20 a minute in a group;
+//     a private chat with short bursts, 20 a minute in a group; the chat's
+//     next slot goes to an URGENT call first (the turn holder yields it);
+//   - an attempt Telegram refused (429, 5xx) was not delivered and costs no
+//     budget: its retry goes as soon as the hold-off allows, on the slot
+//     the refused attempt took;
 //   - all messages together keep to the overall budget (SendRate), and when
 //     it is short the waiting message with the highest priority
 //     (priority.go) goes first, in arrival order within a priority; edits
@@ -117,6 +121,8 @@ type turn struct {
 	s    *sendScheduler
 	chat int64
 	lane *chatLane
+	prio priority
+	held bool // the call holds the chat's turn (it may yield it for a while)
 }
 
 // enter waits for the call's turn in chatID (at once outside any chat).
@@ -125,7 +131,7 @@ type turn struct {
 // escalation overtakes a chat's queued routine messages, never a message of
 // its own priority.
 func (s *sendScheduler) enter(ctx context.Context, chatID int64, prio priority) (*turn, error) {
-	t := &turn{s: s, chat: chatID}
+	t := &turn{s: s, chat: chatID, prio: prio}
 	if chatID == 0 {
 		return t, nil
 	}
@@ -140,6 +146,7 @@ func (s *sendScheduler) enter(ctx context.Context, chatID int64, prio priority) 
 	t.lane = lane
 	if !lane.busy {
 		lane.busy = true
+		t.held = true
 		return t, nil
 	}
 	w := &laneWaiter{prio: prio}
@@ -153,21 +160,30 @@ func (s *sendScheduler) enter(ctx context.Context, chatID int64, prio priority) 
 		// budget busy.
 		q.prio = prio
 		heap.Fix(&s.queue, q.index)
-		s.notifyLocked()
 	}
+	s.notifyLocked() // a turn holder waiting for the chat's budget may yield
+	if err := s.waitTurnLocked(ctx, lane, w); err != nil {
+		lane.users--
+		return nil, err
+	}
+	t.held = true
+	return t, nil
+}
+
+// waitTurnLocked waits until w is granted its chat's turn; if ctx ends
+// first, w gives its place up (the calls behind it must not wait for it).
+func (s *sendScheduler) waitTurnLocked(ctx context.Context, lane *chatLane, w *laneWaiter) error {
 	for !w.granted {
 		changed := s.changed
 		s.mu.Unlock()
 		err := waitChange(ctx, changed, 0)
 		s.mu.Lock()
 		if err != nil && !w.granted {
-			// Give the place up: the calls behind it must not wait for it.
 			lane.waiting = slices.DeleteFunc(lane.waiting, func(x *laneWaiter) bool { return x == w })
-			lane.users--
-			return nil, err
+			return err
 		}
 	}
-	return t, nil
+	return nil
 }
 
 func (s *sendScheduler) chatBudget(chatID int64) *rate.Limiter {
@@ -183,16 +199,23 @@ func (t *turn) leave() {
 		return
 	}
 	t.s.mu.Lock()
-	t.s.leaveLocked(t.lane)
-	t.s.mu.Unlock()
+	defer t.s.mu.Unlock()
+	t.lane.users--
+	if t.held {
+		t.held = false
+		t.s.passTurnLocked(t.lane)
+	} else {
+		t.s.forgetIdleLocked()
+	}
 }
 
-func (s *sendScheduler) leaveLocked(lane *chatLane) {
-	lane.users--
+// passTurnLocked gives the chat's turn to its next call: the first, in
+// arrival order, of the highest priority.
+func (s *sendScheduler) passTurnLocked(lane *chatLane) {
 	next := -1
 	for i, w := range lane.waiting {
 		if next < 0 || w.prio > lane.waiting[next].prio {
-			next = i // the first, in arrival order, of the highest priority
+			next = i
 		}
 	}
 	if next >= 0 {
@@ -247,11 +270,38 @@ func later(a, b time.Time) time.Time {
 
 // await waits, in the call's turn, until it may go: hold-offs over, then
 // for a message a token of the chat's budget and one of the overall budget,
-// taken when no message of a higher priority is waiting for one.
-func (t *turn) await(ctx context.Context, k callKind, prio priority) error {
+// each taken when no message of a higher priority is waiting for one. A
+// charged call holds its tokens already: its last attempt was refused, and
+// Telegram did not deliver it.
+func (t *turn) await(ctx context.Context, k callKind, charged bool) error {
 	if k.free {
 		return nil
 	}
+	for {
+		if err := t.awaitHoldOff(ctx); err != nil {
+			return err
+		}
+		if !k.message || charged {
+			return nil
+		}
+		if t.lane == nil {
+			break
+		}
+		yielded, err := t.takeChat(ctx)
+		if err != nil {
+			return err
+		}
+		if !yielded {
+			break
+		}
+		// A more urgent call had the turn meanwhile: its 429 may hold
+		// the chat off.
+	}
+	return t.s.takeGlobal(ctx, t.prio, t.lane)
+}
+
+// awaitHoldOff waits until the hold-offs on the call are over.
+func (t *turn) awaitHoldOff(ctx context.Context) error {
 	s := t.s
 	for {
 		s.mu.Lock()
@@ -260,21 +310,57 @@ func (t *turn) await(ctx context.Context, k callKind, prio priority) error {
 			until = later(until, t.lane.holdUntil)
 		}
 		s.mu.Unlock()
-		if d := time.Until(until); d <= 0 {
-			break
-		} else if err := sleepCtx(ctx, d); err != nil {
+		d := time.Until(until)
+		if d <= 0 {
+			return nil
+		}
+		if err := sleepCtx(ctx, d); err != nil {
 			return err
 		}
 	}
-	if !k.message {
-		return nil
-	}
-	if t.lane != nil {
-		if err := t.lane.budget.Wait(ctx); err != nil {
-			return err
+}
+
+// takeChat waits for a token of the chat's budget in the call's turn. When
+// an URGENT call comes for the chat meanwhile, it yields the turn to it and
+// waits for the turn again (reporting yielded): the chat's next slot goes
+// to a crisis reply or an URGENT escalation first, so an URGENT page waits
+// for no ROUTINE message that has not gone out yet.
+func (t *turn) takeChat(ctx context.Context) (yielded bool, err error) {
+	s, lane := t.s, t.lane
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		// Only an URGENT call takes the slot: were replies to take it too,
+		// a busy chat's routine message (a flooder's "slow down") would
+		// never go.
+		if slices.ContainsFunc(lane.waiting, func(w *laneWaiter) bool { return w.prio == prioUrgent && w.prio > t.prio }) {
+			// First in line again among its own priority: it came before
+			// every call of its priority still waiting.
+			w := &laneWaiter{prio: t.prio}
+			lane.waiting = slices.Insert(lane.waiting, 0, w)
+			t.held = false
+			s.passTurnLocked(lane)
+			if err := s.waitTurnLocked(ctx, lane, w); err != nil {
+				return true, err
+			}
+			t.held = true
+			return true, nil
+		}
+		now := time.Now()
+		r := lane.budget.ReserveN(now, 1)
+		wait := r.DelayFrom(now)
+		if wait == 0 {
+			return false, nil
+		}
+		r.CancelAt(now)
+		changed := s.changed
+		s.mu.Unlock()
+		err := waitChange(ctx, changed, wait)
+		s.mu.Lock()
+		if err != nil {
+			return false, err
 		}
 	}
-	return s.takeGlobal(ctx, prio, t.lane)
 }
 
 // takeGlobal waits for a token of the overall budget: the first waiter by

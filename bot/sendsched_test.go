@@ -13,6 +13,7 @@ import (
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"golang.org/x/time/rate"
 
 	"github.com/checkinbot/checkinbot/bot/telegramtest"
 	"github.com/checkinbot/checkinbot/store/redistest"
@@ -252,5 +253,86 @@ func TestUrgentLiftsItsChatsTurnHolder(t *testing.T) {
 	t.Logf("urgent message sent %d-th of %d; %d replies went after it", at+1, len(texts), after)
 	if after < replies/2-2 {
 		t.Errorf("only %d replies went after the urgent message; it waited behind the others' replies", after)
+	}
+}
+
+// slowChatSender is a sender on the emulator whose private chats get burst
+// messages at once and then one every interval, so that a test can see who
+// gets a chat's next slot.
+func slowChatSender(t *testing.T, tg *telegramtest.Server, burst int, interval time.Duration, firstID int64) *sender {
+	t.Helper()
+	s := newTestSender(t, tg, defaultSendRate, 1, firstID)
+	slow := chatLimits{private: rate.Every(interval), privateBurst: burst, group: rate.Every(interval), groupN: burst}
+	s.sched = newSendScheduler(defaultSendRate, slow)
+	return s
+}
+
+// TestRefusedSendKeepsItsSlot has Telegram refuse a chat's message (429, or
+// 502) once: Telegram did not deliver it, so its retry uses the slot the
+// refused attempt took, and the chat's next message still has its own. The
+// chat's budget is two messages and then one an hour: charging the refused
+// attempt too would hold the second message for an hour.
+func TestRefusedSendKeepsItsSlot(t *testing.T) {
+	for _, refusal := range []telegramtest.Failure{{Code: 429, RetryAfter: 1}, {Code: 502}} {
+		t.Run(strconv.Itoa(refusal.Code), func(t *testing.T) {
+			tg := telegramtest.NewServer()
+			defer tg.Close()
+			const chat = 50_000
+			s := slowChatSender(t, tg, 2, time.Hour, chat)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			tg.FailNext("sendMessage", 1, refusal)
+			for _, text := range []string{"refused once", "next"} {
+				if _, err := s.send(ctx, tgbotapi.NewMessage(chat, text)); err != nil {
+					t.Fatalf("%q: %v", text, err)
+				}
+			}
+			texts, _ := sentTexts(tg)
+			if strings.Join(texts, ",") != "refused once,next" {
+				t.Errorf("delivered %q, want both messages in order", texts)
+			}
+			if n := len(tg.Calls("sendMessage")); n != 3 {
+				t.Errorf("%d sendMessage calls, want 3 (one refused)", n)
+			}
+		})
+	}
+}
+
+// TestUrgentTakesItsChatsNextSlot has a chat's ROUTINE message hold the
+// chat's turn while it waits for the chat's budget (spent); an URGENT
+// message then comes for the same chat: it takes the chat's next slot, and
+// the ROUTINE one the slot after.
+func TestUrgentTakesItsChatsNextSlot(t *testing.T) {
+	tg := telegramtest.NewServer()
+	defer tg.Close()
+	const chat = 51_000
+	s := slowChatSender(t, tg, 1, 3*time.Second, chat)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := s.send(withPriority(ctx, prioRoutine), tgbotapi.NewMessage(chat, "spends the budget")); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	send := func(p priority, text string) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.send(withPriority(ctx, p), tgbotapi.NewMessage(chat, text)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	send(prioRoutine, "routine")
+	waitUntil(t, "the routine message holds the chat's turn", func() bool {
+		s.sched.mu.Lock()
+		defer s.sched.mu.Unlock()
+		l := s.sched.chats[chat]
+		return l != nil && l.busy
+	})
+	send(prioUrgent, "urgent")
+	wg.Wait()
+	texts, _ := sentTexts(tg)
+	if strings.Join(texts, ",") != "spends the budget,urgent,routine" {
+		t.Errorf("delivered %q, want the urgent message in the chat's next slot", texts)
 	}
 }
