@@ -33,7 +33,18 @@ func newTestSender(t *testing.T, tg *telegramtest.Server, perSecond float64, use
 	return newSender(api, slog.New(slog.NewTextHandler(io.Discard, nil)), perSecond, true)
 }
 
-// waitUntil polls cond until it holds or the deadline passes.
+// newSchedTest starts an emulator with users private chats from firstID
+// on, and a sender on it; ctx ends with the test or after a minute.
+func newSchedTest(t *testing.T, perSecond float64, users int, firstID int64) (*telegramtest.Server, *sender, context.Context) {
+	t.Helper()
+	tg := telegramtest.NewServer()
+	t.Cleanup(tg.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return tg, newTestSender(t, tg, perSecond, users, firstID), ctx
+}
+
+// waitUntil polls cond until it holds or the deadline passes. until it holds or the deadline passes.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	redistest.WaitFor(t, 30*time.Second, what, cond)
@@ -145,11 +156,7 @@ func TestSendsKeepTelegramLimits(t *testing.T) {
 // with retry_after 2: another chat's message sent after that goes out
 // before the first chat's retry.
 func TestTooManyDelaysOnlyItsChat(t *testing.T) {
-	tg := telegramtest.NewServer()
-	defer tg.Close()
-	s := newTestSender(t, tg, defaultSendRate, 2, 30_000)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	tg, s, ctx := newSchedTest(t, defaultSendRate, 2, 30_000)
 	tg.FailNext("sendMessage", 1, telegramtest.Failure{Code: 429, RetryAfter: 2})
 	done := make(chan error, 1)
 	go func() {
@@ -173,11 +180,7 @@ func TestTooManyDelaysOnlyItsChat(t *testing.T) {
 // its budget, then a crisis reply to the same chat: it goes out before the
 // routine messages still waiting.
 func TestUrgentOvertakesInItsChat(t *testing.T) {
-	tg := telegramtest.NewServer()
-	defer tg.Close()
-	s := newTestSender(t, tg, defaultSendRate, 1, 40_000)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	tg, s, ctx := newSchedTest(t, defaultSendRate, 1, 40_000)
 	const routine = 14
 	var wg sync.WaitGroup
 	for i := range routine {
