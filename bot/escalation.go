@@ -164,31 +164,57 @@ func (b *Bot) dispatch(ctx context.Context, e store.OutboxEntry) error {
 
 // sendCopies sends the escalation, headed by head, to each chat as a new
 // message with the buttons that apply, and records every copy so that an
-// acknowledgement can update it. A chat the bot cannot write to is skipped;
-// any other failure stops, for the caller to try again. It returns how many
-// chats accepted a copy.
+// acknowledgement can update it. The chats are sent to at once, so that a
+// 429 or a slow answer in one clinician's chat delays no other's copy. A
+// chat the bot cannot write to is skipped; any other failure is returned,
+// for the caller to try again (the copies recorded are not sent again). It
+// returns how many chats accepted a copy.
 func (b *Bot) sendCopies(ctx context.Context, rec store.EscalationRecord, chats []int64, head string) (int, error) {
-	sent := 0
 	text := truncate(head+b.escalationText(rec, b.patientContext(ctx, rec)), maxMessageLen)
+	var (
+		mu       sync.Mutex
+		sent     int
+		firstErr error
+		wg       sync.WaitGroup
+	)
 	for _, chatID := range chats {
-		msg := tgbotapi.NewMessage(chatID, text)
-		msg.ReplyMarkup = escalationKeyboard(rec)
-		m, err := b.send.send(ctx, msg)
-		if isUnreachable(err) {
-			b.log.Warn("clinician chat unreachable (has the clinician started the bot?)",
-				"escalation", rec.ID, "chat", b.chatRef(chatID))
-			continue
-		}
-		if err != nil {
-			return sent, err
-		}
-		if err := b.store.AddEscalationMessage(ctx, rec.ID, store.MessageRef{ChatID: chatID, MessageID: m.MessageID}); err != nil {
-			return sent, err
-		}
-		sent++
+		wg.Go(func() {
+			err := b.sendCopy(ctx, rec, chatID, text)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				sent++
+			case errors.Is(err, errUnreachableChat): // skipped
+			case firstErr == nil:
+				firstErr = err
+			}
+		})
 	}
-	return sent, nil
+	wg.Wait()
+	return sent, firstErr
 }
+
+// sendCopy sends one clinician chat its copy and records it; an
+// unreachable chat is logged and reported as errUnreachableChat.
+func (b *Bot) sendCopy(ctx context.Context, rec store.EscalationRecord, chatID int64, text string) error {
+	msg := tgbotapi.NewMessage(chatID, text)
+	msg.ReplyMarkup = escalationKeyboard(rec)
+	m, err := b.send.send(ctx, msg)
+	if isUnreachable(err) {
+		b.log.Warn("clinician chat unreachable (has the clinician started the bot?)",
+			"escalation", rec.ID, "chat", b.chatRef(chatID))
+		return errUnreachableChat
+	}
+	if err != nil {
+		return err
+	}
+	return b.store.AddEscalationMessage(ctx, rec.ID, store.MessageRef{ChatID: chatID, MessageID: m.MessageID})
+}
+
+// errUnreachableChat is a clinician chat the bot cannot write to: skipped,
+// not retried.
+var errUnreachableChat = errors.New("clinician chat unreachable")
 
 // levelPriority is the send priority of an escalation of level l: URGENT
 // rides with crisis replies, ahead of everything else.

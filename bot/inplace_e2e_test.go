@@ -1,10 +1,13 @@
 package bot_test
 
 import (
+	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/checkinbot/checkinbot/bot/telegramtest"
+	"github.com/checkinbot/checkinbot/store/redistest"
 )
 
 // callsTo counts the successful Telegram calls by method that concern
@@ -35,7 +38,13 @@ func TestButtonAnswerTwoCalls(t *testing.T) {
 	}
 	// The chat's next update is handled once the press's are all made.
 	h.say(patient, "/status")
-	h.expect(patient.ID, "check")
+	status := h.expect(patient.ID, "check")
+	// The emulator shows a message a moment before it logs its call.
+	redistest.WaitFor(t, 5*time.Second, "the /status answer's call in the log", func() bool {
+		return slices.ContainsFunc(h.tg.Calls("sendMessage"), func(c telegramtest.Call) bool {
+			return c.Status == 200 && c.Params["text"] == status.Text
+		})
+	})
 	after := callsTo(h.tg, patient.ID)
 	after["sendMessage"]-- // /status's answer
 	for method, want := range map[string]int{"answerCallbackQuery": 1, "editMessageText": 1, "sendMessage": 0, "editMessageReplyMarkup": 0} {
