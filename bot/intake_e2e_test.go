@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/checkinbot/checkinbot/bot/telegramtest"
+	"github.com/checkinbot/checkinbot/store/redistest"
 )
 
 // flooder is a second patient, the one who sends far too much.
@@ -18,6 +19,31 @@ var flooder = telegramtest.User{ID: 1002, FirstName: "Flo"}
 func newThrottledHarness(t *testing.T) *harness {
 	t.Helper()
 	return newHarnessOn(t, telegramtest.NewServer(telegramtest.WithRateLimits(telegramtest.TelegramLimits)), throttled)
+}
+
+// TestClinicianIsNeverThrottled: a clinician typing commands faster than
+// the bot answers is not a flood; every command is answered, none dropped.
+func TestClinicianIsNeverThrottled(t *testing.T) {
+	h := newThrottledHarness(t)
+	h.openChat(clinician)
+	const commands = 12 // three times the flood limit's burst
+	for range commands {
+		h.tg.SendText(clinician, "/open")
+	}
+	redistest.WaitFor(t, 2*wait, "an answer to every /open", func() bool {
+		answered := 0
+		for _, m := range h.tg.Messages(clinician.ID) {
+			if strings.Contains(m.Text, "No escalations are waiting") {
+				answered++
+			}
+		}
+		return answered == commands
+	})
+	for _, m := range h.tg.Messages(clinician.ID) {
+		if strings.Contains(m.Text, "faster than I can read") {
+			t.Errorf("the clinician was told to slow down: %q", m.Text)
+		}
+	}
 }
 
 // sentAt is when the bot's first message to chat after since, whose text
