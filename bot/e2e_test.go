@@ -325,7 +325,8 @@ func TestClinicianReviewsHistory(t *testing.T) {
 }
 
 // TestUnenrol: a clinician disconnects a patient (with an explicit confirm);
-// the patient is told, is a stranger from then on, and the records stay.
+// the patient is told, is a stranger from then on, and the records stay:
+// /history, /trend and /export still find them by the label.
 func TestUnenrol(t *testing.T) {
 	h := newHarness(t)
 	h.enroll(patient, "P-0042")
@@ -340,6 +341,8 @@ func TestUnenrol(t *testing.T) {
 	h.expect(patient.ID, "invite link from your clinic")
 	h.exchange(patient, "/checkin", "invite link from your clinic")
 	h.exchange(clinician, "/unenroll P-0042 confirm", "No patient is enrolled as P-0042")
+	h.exchange(clinician, "/history P-0042", "Check-ins of P-0042", "first questions: completed") // the intake, on record
+	h.exchange(clinician, "/trend P-0042", "P-0042")
 
 	// A new invite links the patient again.
 	h.enroll(patient, "P-0042")

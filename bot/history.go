@@ -50,7 +50,7 @@ func (b *Bot) history(ctx context.Context, m *tgbotapi.Message, args string) err
 		}
 		n = v
 	}
-	patientChat, err := b.store.Patient(ctx, label)
+	patientChat, err := b.store.PatientRecords(ctx, label)
 	if errors.Is(err, store.ErrNotFound) {
 		return b.reply(ctx, chatID, fmt.Sprintf(textNoPatient, label))
 	}

@@ -46,7 +46,8 @@ func (b *Bot) trendCommand(ctx context.Context, m *tgbotapi.Message, args string
 }
 
 // courseFor does what /trend, /export and /history share: it accepts the
-// command only in a private chat and with a valid, enrolled label, loads the
+// command only in a private chat and with a valid label, enrolled now or
+// before (PatientRecords), loads the
 // patient's course, and audits the view under event before anything is
 // shown. ok is false when the clinician was already answered.
 func (b *Bot) courseFor(ctx context.Context, m *tgbotapi.Message, args, usage, event string) (c course.Course, ok bool, err error) {
@@ -59,7 +60,7 @@ func (b *Bot) courseFor(ctx context.Context, m *tgbotapi.Message, args, usage, e
 		return c, false, b.reply(ctx, chatID, usage)
 	}
 	label := fields[0]
-	patientChat, err := b.store.Patient(ctx, label)
+	patientChat, err := b.store.PatientRecords(ctx, label)
 	if errors.Is(err, store.ErrNotFound) {
 		return c, false, b.reply(ctx, chatID, fmt.Sprintf(textNoPatient, label))
 	}

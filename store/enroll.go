@@ -115,7 +115,7 @@ func (s *Store) Unenroll(ctx context.Context, label string, clinicianID int64) (
 		if err != nil {
 			return 0, fmt.Errorf("store.Unenroll: %w", err)
 		}
-		keys := []string{keyLabels, keyPatients, keysFor(chatID).session, keyAudit}
+		keys := []string{keyLabels, keyPatients, keysFor(chatID).session, keyAudit, keyFormer}
 		done, err := scriptUnenroll.Run(ctx, s.rdb, keys, label, chatID, clinicianID, fmtTime(s.now())).Int()
 		if err != nil {
 			return 0, fmt.Errorf("store.Unenroll: %w", err)
@@ -137,6 +137,26 @@ func (s *Store) Patient(ctx context.Context, label string) (int64, error) {
 		return 0, fmt.Errorf("store.Patient: %w", err)
 	}
 	return v, nil
+}
+
+// PatientRecords returns the chat whose records label names: the chat it is
+// enrolled in, else the chat it was linked to when it was unenrolled (the
+// records stay until the retention period ends), else ErrNotFound.
+func (s *Store) PatientRecords(ctx context.Context, label string) (int64, error) {
+	var current, former *redis.StringCmd
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		current = p.HGet(ctx, keyLabels, label)
+		former = p.HGet(ctx, keyFormer, label)
+		return nil
+	}); err != nil && !errors.Is(err, redis.Nil) {
+		return 0, fmt.Errorf("store.PatientRecords: %w", err)
+	}
+	for _, c := range []*redis.StringCmd{current, former} {
+		if v, err := c.Int64(); err == nil {
+			return v, nil
+		}
+	}
+	return 0, fmt.Errorf("store.PatientRecords: %w", ErrNotFound)
 }
 
 // PatientLabel returns the label chatID is enrolled under, or ErrNotFound.

@@ -29,6 +29,7 @@ import (
 //	ck:{g}:invite:<sha256>  hash: an invite, keyed by the SHA-256 of its code, with the invite's TTL
 //	ck:{g}:labels           hash: patient label -> chat id
 //	ck:{g}:patients         hash: chat id -> patient label
+//	ck:{g}:labels:former    hash: patient label -> the chat it was last linked to, kept at unenrolment so its records stay reachable
 //	ck:{g}:schedule         zset of due jobs, member "<chat>|<due ms>|<job JSON>", score = due (unix ms)
 //	ck:{g}:claimed          zset of claimed jobs, same members, score = lease deadline (unix ms)
 //	ck:{g}:lease:<name>     string: the owner of a named lease, with a PX expiry
@@ -52,6 +53,7 @@ const (
 	keyAudit     = "ck:{g}:audit"
 	keyLabels    = "ck:{g}:labels"
 	keyPatients  = "ck:{g}:patients"
+	keyFormer    = "ck:{g}:labels:former"
 	keySchedule  = "ck:{g}:schedule"
 	keyClaimed   = "ck:{g}:claimed"
 	keyProtocols = "ck:{g}:protocols"
