@@ -63,7 +63,7 @@ func (b *Bot) enroll(ctx context.Context, m *tgbotapi.Message, args string) erro
 	// The invite, its audit entry and the message with the link commit with
 	// the update, in the clinician's chat: a retried /enroll makes no second
 	// invite, and its link reaches the clinician from the reply outbox.
-	invite := &store.NewInvite{Code: code, Label: label, By: m.From.ID, TTL: b.inviteTTL}
+	invite := &store.NewInvite{Code: code, Label: label, By: m.From.ID, TTL: b.inviteTTL, Replace: inUse}
 	_, _, err = b.changeChat(ctx, m.Chat.ID, func(_ *flows.Protocol, s flows.Session, _ time.Time) (flows.Outcome, error) {
 		return flows.Outcome{Session: s, Replies: []flows.Reply{{Text: text}}}, nil
 	}, func(c *store.Commit) { c.Invite = invite })

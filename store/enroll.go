@@ -23,7 +23,8 @@ func NewInviteCode() (string, error) {
 }
 
 // CreateInvite stores a single-use invite enrolling the patient label and
-// returns its code. The invite expires after ttl. The bot creates invites
+// returns its code; made while the label is enrolled, it replaces that
+// enrolment when opened. The invite expires after ttl. The bot creates invites
 // in the commit of the clinician's update (Commit.Invite); this is for
 // tools and tests.
 func (s *Store) CreateInvite(ctx context.Context, label string, clinicianID int64, ttl time.Duration) (string, error) {
@@ -34,9 +35,19 @@ func (s *Store) CreateInvite(ctx context.Context, label string, clinicianID int6
 	if label == "" || ttl <= 0 {
 		return "", errors.New("store.CreateInvite: label and a positive ttl are required")
 	}
+	// As the bot's /enroll decides: an invite made while the label is
+	// enrolled replaces that enrolment when opened (NewInvite.Replace).
+	inUse, err := s.rdb.HExists(ctx, keyLabels, label).Result()
+	if err != nil {
+		return "", fmt.Errorf("store.CreateInvite: %w", err)
+	}
+	replace := "0"
+	if inUse {
+		replace = "1"
+	}
 	key, by, now := inviteKey(code), strconv.FormatInt(clinicianID, 10), fmtTime(s.now())
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, key, "label", label, "by", by, "created", now, "state", "open")
+		p.HSet(ctx, key, "label", label, "by", by, "created", now, "state", "open", "replace", replace)
 		p.PExpire(ctx, key, ttl)
 		p.XAdd(ctx, &redis.XAddArgs{Stream: keyAudit, Values: []any{
 			"event", "invite.created", "label", label, "by", by, "at", now}})
@@ -52,12 +63,16 @@ func (s *Store) CreateInvite(ctx context.Context, label string, clinicianID int6
 // ("" for none), label, clinician, created (RFC 3339) and TTL (ms).
 func appendInvite(args []any, inv *NewInvite, now time.Time) ([]any, error) {
 	if inv == nil {
-		return append(args, "", "", "", "", 0), nil
+		return append(args, "", "", "", "", 0, ""), nil
 	}
 	if inv.Label == "" || inv.TTL <= 0 || inv.Code == "" {
 		return nil, errors.New("an invite needs a code, a label and a positive ttl")
 	}
-	return append(args, inviteKey(inv.Code), inv.Label, strconv.FormatInt(inv.By, 10), fmtTime(now), inv.TTL.Milliseconds()), nil
+	replace := "0"
+	if inv.Replace {
+		replace = "1"
+	}
+	return append(args, inviteKey(inv.Code), inv.Label, strconv.FormatInt(inv.By, 10), fmtTime(now), inv.TTL.Milliseconds(), replace), nil
 }
 
 // RedeemInvite enrols chatID under the invite's label, atomically, and
@@ -78,7 +93,9 @@ type Redemption struct {
 // Redeem enrols chatID under the invite's label, atomically. It returns
 // ErrNotFound for an unknown or expired code and ErrInviteUsed for a code
 // another chat redeemed (redeeming it again from the same, still linked
-// chat succeeds). A label enrolled before is moved to the new chat and
+// chat succeeds), or for an invite without Replace whose label another chat
+// took meanwhile (two invites for one label: the first opened wins). A
+// label enrolled before is moved to the new chat by a Replace invite and
 // unlinked from the old one (Redemption.Unlinked); a chat enrolled under
 // another label drops that label.
 func (s *Store) Redeem(ctx context.Context, code string, chatID int64) (Redemption, error) {

@@ -102,6 +102,25 @@ func TestRelink(t *testing.T) {
 	})
 }
 
+// TestTwoInvitesForOneLabel: of two invites made for a label not yet
+// enrolled, the first opened wins; the second is refused rather than
+// silently taking the label from the first patient.
+func TestTwoInvitesForOneLabel(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend, s *store.Store) {
+		ctx := context.Background()
+		first, second := mustInvite(t, s, "P-7", time.Hour), mustInvite(t, s, "P-7", time.Hour)
+		if _, err := s.Redeem(ctx, first, 100); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.Redeem(ctx, second, 200)
+		isErr(t, err, store.ErrInviteUsed)
+		if chat, _ := s.Patient(ctx, "P-7"); chat != 100 {
+			t.Errorf("P-7 -> %d, want the first patient's chat 100", chat)
+		}
+		isErr(t, errOf(s.PatientLabel(ctx, 200)), store.ErrNotFound)
+	})
+}
+
 func TestUnenroll(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend, s *store.Store) {
 		ctx := context.Background()

@@ -81,6 +81,10 @@ type NewInvite struct {
 	Label string
 	By    int64 // the clinician who made it
 	TTL   time.Duration
+	// Replace lets it move a label enrolled in another chat to the chat
+	// that opens it (/enroll <label> replace); without it, opening the
+	// invite once the label is taken is refused (ErrInviteUsed).
+	Replace bool
 }
 
 // CommitResult is what Commit wrote.

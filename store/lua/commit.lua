@@ -110,13 +110,14 @@ end
 
 -- An invite made by this update (a clinician's /enroll), so a retried
 -- update finds it made. ARGV: key ("" = none), label, clinician, created
--- (RFC 3339), TTL (ms).
+-- (RFC 3339), TTL (ms), replace ("1": it may move a label enrolled elsewhere).
 if ARGV[i] ~= '' then
-  redis.call('HSET', ARGV[i], 'label', ARGV[i + 1], 'by', ARGV[i + 2], 'created', ARGV[i + 3], 'state', 'open')
+  redis.call('HSET', ARGV[i], 'label', ARGV[i + 1], 'by', ARGV[i + 2], 'created', ARGV[i + 3], 'state', 'open',
+    'replace', ARGV[i + 5])
   redis.call('PEXPIRE', ARGV[i], ARGV[i + 4])
   redis.call('XADD', KEYS[8], '*', 'event', 'invite.created', 'label', ARGV[i + 1], 'by', ARGV[i + 2], 'at', ARGV[i + 3])
 end
-i = i + 5
+i = i + 6
 
 -- Reply outbox (store/replies.go). It reads the END of ARGV, so it stays
 -- right whatever blocks come before it: store.Commit appends its arguments

@@ -2,9 +2,10 @@
 -- KEYS: 1 invite hash, 2 labels hash (label -> chat), 3 patients hash
 --       (chat -> label), 4 audit stream.
 -- ARGV: 1 chat id, 2 now (RFC 3339).
--- Returns {-1} unknown or expired, {0} used by another chat, {1, label}, or
+-- Returns {-1} unknown or expired, {0} used by another chat (or its label
+-- taken by another chat, for an invite not made to replace), {1, label}, or
 -- {1, label, old chat} when the label moved here from another chat.
-local inv = redis.call('HMGET', KEYS[1], 'label', 'state', 'chat')
+local inv = redis.call('HMGET', KEYS[1], 'label', 'state', 'chat', 'replace')
 local label = inv[1]
 if not label then
   return {-1}
@@ -19,6 +20,13 @@ end
 
 local oldChat = redis.call('HGET', KEYS[2], label)
 if oldChat and oldChat ~= chat then
+  -- Only an invite made to replace may move a label another chat holds:
+  -- of two invites for one new label, the first opened wins.
+  if inv[4] ~= '1' then
+    redis.call('XADD', KEYS[4], '*', 'event', 'invite.refused', 'label', label, 'chat', chat,
+      'reason', 'label_taken', 'at', ARGV[2])
+    return {0}
+  end
   redis.call('HDEL', KEYS[3], oldChat)
 end
 local oldLabel = redis.call('HGET', KEYS[3], chat)
