@@ -425,6 +425,16 @@ func (h *faultHarness) readAll(p *simPatient) {
 	}
 }
 
+// message is the patient's bot message id as it is now.
+func (h *faultHarness) message(p *simPatient, id int) (telegramtest.Message, bool) {
+	for _, m := range h.tg.Messages(p.user.ID) {
+		if m.ID == id {
+			return m, true
+		}
+	}
+	return telegramtest.Message{}, false
+}
+
 // say sends a patient's message and records it.
 func (h *faultHarness) say(p *simPatient, text string) {
 	h.readAll(p)
@@ -438,8 +448,15 @@ func (h *faultHarness) say(p *simPatient, text string) {
 func (h *faultHarness) press(p *simPatient, m telegramtest.Message, data string) bool {
 	at := time.Now()
 	before := p.lastSeen
-	h.readAll(p)
 	p.pressed, p.pressedChange = m.ID, m.Changed
+	// A person presses what the screen shows now: if the message changed
+	// while the patient was thinking (a second edit for one answer, after a
+	// retry), the patient reads it again instead of pressing a button of a
+	// version no longer shown, whose answer would be hard to tell apart.
+	if cur, ok := h.message(p, m.ID); ok && cur.Changed != m.Changed {
+		return false
+	}
+	h.readAll(p)
 	if _, err := h.tg.PressButton(p.user, p.user.ID, m.ID, data); err != nil {
 		p.lastSeen = before
 		var b strings.Builder
