@@ -311,6 +311,12 @@ func TestEscalationContext(t *testing.T) {
 		"Dose gate: CLOSED (crisis",
 		"Raised: 2025-06-07 09:54 CDT")
 	id := h.escalation(esc).ID
+	// What the patient said is protected content: no forwarding or saving.
+	for _, c := range h.tg.Calls("sendMessage") {
+		if c.Params["chat_id"] == fmt.Sprint(clinician.ID) && strings.Contains(c.Params["text"], "URGENT escalation #") && c.Params["protect_content"] != "true" {
+			t.Errorf("an escalation was sent without protect_content: %.60q", c.Params["text"])
+		}
+	}
 
 	h.say(clinician, "/open")
 	h.expect(clinician.ID, "#"+id+" 🔴 URGENT · patient P-0042 · raised 2025-06-07 09:54 CDT (under a minute ago)",

@@ -251,18 +251,22 @@ func (b *Bot) digestCommand(ctx context.Context, m *tgbotapi.Message, args strin
 		return err
 	}
 	for _, t := range texts {
-		if _, err := b.sendProtectedText(withPriority(ctx, prioReply), m.Chat.ID, t); err != nil {
+		if _, err := b.sendProtectedText(withPriority(ctx, prioReply), m.Chat.ID, t, nil); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// sendProtectedText sends a text message with protect_content set, so
-// Telegram offers no forwarding or saving; tgbotapi v5.5.1 has no field for
-// it, hence the raw request. It returns the message sent.
-func (b *Bot) sendProtectedText(ctx context.Context, chatID int64, text string) (tgbotapi.Message, error) {
+// sendProtectedText sends a text message, with markup's buttons when it is
+// not nil, with protect_content set, so Telegram offers no forwarding or
+// saving; tgbotapi v5.5.1 has no field for it, hence the raw request. It
+// returns the message sent.
+func (b *Bot) sendProtectedText(ctx context.Context, chatID int64, text string, markup any) (tgbotapi.Message, error) {
 	params := tgbotapi.Params{"chat_id": strconv.FormatInt(chatID, 10), "text": text, "protect_content": "true"}
+	if err := params.AddInterface("reply_markup", markup); err != nil {
+		return tgbotapi.Message{}, err
+	}
 	var msg tgbotapi.Message
 	err := b.send.attempt(ctx, "sendMessage", callKind{chatID: chatID, message: true}, func() error {
 		resp, err := b.send.api.MakeRequest("sendMessage", params)

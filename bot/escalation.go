@@ -195,12 +195,13 @@ func (b *Bot) sendCopies(ctx context.Context, rec store.EscalationRecord, chats 
 	return sent, firstErr
 }
 
-// sendCopy sends one clinician chat its copy and records it; an
+// sendCopy sends one clinician chat its copy, as protected content, and
+// records it; an
 // unreachable chat is logged and reported as errUnreachableChat.
 func (b *Bot) sendCopy(ctx context.Context, rec store.EscalationRecord, chatID int64, text string) error {
-	msg := tgbotapi.NewMessage(chatID, text)
-	msg.ReplyMarkup = escalationKeyboard(rec)
-	m, err := b.send.send(ctx, msg)
+	// Protected content: Telegram offers no forwarding or saving of what a
+	// patient said.
+	m, err := b.sendProtectedText(ctx, chatID, text, escalationKeyboard(rec))
 	if isUnreachable(err) {
 		b.log.Warn("clinician chat unreachable (has the clinician started the bot?)",
 			"escalation", rec.ID, "chat", b.chatRef(chatID))

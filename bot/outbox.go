@@ -508,7 +508,7 @@ func inPlaceFor(out flows.Outcome, q *tgbotapi.CallbackQuery) *inPlace {
 // the message that shows the reply.
 func (b *Bot) sendReply(ctx context.Context, chatID int64, r store.PendingReply, place *inPlace) (int, error) {
 	if r.Protect { // protected content is set on a new message only
-		msg, err := b.sendProtectedText(ctx, chatID, r.Reply.Text)
+		msg, err := b.sendProtectedText(ctx, chatID, r.Reply.Text, nil)
 		return msg.MessageID, err
 	}
 	if place != nil && priority(r.Priority) < prioUrgent {
