@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/checkinbot/checkinbot/bot"
+	"github.com/checkinbot/checkinbot/store/redistest"
 )
 
 // The weekly digest end to end, on a fake clock in the clinic's time zone:
@@ -63,14 +64,26 @@ func (h *harness) digestDue(clock *fakeClock) time.Time {
 // protectedSends counts the sendMessage calls to chat whose text contains
 // part, and how many of them were protected.
 func (h *harness) protectedSends(chat int64, part string) (sent, protected int) {
-	for _, c := range h.tg.Calls("sendMessage") {
-		if c.Params["chat_id"] == fmtID(chat) && strings.Contains(c.Params["text"], part) && c.Status == 200 {
-			sent++
-			if c.Params["protect_content"] == "true" {
-				protected++
-			}
+	h.t.Helper()
+	shown := 0
+	for _, m := range h.tg.Messages(chat) {
+		if strings.Contains(m.Text, part) {
+			shown++
 		}
 	}
+	// The emulator shows a message a moment before it logs its call.
+	redistest.WaitFor(h.t, wait, "the calls of the messages shown", func() bool {
+		sent, protected = 0, 0
+		for _, c := range h.tg.Calls("sendMessage") {
+			if c.Params["chat_id"] == fmtID(chat) && strings.Contains(c.Params["text"], part) && c.Status == 200 {
+				sent++
+				if c.Params["protect_content"] == "true" {
+					protected++
+				}
+			}
+		}
+		return sent >= shown
+	})
 	return sent, protected
 }
 
