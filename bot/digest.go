@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -256,24 +255,4 @@ func (b *Bot) digestCommand(ctx context.Context, m *tgbotapi.Message, args strin
 		}
 	}
 	return nil
-}
-
-// sendProtectedText sends a text message, with markup's buttons when it is
-// not nil, with protect_content set, so Telegram offers no forwarding or
-// saving; tgbotapi v5.5.1 has no field for it, hence the raw request. It
-// returns the message sent.
-func (b *Bot) sendProtectedText(ctx context.Context, chatID int64, text string, markup any) (tgbotapi.Message, error) {
-	params := tgbotapi.Params{"chat_id": strconv.FormatInt(chatID, 10), "text": text, "protect_content": "true"}
-	if err := params.AddInterface("reply_markup", markup); err != nil {
-		return tgbotapi.Message{}, err
-	}
-	var msg tgbotapi.Message
-	err := b.send.attempt(ctx, "sendMessage", callKind{chatID: chatID, message: true}, func() error {
-		resp, err := b.send.api.MakeRequest("sendMessage", params)
-		if err != nil {
-			return err
-		}
-		return json.Unmarshal(resp.Result, &msg)
-	})
-	return msg, err
 }

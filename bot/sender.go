@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -226,4 +227,24 @@ func methodOf(c tgbotapi.Chattable) string {
 	default:
 		return "other"
 	}
+}
+
+// sendProtectedText sends a text message, with markup's buttons when it is
+// not nil, with protect_content set, so Telegram offers no forwarding or
+// saving; tgbotapi v5.5.1 has no field for it, hence the raw request. It
+// returns the message sent.
+func (b *Bot) sendProtectedText(ctx context.Context, chatID int64, text string, markup any) (tgbotapi.Message, error) {
+	params := tgbotapi.Params{"chat_id": strconv.FormatInt(chatID, 10), "text": text, "protect_content": "true"}
+	if err := params.AddInterface("reply_markup", markup); err != nil {
+		return tgbotapi.Message{}, err
+	}
+	var msg tgbotapi.Message
+	err := b.send.attempt(ctx, "sendMessage", callKind{chatID: chatID, message: true}, func() error {
+		resp, err := b.send.api.MakeRequest("sendMessage", params)
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(resp.Result, &msg)
+	})
+	return msg, err
 }
