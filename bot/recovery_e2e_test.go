@@ -376,9 +376,13 @@ func TestEscalationLeftPendingIsDelivered(t *testing.T) {
 // every due job runs exactly once, even with both instances claiming at the
 // same moment and two jobs of one chat decided on two instances at once.
 func TestTwoInstancesRunEachJobOnce(t *testing.T) {
-	ctx := context.Background()
 	clock := newFakeClock(testStart)
-	h := newHarness(t, withClock(clock))
+	twoInstancesRunEachJobOnce(t, clock, newHarness(t, withClock(clock)))
+}
+
+// twoInstancesRunEachJobOnce runs on a harness with withClock(clock).
+func twoInstancesRunEachJobOnce(t *testing.T, clock *fakeClock, h *harness) {
+	ctx := context.Background()
 
 	secondLog := &redistest.LogBuffer{}
 	stop := startInstance(t, h, clock, secondLog)

@@ -60,6 +60,7 @@ const (
 	keyHistory   = "ck:{g}:history"
 	keyUnsent    = "ck:{g}:replies:unsent"
 	keyDataKeys  = "ck:{g}:datakeys"
+	keyRelayed   = "ck:{g}:relayed"
 
 	keyHistoryIndexed = "ck:{g}:history:indexed"
 
@@ -68,24 +69,24 @@ const (
 
 // chatKeys are the keys of one chat.
 type chatKeys struct {
-	session, answers, checkins, replies string
+	session, answers, checkins, replies, relay string
 }
 
 // keysFor names them. It is on every update's path twice or more, so the
-// four names are cut from one string: one allocation instead of six.
+// five names are cut from one string: one allocation instead of seven.
 func keysFor(chatID int64) chatKeys {
 	var id [20]byte
 	p := append(append([]byte("ck:{c:"), strconv.AppendInt(id[:0], chatID, 10)...), "}:"...)
 	var b strings.Builder
-	b.Grow(4*len(p) + len("session") + len("answers") + len("checkins") + len("replies"))
+	b.Grow(5*len(p) + len("session") + len("answers") + len("checkins") + len("replies") + len("relay"))
 	cut := func(name string) int {
 		b.Write(p)
 		b.WriteString(name)
 		return b.Len()
 	}
-	s, a, c, r := cut("session"), cut("answers"), cut("checkins"), cut("replies")
+	s, a, c, r, l := cut("session"), cut("answers"), cut("checkins"), cut("replies"), cut("relay")
 	all := b.String()
-	return chatKeys{session: all[:s], answers: all[s:a], checkins: all[a:c], replies: all[c:r]}
+	return chatKeys{session: all[:s], answers: all[s:a], checkins: all[a:c], replies: all[c:r], relay: all[r:l]}
 }
 
 func escKey(id string) string     { return keyEscPrefix + id }
