@@ -139,6 +139,7 @@ func (s *Store) sweepChats(ctx context.Context, chats []int64, unmark string) ([
 	var withReplies []int64
 	idle := []any{unmark}
 	work := map[int64][]relayEntry{}
+	trim := map[int64]int64{} // chats whose relay lists hold entries applied: up to which
 	for i, chat := range chats {
 		if err := replies[i].Err(); err != nil {
 			return nil, err
@@ -154,17 +155,22 @@ func (s *Store) sweepChats(ctx context.Context, chats []int64, unmark string) ([
 		if entries := parseRelayEntries(raw, done); len(entries) > 0 {
 			work[chat] = entries
 		}
+		if len(raw) > len(work[chat]) {
+			trim[chat] = done
+		}
 		if replies[i].Val() > 0 {
 			withReplies = append(withReplies, chat)
 		} else {
 			idle = append(idle, chat)
 		}
 	}
-	if len(work) == 0 && (unmark == "" || len(idle) == 1) {
+	if len(work) == 0 && len(trim) == 0 && (unmark == "" || len(idle) == 1) {
 		return withReplies, nil
 	}
-	// One pipeline on the global slot: each chat's relay, then the unmark,
-	// in that order.
+	// One pipeline: each chat's relay, then the unmark, in that order (on
+	// the global slot); and the applied entries dropped from the chats'
+	// relay lists (a chat's next commit would, but an idle chat's list
+	// would keep its last entry).
 	cmds, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for chat, entries := range work {
 			scriptRelay.EvalSha(ctx, p, relayKeys, relayArgs(chat, entries)...)
@@ -172,12 +178,15 @@ func (s *Store) sweepChats(ctx context.Context, chats []int64, unmark string) ([
 		if unmark != "" && len(idle) > 1 {
 			scriptUnmark.EvalSha(ctx, p, []string{keyUnsent}, idle...)
 		}
+		for chat, upTo := range trim {
+			scriptRepliesSent.EvalSha(ctx, p, []string{keysFor(chat).relay}, upTo)
+		}
 		return nil
 	})
 	if err != nil && isNoScript(err) {
 		// Redis lost its script cache (a restart): load them, and the next
 		// sweep does it.
-		for _, sc := range []*redis.Script{scriptRelay, scriptUnmark} {
+		for _, sc := range []*redis.Script{scriptRelay, scriptUnmark, scriptRepliesSent} {
 			if err := sc.Load(ctx, s.rdb).Err(); err != nil {
 				return withReplies, err
 			}

@@ -79,10 +79,23 @@ func TestRelayAfterCrash(t *testing.T) {
 		if n, err := s.Client().LLen(ctx, "ck:{c:8}:relay").Result(); err != nil || n != 0 {
 			t.Fatalf("relay list holds %d entries (err %v), want none", n, err)
 		}
-		// Nothing is left to do for the chat: the next sweep unmarks it.
+		// Nothing is left to do for the chat: the next sweep unmarks it,
+		// and drops the entry applied from an idle chat's relay list.
+		if _, err := s.Load(ctx, 8, 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Commit(ctx, store.Commit{ChatID: 8, Version: 2, Session: sampleSession(), Jobs: c.Jobs}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.Client().LLen(ctx, "ck:{c:8}:relay").Result(); err != nil || n != 1 {
+			t.Fatalf("relay list holds %d entries (err %v), want the last one", n, err)
+		}
 		now = now.Add(s.UnsentGrace() + time.Second)
 		if _, err := s.ClaimUnsentReplies(ctx, 10); err != nil {
 			t.Fatal(err)
+		}
+		if n, err := s.Client().LLen(ctx, "ck:{c:8}:relay").Result(); err != nil || n != 0 {
+			t.Fatalf("relay list of an idle chat holds %d entries (err %v), want none", n, err)
 		}
 		if n, err := s.Client().ZCard(ctx, "ck:{g}:replies:unsent").Result(); err != nil || n != 0 {
 			t.Fatalf("index holds %d chats (err %v), want none", n, err)

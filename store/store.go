@@ -146,6 +146,17 @@ func IsClusterURL(url string) bool {
 	return err == nil && u.Query().Has("addr")
 }
 
+// CheckURL reports whether url is a Redis URL NewClient accepts, a
+// cluster's included, without making a client; its error never contains
+// the URL (nor so its password).
+func CheckURL(url string) error {
+	rdb, _, err := NewClient(url)
+	if err != nil {
+		return err
+	}
+	return rdb.Close()
+}
+
 // NewClient makes the client of the Redis (or Redis Cluster, see
 // IsClusterURL) at url, without any I/O, with the deadlines of every call
 // set (setDeadlines); addr names the node (or nodes) for messages. Its

@@ -72,13 +72,14 @@ end
 local relayedUpTo = tonumber(ARGV[i + 1])
 local payload = ARGV[i + 2] .. table.concat(relay)
 
--- Drop a list's "<seq>|..." entries up to a seq from its head.
+-- Drop a list's "<seq>|..." entries up to a seq from its head; returns
+-- false when the list is left empty.
 local function trimSent(key, upTo)
-  while upTo > 0 do
+  while true do
     local head = redis.call('LINDEX', key, 0)
-    if not head then return end
+    if not head then return false end
     local seq = tonumber(string.match(head, '^(%d+)|'))
-    if seq == nil or seq > upTo then return end
+    if seq == nil or seq > upTo then return true end
     redis.call('LPOP', key)
   end
 end
@@ -86,8 +87,9 @@ end
 -- The relay list: entries the global keys have (relayedUpTo) go; this
 -- update's entry is numbered on from the session field q (or from what was
 -- applied, should q be gone).
-trimSent(KEYS[5], relayedUpTo)
+local relayLeft = trimSent(KEYS[5], relayedUpTo)
 if payload ~= '' then
+  relayLeft = true
   local seq = math.max(tonumber(redis.call('HGET', KEYS[1], 'q') or '0'), relayedUpTo) + 1
   redis.call('HSET', KEYS[1], 'q', tostring(seq))
   redis.call('RPUSH', KEYS[5], tostring(seq) .. '|' .. payload)
@@ -103,7 +105,9 @@ end
 -- store.Load on, before this commit.
 local nr = tonumber(ARGV[#ARGV])
 local r0 = #ARGV - nr - 1
-trimSent(KEYS[4], tonumber(ARGV[r0]))
+if tonumber(ARGV[r0]) > 0 then
+  trimSent(KEYS[4], tonumber(ARGV[r0]))
+end
 if nr > 0 then
   local seq = tonumber(redis.call('HGET', KEYS[1], 'r') or '0')
   for j = 1, nr do
@@ -114,7 +118,9 @@ if nr > 0 then
 end
 
 local out = {1, newv}
-for _, e in ipairs(redis.call('LRANGE', KEYS[5], 0, -1)) do
-  out[#out + 1] = e
+if relayLeft then
+  for _, e in ipairs(redis.call('LRANGE', KEYS[5], 0, -1)) do
+    out[#out + 1] = e
+  end
 end
 return out

@@ -1,4 +1,5 @@
--- Mark a chat's replies sent up to a sequence number (store.MarkRepliesSent).
+-- Mark a chat's replies sent up to a sequence number (store.MarkRepliesSent);
+-- and drop the entries of a chat's relay list applied (store/relay.go).
 -- KEYS: 1 the chat's reply list. ARGV: 1 sent up to this seq. Replies are
 -- "<seq>|<payload>", oldest first. Returns how many replies are left. The
 -- chat leaves the index of chats with unsent replies at a sweep
