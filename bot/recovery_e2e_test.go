@@ -167,11 +167,11 @@ func TestTimedJobRepliesTakenOverBySweeper(t *testing.T) {
 	h.stopBot()
 	h.startBot()
 	ctx := context.Background()
+	h.st.ReplyGrace = 300 * time.Millisecond // from the load on, which marks the chat for the sweeper
 	snap, err := h.st.Load(ctx, patient.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.st.ReplyGrace = 300 * time.Millisecond
 	_, err = h.st.Commit(ctx, store.Commit{
 		ChatID: patient.ID, Version: snap.Version, Session: snap.Session,
 		Replies: []store.OutboxReply{{Reply: flowsReply("How are you doing? (from a dead instance)"), Owner: "elsewhere/run1"}},

@@ -248,10 +248,12 @@ func TestRoundTripsClinicianCommands(t *testing.T) {
 	say := func(text string) func() { return func() { d.tg.SendText(clinician, text) } }
 	// A commit with a global effect (the invite, the dose gate's audit
 	// event) relays it right after (store/relay.go): one more round trip.
+	// A clinician's chat is not enrolled, so its load does not mark it for
+	// the sweeper: /enroll's commit marks it first, one more.
 	steps := []roundTrips{
 		{"/help", say("/help"), 0},
 		{"/start", say("/start"), 0},
-		{"/enroll", say("/enroll P-0043"), 4},
+		{"/enroll", say("/enroll P-0043"), 5},
 		{"/schedule", say("/schedule P-0042 sat 10:00 UTC"), 4},
 		{"/schedule off", say("/schedule P-0042 off"), 4},
 		{"/limits", say("/limits P-0042 150/95 105"), 4},

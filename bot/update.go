@@ -465,6 +465,7 @@ func (b *Bot) commitOf(ctx context.Context, snap store.Snapshot, updateID int, o
 		RepliesSentUpTo: b.ledger.unmarked(snap.ChatID),
 		// Likewise the relay entries applied since (store/relay.go).
 		RelayedUpTo: snap.RelayedUpTo,
+		Marked:      snap.Marked,
 	}
 	if u := stateOf(ctx).update; updateID == 0 && u.id > 0 && u.chatID != 0 {
 		c.UpdateID, c.By = u.id, u.chatID

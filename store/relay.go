@@ -106,12 +106,20 @@ func (s *Store) relay(ctx context.Context, chatID int64, entries []relayEntry) (
 	return ids, nil
 }
 
-// markArgs is the mark of a chat in the index of chats with unsent
+// mark adds to p the mark of a chat in the index of chats with unsent
 // replies (and relay entries): a sweeper may take it over after the grace.
-// Whole milliseconds: a sweep's claim is half a millisecond off.
+// (Load marks an enrolled chat only: mark.lua.)
 func (s *Store) mark(ctx context.Context, p redis.Pipeliner, chatID int64) {
-	p.ZAdd(ctx, keyUnsent, redis.Z{Score: float64(s.now().Add(s.UnsentGrace()).UnixMilli()), Member: strconv.FormatInt(chatID, 10)})
+	p.ZAdd(ctx, keyUnsent, s.markZ(chatID))
 }
+
+func (s *Store) markZ(chatID int64) redis.Z {
+	return redis.Z{Score: float64(s.markScore()), Member: strconv.FormatInt(chatID, 10)}
+}
+
+// markScore is a mark's score: the grace from now, in whole milliseconds
+// (a sweep's claim is half a millisecond off).
+func (s *Store) markScore() int64 { return s.now().Add(s.UnsentGrace()).UnixMilli() }
 
 // sweepChats relays what the chats' relay lists hold beyond what was
 // applied, and returns those of them that have unsent replies; unmark,

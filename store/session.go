@@ -35,6 +35,9 @@ type Snapshot struct {
 	// RelayedUpTo is how far the chat's relay entries were applied to the
 	// global keys (relay.go); pass it back in Commit.RelayedUpTo.
 	RelayedUpTo int64
+	// Marked reports that Load marked the chat for the sweeper (an
+	// enrolled chat); pass it back in Commit.Marked.
+	Marked bool
 }
 
 // Commit is everything one handled update changes, written atomically.
@@ -71,6 +74,11 @@ type Commit struct {
 	// RelayedUpTo drops the chat's relay entries up to this number: those
 	// applied to the global keys (Snapshot.RelayedUpTo); 0 keeps them.
 	RelayedUpTo int64
+	// Marked says the chat is marked for the sweeper since the Load this
+	// commit was decided on (Snapshot.Marked); without it, a commit that
+	// writes replies or anything to relay marks the chat first, in a
+	// round trip of its own.
+	Marked bool
 }
 
 // NewEscalation is an escalation to record and dispatch, with its patient.
@@ -102,18 +110,34 @@ type CommitResult struct {
 }
 
 // Load reads a chat's session, version, patient label and de-duplication
-// state in one round trip. The one thing it writes is the chat's mark in
-// the index of chats with unsent replies (relay.go), so that whatever a
-// commit on this snapshot writes is found by a sweeper should this process
-// die before it sends and relays it.
+// state in one round trip. The one thing it writes is an enrolled chat's
+// mark in the index of chats with unsent replies (relay.go), so that
+// whatever a commit on this snapshot writes is found by a sweeper should
+// this process die before it sends and relays it.
 func (s *Store) Load(ctx context.Context, chatID int64, updateID int) (Snapshot, error) {
+	snap, err := s.load(ctx, chatID, updateID)
+	if err != nil && isNoScript(err) {
+		// Redis lost its script cache (a restart): load it and try once more.
+		if err := scriptMark.Load(ctx, s.rdb).Err(); err != nil {
+			return Snapshot{}, fmt.Errorf("store.Load: %w", err)
+		}
+		snap, err = s.load(ctx, chatID, updateID)
+	}
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("store.Load: %w", err)
+	}
+	return snap, nil
+}
+
+func (s *Store) load(ctx context.Context, chatID int64, updateID int) (Snapshot, error) {
 	k := keysFor(chatID)
 	chat := strconv.FormatInt(chatID, 10)
 	var sess *redis.SliceCmd
 	var label, relayed *redis.StringCmd
 	var replies *redis.StringSliceCmd
+	var marked *redis.Cmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		s.mark(ctx, p, chatID)
+		marked = scriptMark.EvalSha(ctx, p, []string{keyUnsent, keyPatients}, s.markScore(), chat)
 		sess = p.HMGet(ctx, k.session, "v", "s", "u", "r")
 		label = p.HGet(ctx, keyPatients, chat)
 		relayed = p.HGet(ctx, keyRelayed, chat)
@@ -121,23 +145,24 @@ func (s *Store) Load(ctx context.Context, chatID int64, updateID int) (Snapshot,
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return Snapshot{}, fmt.Errorf("store.Load: %w", err)
+		return Snapshot{}, err
 	}
 	snap := Snapshot{ChatID: chatID, Patient: label.Val()}
 	snap.RelayedUpTo, _ = strconv.ParseInt(relayed.Val(), 10, 64)
+	snap.Marked = marked.Val() == int64(1)
 	vals := sess.Val()
 	if v, ok := vals[0].(string); ok {
 		if snap.Version, err = strconv.ParseInt(v, 10, 64); err != nil {
-			return Snapshot{}, fmt.Errorf("store.Load: bad version %q", v)
+			return Snapshot{}, fmt.Errorf("bad version %q", v)
 		}
 	}
 	if v, ok := vals[1].(string); ok && v != "" {
 		js, err := s.openValue(v, k.session, "the session of a chat")
 		if err != nil {
-			return Snapshot{}, fmt.Errorf("store.Load: %w", err)
+			return Snapshot{}, err
 		}
 		if err := json.Unmarshal(js, &snap.Session); err != nil {
-			return Snapshot{}, fmt.Errorf("store.Load: decode session: %w", err)
+			return Snapshot{}, fmt.Errorf("decode session: %w", err)
 		}
 	}
 	if u, ok := vals[2].(string); ok && updateID > 0 {
@@ -148,7 +173,7 @@ func (s *Store) Load(ctx context.Context, chatID int64, updateID int) (Snapshot,
 		snap.ReplySeq, _ = strconv.ParseInt(r, 10, 64)
 	}
 	if snap.Unsent, err = s.decodeReplies(chatID, replies.Val()); err != nil {
-		return Snapshot{}, fmt.Errorf("store.Load: %w", err)
+		return Snapshot{}, err
 	}
 	return snap, nil
 }
@@ -190,6 +215,13 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitResult, error) {
 		return CommitResult{}, fmt.Errorf("store.Commit: %w", err)
 	}
 	args = append(args, comp, c.RelayedUpTo, string(payload))
+	if !c.Marked && (len(payload) > 0 || len(c.Replies) > 0 || len(c.Answers) > 0 || c.Completion != nil) {
+		// Not marked by its Load (a chat not enrolled then, say a
+		// clinician's own): marked now, before anything is committed.
+		if err := s.rdb.ZAdd(ctx, keyUnsent, s.markZ(c.ChatID)).Err(); err != nil {
+			return CommitResult{}, fmt.Errorf("store.Commit: %w", err)
+		}
+	}
 	replyArgs, err := s.replyArgs(c, now)
 	if err != nil {
 		return CommitResult{}, fmt.Errorf("store.Commit: %w", err)
@@ -208,6 +240,11 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitResult, error) {
 		// Errors are logged: they name no chat.
 		return CommitResult{}, fmt.Errorf("store.Commit: version %v, want %d: %w", res[1], c.Version, ErrConflict)
 	case int64(-1):
+		// Committed before: its relay may not have been (the process
+		// committing it died, or the reply was lost and this is a retry).
+		if _, err := s.relay(ctx, c.ChatID, parseRelayEntries(res[2:], c.RelayedUpTo)); err != nil {
+			s.warn("store.Commit: a duplicate's relay is left to the sweeper", err)
+		}
 		return CommitResult{}, fmt.Errorf("store.Commit: update %d: %w", c.UpdateID, ErrDuplicate)
 	}
 	out := CommitResult{}
@@ -277,7 +314,7 @@ func (s *Store) RaiseEscalation(ctx context.Context, chatID int64, patient strin
 	if patient == "" {
 		patient = NotEnrolled
 	}
-	c := Commit{ChatID: chatID, Version: escalationOnly}
+	c := Commit{ChatID: chatID, Version: escalationOnly, Marked: true}
 	c.RelayedUpTo, _ = strconv.ParseInt(relayed.Val(), 10, 64)
 	for _, e := range escs {
 		c.Escalations = append(c.Escalations, NewEscalation{Escalation: e, Patient: patient, ChatID: chatID})

@@ -104,6 +104,7 @@ func TestCommitConflictWritesNothing(t *testing.T) {
 		before := dump(t, s)
 		_, err := s.Commit(ctx, store.Commit{
 			ChatID: 1, UpdateID: 2, Version: 0, // stale: the stored version is 1
+			Marked:      true, // as after the Load of an enrolled chat (an unmarked commit marks the chat first)
 			Session:     flows.Session{Flow: "other"},
 			Answers:     []flows.Answer{{Item: "x"}},
 			Completion:  &flows.Completion{Flow: "f"},
@@ -211,8 +212,10 @@ func TestHistory(t *testing.T) {
 func TestRoundTrips(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend, s *store.Store) {
 		ctx := context.Background()
-		// Warm up: a fresh connection's handshake (HELLO) is not per-update cost.
-		if _, err := s.Load(ctx, 3, 0); err != nil {
+		// An enrolled chat: its Load marks it for the sweeper, so its commit
+		// need not. Warm up too: a fresh connection's handshake (HELLO) is
+		// not per-update cost.
+		if _, err := s.Redeem(ctx, mustInvite(t, s, "P-3", time.Hour), 3); err != nil {
 			t.Fatal(err)
 		}
 		c := store.Commit{ChatID: 3, UpdateID: 1, Session: sampleSession(), Answers: sampleSession().Answers,
@@ -234,7 +237,10 @@ func TestRoundTrips(t *testing.T) {
 				t.Errorf("Load took %d round trips, want 1", n)
 			}
 			before = s.RoundTrips()
-			c.UpdateID, c.Version, c.RelayedUpTo = i, snap.Version, snap.RelayedUpTo
+			if !snap.Marked {
+				t.Errorf("the Load of an enrolled chat did not mark it")
+			}
+			c.UpdateID, c.Version, c.RelayedUpTo, c.Marked = i, snap.Version, snap.RelayedUpTo, snap.Marked
 			if _, err := s.Commit(ctx, c); err != nil {
 				t.Fatal(err)
 			}

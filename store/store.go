@@ -67,9 +67,10 @@ var (
 	scriptDigest       = mustScript("digest")
 	scriptRelay        = mustScript("relay")
 	scriptUnmark       = mustScript("replies_unmark")
+	scriptMark         = mustScript("mark")
 
 	allScripts = []*redis.Script{scriptCommit, scriptUnenroll, scriptRedeem, scriptTransition, scriptResolve, scriptClaim, scriptAcquire, scriptRenew, scriptRelease, scriptPrune,
-		scriptRepliesSent, scriptRepliesClaim, scriptDigest, scriptRelay, scriptUnmark}
+		scriptRepliesSent, scriptRepliesClaim, scriptDigest, scriptRelay, scriptUnmark, scriptMark}
 )
 
 var errRedisFailed = errors.New("store: unexpected reply from Redis")

@@ -23,8 +23,8 @@
 -- answers, completion and replies are left alone (pass none).
 -- Returns {1, new version, relay entries...} (every entry of the relay list
 -- not known applied, "<seq>|<payload>", oldest first), {0, stored version}
--- on a version conflict, {-1, highest update id} for an update already
--- committed.
+-- on a version conflict, {-1, highest update id, relay entries...} for an
+-- update already committed (a retry relays what its first try may not have).
 local version = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 local seen = tonumber(redis.call('HGET', KEYS[1], ARGV[4]) or '0')
 local escalationOnly = tonumber(ARGV[1]) == -1
@@ -33,7 +33,11 @@ if not escalationOnly and version ~= tonumber(ARGV[1]) then
 end
 local update = tonumber(ARGV[2])
 if update > 0 and update <= seen then
-  return {-1, seen}
+  local out = {-1, seen}
+  for _, e in ipairs(redis.call('LRANGE', KEYS[5], 0, -1)) do
+    out[#out + 1] = e
+  end
+  return out
 end
 
 local newv = version + 1
