@@ -3,9 +3,9 @@ package redistest
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -53,14 +53,12 @@ func NewCluster() (*Cluster, error) {
 		return nil, fmt.Errorf("redis-server not found in PATH: %w", err)
 	}
 	c := &Cluster{}
-	buses := make([]int, 0, ClusterNodes)
 	for i := 0; i < ClusterNodes; i++ {
 		var lastErr error
 		for attempt := 0; attempt < 3; attempt++ { // another process may take a free port first
 			var addr string
-			var bus int
-			if addr, bus, lastErr = c.startNode(bin); lastErr == nil {
-				c.Addrs, buses = append(c.Addrs, addr), append(buses, bus)
+			if addr, lastErr = c.startNode(bin); lastErr == nil {
+				c.Addrs = append(c.Addrs, addr)
 				break
 			}
 		}
@@ -69,7 +67,7 @@ func NewCluster() (*Cluster, error) {
 			return nil, fmt.Errorf("cluster node: %w", lastErr)
 		}
 	}
-	if err := formCluster(c.Addrs, buses); err != nil {
+	if err := formCluster(c.Addrs); err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -110,39 +108,52 @@ func (c *Cluster) Flush(ctx context.Context) error {
 	return nil
 }
 
-// startNode starts one cluster-enabled redis-server, its cluster bus on a
-// second free port (a port 10000 above the node's may not exist), and
-// returns its address and bus port.
-func (c *Cluster) startNode(bin string) (string, int, error) {
-	port, err := freePort()
+// startNode starts one cluster-enabled redis-server and returns its
+// address. Its cluster bus is on the port 10000 above its own (what every
+// redis-server version does; 7.0's --cluster-port is not needed).
+func (c *Cluster) startNode(bin string) (string, error) {
+	port, err := freePortPair(10000)
 	if err != nil {
-		return "", 0, err
-	}
-	bus, err := freePort()
-	if err != nil {
-		return "", 0, err
+		return "", err
 	}
 	dir, err := os.MkdirTemp("", "redistest-cluster-")
 	if err != nil {
-		return "", 0, err
+		return "", err
 	}
 	c.dirs = append(c.dirs, dir)
 	cmd, exited, err := launch(bin, port, dir, "--appendonly", "no", "--cluster-enabled", "yes",
-		"--cluster-port", strconv.Itoa(bus), "--cluster-config-file", dir+"/nodes.conf",
-		"--cluster-node-timeout", "5000")
+		"--cluster-config-file", dir+"/nodes.conf", "--cluster-node-timeout", "5000")
 	if err != nil {
-		return "", 0, err
+		return "", err
 	}
 	c.stops = append(c.stops, func() {
 		_ = cmd.Process.Kill()
 		<-exited
 	})
-	return "127.0.0.1:" + strconv.Itoa(port), bus, nil
+	return "127.0.0.1:" + strconv.Itoa(port), nil
+}
+
+// freePortPair returns a free port p whose p+offset is free too.
+func freePortPair(offset int) (int, error) {
+	for range 50 {
+		p, err := freePort()
+		if err != nil {
+			return 0, err
+		}
+		if p+offset > 65535 {
+			continue
+		}
+		if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+offset)); err == nil {
+			_ = l.Close()
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("no free port p with p+%d free", offset)
 }
 
 // formCluster assigns the slots, introduces the nodes to each other and
 // waits until every node sees the cluster whole and serving.
-func formCluster(addrs []string, buses []int) error {
+func formCluster(addrs []string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	clients := make([]*redis.Client, len(addrs))
@@ -153,13 +164,18 @@ func formCluster(addrs []string, buses []int) error {
 	const slots = 16384
 	for i, c := range clients {
 		from, to := i*slots/len(clients), (i+1)*slots/len(clients)-1
-		if err := c.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", from, to).Err(); err != nil {
-			return fmt.Errorf("cluster addslotsrange on %s: %w", addrs[i], err)
+		// ADDSLOTS with every slot named: ADDSLOTSRANGE needs Redis 7.
+		args := []any{"CLUSTER", "ADDSLOTS"}
+		for slot := from; slot <= to; slot++ {
+			args = append(args, slot)
+		}
+		if err := c.Do(ctx, args...).Err(); err != nil {
+			return fmt.Errorf("cluster addslots on %s: %w", addrs[i], err)
 		}
 	}
-	for i, a := range addrs[1:] {
+	for _, a := range addrs[1:] {
 		host, port, _ := strings.Cut(a, ":")
-		if err := clients[0].Do(ctx, "CLUSTER", "MEET", host, port, buses[i+1]).Err(); err != nil {
+		if err := clients[0].Do(ctx, "CLUSTER", "MEET", host, port).Err(); err != nil {
 			return fmt.Errorf("cluster meet %s: %w", a, err)
 		}
 	}
@@ -178,18 +194,18 @@ func formCluster(addrs []string, buses []int) error {
 			}
 		}
 	}
-	// Every node must also know where every slot is (CLUSTER SHARDS on each
-	// names every master with its slots), or a client that asks it first is
-	// misled.
+	// Every node must also know where every slot is (CLUSTER SLOTS on each
+	// names every master's range; CLUSTER SHARDS would need Redis 7), or a
+	// client that asks it first is misled.
 	for i, c := range clients {
 		for {
-			shards, err := c.ClusterShards(ctx).Result()
-			if err == nil && len(shards) == len(addrs) && !slices.ContainsFunc(shards, func(s redis.ClusterShard) bool { return len(s.Slots) == 0 }) {
+			ranges, err := c.Do(ctx, "CLUSTER", "SLOTS").Slice()
+			if err == nil && len(ranges) == len(addrs) {
 				break
 			}
 			select {
 			case <-ctx.Done():
-				return fmt.Errorf("cluster shards on %s: %d, error %v", addrs[i], len(shards), err)
+				return fmt.Errorf("cluster slots on %s: %d ranges, error %v", addrs[i], len(ranges), err)
 			case <-time.After(20 * time.Millisecond):
 			}
 		}
