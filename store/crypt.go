@@ -318,6 +318,13 @@ func (s *Store) stillSealedWith(ctx context.Context, ids []string) ([]string, er
 				return nil, err
 			}
 			for _, v := range vals {
+				if _, payload, ok := strings.Cut(v, "|"); ok && strings.HasSuffix(key, ":relay") {
+					// An escalation waiting in a relay entry: its fields.
+					for _, f := range relayFields(payload) {
+						note(f)
+					}
+					continue
+				}
 				note(v)
 			}
 		}

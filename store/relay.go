@@ -56,6 +56,21 @@ func (p *relayPayload) add(fields ...any) {
 	}
 }
 
+// relayFields reads a relay entry's payload back into its fields.
+func relayFields(payload string) []string {
+	var out []string
+	for payload != "" {
+		n, rest, ok := strings.Cut(payload, ":")
+		size, err := strconv.Atoi(n)
+		if !ok || err != nil || size < 0 || size > len(rest) {
+			return out
+		}
+		out = append(out, rest[:size])
+		payload = rest[size:]
+	}
+	return out
+}
+
 // relayEntry is one entry of a chat's relay list.
 type relayEntry struct {
 	seq     int64

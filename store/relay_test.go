@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -104,4 +105,26 @@ func TestRelayAfterCrash(t *testing.T) {
 			t.Fatalf("%d escalations open, want 1", n)
 		}
 	})
+}
+
+// TestDataKeyOfAnUnrelayedEscalation: an escalation waiting in a relay
+// entry (its process died before the relay) is sealed data too: the key
+// that sealed it is not forgotten at a start that lacks it.
+func TestDataKeyOfAnUnrelayedEscalation(t *testing.T) {
+	url := redistest.Start(t)
+	ctx := context.Background()
+	old := mustOpen(t, url)
+	old.Cipher = testCipher(t, 1)
+	if err := old.CheckDataKeys(ctx); err != nil {
+		t.Fatal(err)
+	}
+	redistest.FailScripts(old.Client(), "ck:{g}:relayed")
+	if _, err := old.RaiseEscalation(ctx, 12, "P-12", flows.Escalation{Level: flows.Urgent, Answer: escAnswer}); err != nil {
+		t.Fatal(err)
+	}
+	s := mustOpen(t, url)
+	s.Cipher = testCipher(t, 2)
+	if err := s.CheckDataKeys(ctx); !errors.Is(err, store.ErrUnknownDataKey) {
+		t.Fatalf("CheckDataKeys = %v, want ErrUnknownDataKey: the relay entry is sealed with the old key", err)
+	}
 }
