@@ -680,16 +680,24 @@ func (h *faultHarness) report(ctx context.Context, st *store.Store, patients []*
 		if !floodEnd.IsZero() && !a.at.Before(floodStart) && a.at.Before(floodEnd) {
 			replyFlood = append(replyFlood, d)
 			if d > 3*time.Second {
-				// Where the time went: the bot's first call for the chat
-				// (handling began) and the message itself.
-				first := "none"
+				// Where the time went: the chat's calls from 5 s before
+				// the message (a hold-off a 429 left) to the reply, and
+				// the kills nearby.
+				var b strings.Builder
+				chat := strconv.FormatInt(a.chatID, 10)
 				for _, c := range allCalls {
-					if c.At.After(a.at) && c.Params["chat_id"] == strconv.FormatInt(a.chatID, 10) {
-						first = fmt.Sprintf("%s %d after %v", c.Method, c.Status, c.At.Sub(a.at).Round(time.Millisecond))
-						break
+					if c.Params["chat_id"] == chat && !c.At.Before(a.at.Add(-5*time.Second)) && !c.At.After(a.at.Add(d)) {
+						fmt.Fprintf(&b, "\n  %+v %s %d", c.At.Sub(a.at).Round(time.Millisecond), c.Method, c.Status)
 					}
 				}
-				t.Logf("slow reply under the flood: chat %d, message of %s, %v; first call %s", a.chatID, a.at.Format("15:04:05.000"), d.Round(time.Millisecond), first)
+				h.mu.Lock()
+				for _, k := range h.kills {
+					if k.After(a.at.Add(-time.Minute)) && k.Before(a.at.Add(d)) {
+						fmt.Fprintf(&b, "\n  kill at %+v", k.Sub(a.at).Round(time.Millisecond))
+					}
+				}
+				h.mu.Unlock()
+				t.Logf("slow reply under the flood: chat %d, message of %s, %v:%s", a.chatID, a.at.Format("15:04:05.000"), d.Round(time.Millisecond), b.String())
 			}
 		}
 	}
