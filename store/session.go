@@ -133,23 +133,26 @@ func (s *Store) load(ctx context.Context, chatID int64, updateID int) (Snapshot,
 	k := keysFor(chatID)
 	chat := strconv.FormatInt(chatID, 10)
 	var sess *redis.SliceCmd
-	var label, relayed *redis.StringCmd
 	var replies *redis.StringSliceCmd
-	var marked *redis.Cmd
+	var global *redis.Cmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		marked = scriptMark.EvalSha(ctx, p, []string{keyUnsent, keyPatients}, s.markScore(), chat)
+		global = scriptMark.EvalSha(ctx, p, []string{keyUnsent, keyPatients, keyRelayed}, s.markScore(), chat)
 		sess = p.HMGet(ctx, k.session, "v", "s", "u", "r")
-		label = p.HGet(ctx, keyPatients, chat)
-		relayed = p.HGet(ctx, keyRelayed, chat)
 		replies = p.LRange(ctx, k.replies, 0, -1)
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return Snapshot{}, err
 	}
-	snap := Snapshot{ChatID: chatID, Patient: label.Val()}
-	snap.RelayedUpTo, _ = strconv.ParseInt(relayed.Val(), 10, 64)
-	snap.Marked = marked.Val() == int64(1)
+	g, err := global.StringSlice()
+	if err != nil {
+		return Snapshot{}, err
+	}
+	if len(g) != 2 {
+		return Snapshot{}, errRedisFailed
+	}
+	snap := Snapshot{ChatID: chatID, Patient: g[0], Marked: g[0] != ""}
+	snap.RelayedUpTo, _ = strconv.ParseInt(g[1], 10, 64)
 	vals := sess.Val()
 	if v, ok := vals[0].(string); ok {
 		if snap.Version, err = strconv.ParseInt(v, 10, 64); err != nil {

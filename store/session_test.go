@@ -298,6 +298,19 @@ func TestScriptCacheLost(t *testing.T) {
 		if _, err := s.Commit(ctx, store.Commit{ChatID: 1, UpdateID: 1, Session: sampleSession()}); err != nil {
 			t.Fatalf("commit after SCRIPT FLUSH: %v", err)
 		}
+		// Load and the sweeper pipeline their scripts: they load them again.
+		for _, f := range []func() error{
+			func() error { return errOf(s.Load(ctx, 1, 0)) },
+			func() error { return s.MarkRepliesSent(ctx, map[int64]int64{1: 1}) },
+			func() error { return errOf(s.ChatsWithUnsentReplies(ctx)) },
+		} {
+			if err := s.Client().ScriptFlush(ctx).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := f(); err != nil {
+				t.Fatalf("after SCRIPT FLUSH: %v", err)
+			}
+		}
 	})
 }
 
