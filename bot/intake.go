@@ -177,8 +177,14 @@ func (in *intake) serve(stop context.Context, chatID int64, q *chatQueue) {
 			in.mu.Unlock()
 			return
 		}
-		settled := in.b.handleWithRetry(stop, u)
-		<-in.slots
+		// The slot bounds the chats being loaded, decided and committed;
+		// it is freed at the first commit, so the sending of the replies
+		// (a second's wait on a 429, the chat's budget) holds no other
+		// chat back. The update is settled only once fully handled: a
+		// handler may commit more than once.
+		freeSlot := sync.OnceFunc(func() { <-in.slots })
+		settled := in.b.handleWithRetry(stop, u, freeSlot)
+		freeSlot()
 
 		in.mu.Lock()
 		if !settled {
