@@ -464,6 +464,9 @@ func (b *Bot) commitOf(ctx context.Context, snap store.Snapshot, updateID int, o
 		// The lazy mark: replies sent since the last commit leave the
 		// outbox in this one, at no extra round trip.
 		RepliesSentUpTo: b.ledger.unmarked(snap.ChatID),
+		// Likewise the relay entries applied since (store/relay.go).
+		RelayedUpTo: snap.RelayedUpTo,
+		Marked:      snap.Marked,
 	}
 	if u := stateOf(ctx).update; updateID == 0 && u.id > 0 && u.chatID != 0 {
 		c.UpdateID, c.By = u.id, u.chatID
