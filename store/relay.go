@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -28,8 +29,10 @@ import (
 // take the chat over; the sweeper (ClaimUnsentReplies) relays what the
 // chat's relay list holds beyond what was applied, sends its unsent
 // replies, and unmarks a chat with nothing left. A mark without work is
-// harmless: the sweeper unmarks it. The next commit of the chat drops the
-// entries applied (Commit.RelayedUpTo, which store.Load read).
+// harmless: the sweeper unmarks it. The entries applied are dropped by the
+// round trip that marks the chat's replies sent (relayTrims), or else by
+// the chat's next commit (Commit.RelayedUpTo, which store.Load read) or a
+// sweep.
 //
 // Single Redis and Redis Cluster run this same code.
 
@@ -114,6 +117,7 @@ func (s *Store) relay(ctx context.Context, chatID int64, entries []relayEntry) (
 	if err != nil {
 		return nil, fmt.Errorf("relay: %w", err)
 	}
+	s.trims.add(chatID, entries[len(entries)-1].seq)
 	ids := make([]string, 0, len(res))
 	for _, id := range res[1:] {
 		ids = append(ids, fmt.Sprint(id))
@@ -231,4 +235,33 @@ func (s *Store) sweepChats(ctx context.Context, chats []int64, unmark string) ([
 // plus half a millisecond (see mark).
 func (s *Store) claimScore(now time.Time) string {
 	return strconv.FormatInt(now.Add(s.UnsentGrace()).UnixMilli(), 10) + ".5"
+}
+
+// relayTrims are the relay entries this process applied, per chat (the
+// highest sequence), and has not yet dropped from the chat's relay list:
+// MarkRepliesSent drops them in its round trip, off the update's path. An
+// entry is applied once relay.lua ran it, so dropping it cannot lose it;
+// a trim lost (the process died, the round trip failed) leaves the entry to
+// the chat's next commit or a sweep.
+type relayTrims struct {
+	mu   sync.Mutex
+	upTo map[int64]int64
+}
+
+func (t *relayTrims) add(chatID, seq int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.upTo == nil {
+		t.upTo = map[int64]int64{}
+	}
+	t.upTo[chatID] = max(t.upTo[chatID], seq)
+}
+
+// take returns the trims recorded and forgets them.
+func (t *relayTrims) take() map[int64]int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := t.upTo
+	t.upTo = nil
+	return out
 }

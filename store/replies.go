@@ -106,14 +106,25 @@ func (s *Store) UnsentReplies(ctx context.Context, chatID int64) ([]PendingReply
 }
 
 // MarkRepliesSent records, for each chat, that its replies up to the given
-// sequence number were sent; all chats in one round trip.
+// sequence number were sent; all chats in one round trip. The same round
+// trip drops the relay entries this process applied since (relayTrims), so
+// a finished chat keeps no relay entry until its next commit or a sweep.
 func (s *Store) MarkRepliesSent(ctx context.Context, sentUpTo map[int64]int64) error {
-	if len(sentUpTo) == 0 {
+	return s.markSent(ctx, sentUpTo, s.trims.take())
+}
+
+func (s *Store) markSent(ctx context.Context, sentUpTo, relayedUpTo map[int64]int64) error {
+	if len(sentUpTo) == 0 && len(relayedUpTo) == 0 {
 		return nil
 	}
 	cmds, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for chat, seq := range sentUpTo {
 			scriptRepliesSent.EvalSha(ctx, p, []string{keysFor(chat).replies}, seq)
+		}
+		// Relay entries are "<seq>|<payload>" like replies: the same
+		// script drops them.
+		for chat, seq := range relayedUpTo {
+			scriptRepliesSent.EvalSha(ctx, p, []string{keysFor(chat).relay}, seq)
 		}
 		return nil
 	})
@@ -122,7 +133,7 @@ func (s *Store) MarkRepliesSent(ctx context.Context, sentUpTo map[int64]int64) e
 		if err := scriptRepliesSent.Load(ctx, s.rdb).Err(); err != nil {
 			return fmt.Errorf("store.MarkRepliesSent: %w", err)
 		}
-		return s.MarkRepliesSent(ctx, sentUpTo)
+		return s.markSent(ctx, sentUpTo, relayedUpTo)
 	}
 	if err != nil {
 		return fmt.Errorf("store.MarkRepliesSent: %w", err)

@@ -79,6 +79,7 @@ var errRedisFailed = errors.New("store: unexpected reply from Redis")
 type Store struct {
 	rdb   redis.UniversalClient
 	trips *roundTripCounter
+	trims *relayTrims
 
 	// Now is the clock used for audit and bookkeeping timestamps.
 	Now func() time.Time
@@ -112,7 +113,7 @@ func (s *Store) warn(msg string, err error) {
 func New(rdb redis.UniversalClient) *Store {
 	trips := &roundTripCounter{}
 	rdb.AddHook(trips)
-	return &Store{rdb: rdb, trips: trips, Now: time.Now, ClaimTTL: DefaultClaimTTL, OutboxMinIdle: DefaultOutboxMinIdle}
+	return &Store{rdb: rdb, trips: trips, trims: &relayTrims{}, Now: time.Now, ClaimTTL: DefaultClaimTTL, OutboxMinIdle: DefaultOutboxMinIdle}
 }
 
 // Open connects to the Redis at url (redis:// or rediss://), checks it
