@@ -136,16 +136,24 @@ func (a *botAPI) callForm(method string, f *form) (int, error) {
 		err = r.UnmarshalJSON(resp.Result)
 		return r.id, err
 	}
-	return a.post(u, f)
+	return a.post(u, *f)
 }
 
 // formContentType is the Content-Type of every call, as tgbotapi sends it.
 var formContentType = []string{"application/x-www-form-urlencoded"}
 
+// formBody is a call's body: its form, readable again (GetBody) should the
+// transport retry the request.
+type formBody struct{ bytes.Reader }
+
+func (*formBody) Close() error { return nil }
+
 // post sends the form f to u and decodes the answer.
-func (a *botAPI) post(u *url.URL, f *form) (int, error) {
+func (a *botAPI) post(u *url.URL, f form) (int, error) {
 	body := f.buf
 	target := *u // the client may not share ours
+	rd := &formBody{}
+	rd.Reset(body)
 	req := &http.Request{
 		Method:        http.MethodPost,
 		URL:           &target,
@@ -153,7 +161,7 @@ func (a *botAPI) post(u *url.URL, f *form) (int, error) {
 		ProtoMajor:    1,
 		ProtoMinor:    1,
 		Header:        http.Header{"Content-Type": formContentType},
-		Body:          io.NopCloser(bytes.NewReader(body)),
+		Body:          rd,
 		GetBody:       func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil },
 		ContentLength: int64(len(body)),
 		Host:          target.Host,
@@ -170,8 +178,13 @@ func (a *botAPI) post(u *url.URL, f *form) (int, error) {
 // echoed back is a few kilobytes).
 const maxAnswer = 4 << 20
 
-// answerBufs are the buffers answers are read into.
-var answerBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// answerReader reads answers; pooled with its buffer.
+type answerReader struct {
+	buf   bytes.Buffer
+	limit io.LimitedReader
+}
+
+var answerReaders = sync.Pool{New: func() any { return new(answerReader) }}
 
 // apiAnswer is Telegram's answer to a call as far as the bot uses it.
 type apiAnswer struct {
@@ -202,22 +215,28 @@ func (m *sentMessage) UnmarshalJSON(data []byte) error {
 // decodeAnswer reads an answer: the message id of its result, or
 // Telegram's refusal as a *tgbotapi.Error (as tgbotapi reports it).
 func decodeAnswer(body io.Reader) (int, error) {
-	buf := answerBufs.Get().(*bytes.Buffer)
+	r := answerReaders.Get().(*answerReader)
 	defer func() {
-		if buf.Cap() <= 64<<10 {
-			buf.Reset()
-			answerBufs.Put(buf)
+		r.limit.R = nil
+		if r.buf.Cap() <= 64<<10 {
+			r.buf.Reset()
+			answerReaders.Put(r)
 		}
 	}()
-	n, err := buf.ReadFrom(io.LimitReader(body, maxAnswer+1))
+	r.limit = io.LimitedReader{R: body, N: maxAnswer + 1}
+	n, err := r.buf.ReadFrom(&r.limit)
 	if err != nil {
 		return 0, err
 	}
 	if n > maxAnswer {
 		return 0, errors.New("telegram: answer too long")
 	}
+	data := r.buf.Bytes()
+	if id, ok := acceptedAnswer(data); ok {
+		return id, nil
+	}
 	var ans apiAnswer
-	if err := json.Unmarshal(buf.Bytes(), &ans); err != nil {
+	if err := json.Unmarshal(data, &ans); err != nil {
 		return 0, err
 	}
 	if !ans.OK {
@@ -230,26 +249,203 @@ func decodeAnswer(body io.Reader) (int, error) {
 	return ans.Result.id, nil
 }
 
+// acceptedAnswer reads the answer to a call Telegram carried out, the
+// common case, without reflection or allocation: valid JSON (json.Valid
+// checks it) whose top-level "ok" is true, and the "message_id" at the top
+// of its "result" when that is an object. ok is false for anything else (a
+// refusal, a shape it does not know), which decodeAnswer leaves to
+// encoding/json.
+func acceptedAnswer(data []byte) (id int, ok bool) {
+	if !json.Valid(data) {
+		return 0, false
+	}
+	s := jsonScan{d: data}
+	s.ws()
+	if s.d[s.i] != '{' {
+		return 0, false
+	}
+	accepted, known := false, true
+	s.members(func(key []byte) {
+		if keyIs(key, "ok", &known) {
+			accepted = string(s.value()) == "true"
+			return
+		}
+		if !keyIs(key, "result", &known) || s.d[s.i] != '{' {
+			s.skip()
+			return
+		}
+		s.members(func(key []byte) {
+			if !keyIs(key, "message_id", &known) {
+				s.skip()
+				return
+			}
+			n, isInt := parseInt(s.value())
+			id, known = n, known && isInt
+		})
+	})
+	if !accepted || !known {
+		return 0, false
+	}
+	return id, true
+}
+
+// keyIs reports whether the key (quoted, as in the JSON) is name. A key
+// encoding/json could take for name although it is not name byte for byte
+// (it matches names without regard to case, and reads escapes) clears
+// known: such an answer is left to encoding/json.
+func keyIs(key []byte, name string, known *bool) bool {
+	k := key[1 : len(key)-1]
+	if string(k) == name {
+		return true
+	}
+	if len(k) < len(name)-1 || len(k) > 6*len(name) {
+		return false // too short or too long to be name in any spelling
+	}
+	for _, c := range k {
+		if c == '\\' || c >= utf8.RuneSelf {
+			*known = false
+			return false
+		}
+	}
+	if len(k) == len(name) {
+		for i := range len(k) {
+			if k[i]|0x20 != name[i]|0x20 {
+				return false
+			}
+		}
+		*known = false
+	}
+	return false
+}
+
+// jsonScan walks valid JSON (json.Valid said so).
+type jsonScan struct {
+	d []byte
+	i int
+}
+
+func (s *jsonScan) ws() {
+	for s.i < len(s.d) && (s.d[s.i] == ' ' || s.d[s.i] == '\t' || s.d[s.i] == '\n' || s.d[s.i] == '\r') {
+		s.i++
+	}
+}
+
+// str passes the string at s.i and returns it, quotes included, escapes
+// as they are.
+func (s *jsonScan) str() []byte {
+	start := s.i
+	for s.i++; s.d[s.i] != '"'; s.i++ {
+		if s.d[s.i] == '\\' {
+			s.i++
+		}
+	}
+	s.i++
+	return s.d[start:s.i]
+}
+
+// members calls member with each key of the object at s.i, positioned at
+// its value, which member must pass.
+func (s *jsonScan) members(member func(key []byte)) {
+	s.i++ // {
+	for {
+		s.ws()
+		switch s.d[s.i] {
+		case '}':
+			s.i++
+			return
+		case ',':
+			s.i++
+			s.ws()
+		}
+		key := s.str()
+		s.ws()
+		s.i++ // :
+		s.ws()
+		member(key)
+	}
+}
+
+// value passes the value at s.i and returns it.
+func (s *jsonScan) value() []byte {
+	start := s.i
+	s.skip()
+	return s.d[start:s.i]
+}
+
+// skip passes the value at s.i.
+func (s *jsonScan) skip() {
+	switch s.d[s.i] {
+	case '"':
+		s.str()
+	case '{', '[':
+		depth := 0
+		for {
+			switch s.d[s.i] {
+			case '"':
+				s.str()
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+			}
+			s.i++
+			if depth == 0 {
+				return
+			}
+		}
+	default: // a number, true, false or null
+		for ; s.i < len(s.d); s.i++ {
+			switch s.d[s.i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return
+			}
+		}
+	}
+}
+
+// parseInt reads a JSON integer that fits an int; false for other numbers.
+func parseInt(v []byte) (int, bool) {
+	neg := len(v) > 0 && v[0] == '-'
+	if neg {
+		v = v[1:]
+	}
+	if len(v) == 0 || len(v) > 15 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(v[i]-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
 // encodeCall encodes the calls of an update's path with the parameters
 // tgbotapi's params() gives them; ok is false for any other call.
-func encodeCall(c tgbotapi.Chattable) (method string, f *form, ok bool) {
+func encodeCall(c tgbotapi.Chattable) (method string, f form, ok bool) {
 	switch c := c.(type) {
 	case tgbotapi.MessageConfig:
 		f = newForm(len(c.Text))
 		if !f.baseChat(c.BaseChat) || !f.text(c.Text, false, c.ParseMode, c.DisableWebPagePreview, c.Entities) {
-			return "", nil, false
+			return "", form{}, false
 		}
 		return "sendMessage", f, true
 	case tgbotapi.EditMessageTextConfig:
 		f = newForm(len(c.Text))
 		if !f.baseEdit(c.BaseEdit) || !f.text(c.Text, true, c.ParseMode, c.DisableWebPagePreview, c.Entities) {
-			return "", nil, false
+			return "", form{}, false
 		}
 		return "editMessageText", f, true
 	case tgbotapi.EditMessageReplyMarkupConfig:
 		f = newForm(0)
 		if !f.baseEdit(c.BaseEdit) {
-			return "", nil, false
+			return "", form{}, false
 		}
 		return "editMessageReplyMarkup", f, true
 	case tgbotapi.CallbackConfig:
@@ -263,15 +459,16 @@ func encodeCall(c tgbotapi.Chattable) (method string, f *form, ok bool) {
 		}
 		return "answerCallbackQuery", f, true
 	}
-	return "", nil, false
+	return "", form{}, false
 }
 
 // form is a call's parameters, form-encoded as they are added.
 type form struct{ buf []byte }
 
-// newForm makes a form for a call carrying a text of about textLen bytes.
-func newForm(textLen int) *form {
-	return &form{buf: make([]byte, 0, 160+textLen+textLen/2)}
+// newForm makes a form for a call carrying a text of about textLen bytes
+// (escaped, and with a keyboard).
+func newForm(textLen int) form {
+	return form{buf: make([]byte, 0, 256+2*textLen)}
 }
 
 func (f *form) key(k string) {
@@ -357,10 +554,9 @@ func (f *form) addMarkup(m any) bool {
 		kb = m
 	}
 	if kb != nil && plainKeyboard(kb) {
-		var js []byte
-		js = appendKeyboardJSON(js, kb)
+		var scratch [512]byte
 		f.key("reply_markup")
-		f.buf = appendQueryEscaped(f.buf, string(js))
+		f.buf = appendQueryEscaped(f.buf, appendKeyboardJSON(scratch[:0], kb))
 		return true
 	}
 	if v := reflect.ValueOf(m); v.Kind() == reflect.Pointer && v.IsNil() {
@@ -395,7 +591,7 @@ func (f *form) addJSON(k string, v any) bool {
 		return false
 	}
 	f.key(k)
-	f.buf = appendQueryEscaped(f.buf, string(js))
+	f.buf = appendQueryEscaped(f.buf, js)
 	return true
 }
 
@@ -500,7 +696,7 @@ func appendJSONString(dst []byte, s string) []byte {
 }
 
 // appendQueryEscaped appends s escaped as url.QueryEscape does.
-func appendQueryEscaped(dst []byte, s string) []byte {
+func appendQueryEscaped[S string | []byte](dst []byte, s S) []byte {
 	const upperHex = "0123456789ABCDEF"
 	for i := 0; i < len(s); i++ {
 		c := s[i]

@@ -173,7 +173,7 @@ func TestBotAPIProtectedText(t *testing.T) {
 	if !f.addMarkup(keyboard([][]flows.Button{{{Label: "Acknowledge", Data: "k:1"}}})) {
 		t.Fatal("keyboard not encoded")
 	}
-	id, err := tg.callForm("sendMessage", f)
+	id, err := tg.callForm("sendMessage", &f)
 	if err != nil || id != 77 {
 		t.Fatalf("callForm: %d, %v; want 77", id, err)
 	}
@@ -252,9 +252,13 @@ func TestBotAPIAnswers(t *testing.T) {
 	}
 }
 
-// TestAppendJSONString checks the keyboard's strings against encoding/json.
-func TestAppendJSONString(t *testing.T) {
-	for _, s := range []string{"", "plain", "\"\\/<>&", "\x00\x01\x1f\x7f", "\b\f\n\r\t", "é😀\u2028\u2029", "\xff\xfe bad \xc3", "✓ Yes"} {
+// FuzzFormStrings checks the keyboard's JSON strings against
+// encoding/json and the form's escaping against url.QueryEscape.
+func FuzzFormStrings(f *testing.F) {
+	for _, s := range []string{"", "plain", "\"\\/<>&", "\x00\x01\x1f\x7f", "\b\f\n\r\t", "é😀\u2028\u2029", "\xff\xfe bad \xc3", "✓ Yes", "a b+c=d&e%f?g/h~i_j.k-l"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
 		want, _ := json.Marshal(s)
 		if got := appendJSONString(nil, s); string(got) != string(want) {
 			t.Errorf("%q: %s, want %s", s, got, want)
@@ -262,5 +266,64 @@ func TestAppendJSONString(t *testing.T) {
 		if got, want := string(appendQueryEscaped(nil, s)), url.QueryEscape(s); got != want {
 			t.Errorf("%q: escaped %s, want %s", s, got, want)
 		}
+	})
+}
+
+// answerSeeds are answers in the shapes Telegram gives, and odd ones.
+var answerSeeds = []string{
+	`{"ok":true,"result":{"message_id":12,"from":{"id":1,"is_bot":true},"chat":{"id":42,"type":"private"},"date":1,"text":"q \"x\" {[","reply_markup":{"inline_keyboard":[[{"text":"Yes","callback_data":"y"}]]}}}`,
+	`{"ok":true,"result":true}`,
+	` { "result" : { "chat" : { "message_id" : 5 } , "message_id" : -7 } , "ok" : true } `,
+	`{"ok":true,"result":{"message_id":1.5}}`,
+	`{"ok":true,"result":{"message_id":1e3}}`,
+	`{"ok":true,"result":{"message_id":"3"}}`,
+	`{"ok":true,"result":{"message_id":12345678901234567890}}`,
+	`{"ok":true,"result":[{"message_id":3}]}`,
+	`{"ok":false,"error_code":429,"description":"Too Many Requests","parameters":{"retry_after":3}}`,
+	`{"ok":"true","result":{"message_id":3}}`,
+	`{"result":{"message_id":3}}`,
+	`{"ok":true,"result":{"message_id":3}`,
+	`{"ok":true,"result":{"text":"\\\"","message_id":9}}`,
+	`[]`,
+	`null`,
+	``,
+}
+
+// FuzzAcceptedAnswer checks the allocation-free reading of an answer
+// against encoding/json: whatever it accepts, encoding/json reads as
+// accepted with the same message id.
+func FuzzAcceptedAnswer(f *testing.F) {
+	for _, s := range answerSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, ok := acceptedAnswer([]byte(s))
+		if !ok {
+			return
+		}
+		var ans apiAnswer
+		if err := json.Unmarshal([]byte(s), &ans); err != nil || !ans.OK || ans.Result.id != id {
+			t.Fatalf("%q: read as accepted with id %d; encoding/json: %+v, %v", s, id, ans, err)
+		}
+	})
+}
+
+// TestAcceptedAnswer checks which answers the fast reading takes, and that
+// it takes them without allocating.
+func TestAcceptedAnswer(t *testing.T) {
+	want := map[int]int{0: 12, 1: 0, 2: -7, 7: 0, 12: 9} // seed → message id; the other seeds go to encoding/json
+	for i, s := range answerSeeds {
+		id, ok := acceptedAnswer([]byte(s))
+		wantID, wantOK := want[i]
+		if ok != wantOK || id != wantID {
+			t.Errorf("%q: %d, %v; want %d, %v", s, id, ok, wantID, wantOK)
+		}
+	}
+	if raceEnabled {
+		return
+	}
+	data := []byte(answerSeeds[0])
+	if n := testing.AllocsPerRun(100, func() { acceptedAnswer(data) }); n != 0 {
+		t.Errorf("%v allocations reading an answer", n)
 	}
 }

@@ -147,14 +147,27 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // carrying it out (429, 5xx): it delivered no message, so the attempt used
 // none of its budgets. (A network error may have reached Telegram.)
 func isRefused(err error) bool {
+	tgErr := telegramError(err)
+	return tgErr != nil && (tgErr.Code == http.StatusTooManyRequests || tgErr.Code >= 500)
+}
+
+// telegramError is Telegram's refusal err carries, nil for none (and
+// without an allocation for no error, the common case).
+func telegramError(err error) *tgbotapi.Error {
+	if err == nil {
+		return nil
+	}
 	var tgErr *tgbotapi.Error
-	return errors.As(err, &tgErr) && (tgErr.Code == http.StatusTooManyRequests || tgErr.Code >= 500)
+	if errors.As(err, &tgErr) {
+		return tgErr
+	}
+	return nil
 }
 
 // isTooMany reports Telegram's 429.
 func isTooMany(err error) bool {
-	var tgErr *tgbotapi.Error
-	return errors.As(err, &tgErr) && tgErr.Code == http.StatusTooManyRequests
+	tgErr := telegramError(err)
+	return tgErr != nil && tgErr.Code == http.StatusTooManyRequests
 }
 
 // count records a call's result in the metrics.
@@ -191,8 +204,8 @@ func retryDelay(err error, backoff time.Duration) (time.Duration, bool) {
 // isNotModified reports Telegram's answer to an edit that changes nothing,
 // which for us means the edit is already in place.
 func isNotModified(err error) bool {
-	var tgErr *tgbotapi.Error
-	return errors.As(err, &tgErr) && strings.Contains(tgErr.Message, "message is not modified")
+	tgErr := telegramError(err)
+	return tgErr != nil && strings.Contains(tgErr.Message, "message is not modified")
 }
 
 // isUnreachable reports a chat the bot cannot write to (never started, or
@@ -235,7 +248,7 @@ func (b *Bot) sendProtectedText(ctx context.Context, chatID int64, text string, 
 	}
 	var msg tgbotapi.Message
 	err := b.send.attempt(ctx, "sendMessage", callKind{chatID: chatID, message: true}, func() error {
-		id, err := b.send.tg.callForm("sendMessage", f)
+		id, err := b.send.tg.callForm("sendMessage", &f)
 		msg.MessageID = id
 		return err
 	})
