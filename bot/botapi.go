@@ -151,12 +151,11 @@ func (*formBody) Close() error { return nil }
 // post sends the form f to u and decodes the answer.
 func (a *botAPI) post(u *url.URL, f form) (int, error) {
 	body := f.buf
-	target := *u // the client may not share ours
 	rd := &formBody{}
 	rd.Reset(body)
 	req := &http.Request{
 		Method:        http.MethodPost,
-		URL:           &target,
+		URL:           u, // shared: a client does not modify its request
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,
 		ProtoMinor:    1,
@@ -164,7 +163,7 @@ func (a *botAPI) post(u *url.URL, f form) (int, error) {
 		Body:          rd,
 		GetBody:       func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil },
 		ContentLength: int64(len(body)),
-		Host:          target.Host,
+		Host:          u.Host,
 	}
 	resp, err := a.api.Client.Do(req)
 	if err != nil {
