@@ -406,3 +406,40 @@ func isConflict(err error) bool {
 	e := telegramError(err)
 	return e != nil && e.Code == 409
 }
+
+// FuzzReadUpdates holds readUpdates to encoding/json: knowing nothing, it
+// decodes every update of a valid result as tgbotapi does; knowing the
+// even ids, it returns the others (and those whose id it cannot read).
+func FuzzReadUpdates(f *testing.F) {
+	f.Add(`[{"update_id":10,"message":{"message_id":1,"chat":{"id":5,"type":"private"},"date":1,"text":"x"}},{"update_id":11}]`)
+	f.Add(`[ {"update_id":2} , {"Update_id":4}, {"update_id":6,"update_id":7}, {"x":[{"update_id":8}],"update_id":9} ]`)
+	f.Add(`[]`)
+	f.Add(`null`)
+	f.Fuzz(func(t *testing.T, s string) {
+		data := []byte(s)
+		if !json.Valid(data) {
+			return
+		}
+		var all []tgbotapi.Update
+		wantErr := json.Unmarshal(data, &all)
+		n, fresh, err := readUpdates(data, func(int) bool { return false })
+		if (err != nil) != (wantErr != nil) {
+			t.Fatalf("%q: error %v, encoding/json's %v", s, err, wantErr)
+		}
+		if err != nil {
+			return
+		}
+		if n != len(all) || len(fresh) != len(all) || len(all) > 0 && string(must(json.Marshal(fresh))) != string(must(json.Marshal(all))) {
+			t.Fatalf("%q: %d updates %+v, want %d %+v", s, n, fresh, len(all), all)
+		}
+		_, odd, err := readUpdates(data, func(id int) bool { return id%2 == 0 })
+		if err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		for _, u := range all {
+			if u.UpdateID%2 != 0 && !slices.ContainsFunc(odd, func(v tgbotapi.Update) bool { return v.UpdateID == u.UpdateID }) {
+				t.Fatalf("%q: update %d lost", s, u.UpdateID)
+			}
+		}
+	})
+}
