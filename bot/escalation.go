@@ -144,7 +144,7 @@ func (b *Bot) dispatch(ctx context.Context, e store.OutboxEntry) error {
 	}
 	// A delivery cut short earlier sent some copies already; not again.
 	var todo []int64
-	for _, chatID := range b.escalationRecipients() {
+	for _, chatID := range b.pageRecipients(rec.Level) {
 		if !slices.ContainsFunc(rec.Messages, func(r store.MessageRef) bool { return r.ChatID == chatID }) {
 			todo = append(todo, chatID)
 		}
@@ -227,6 +227,18 @@ func levelPriority(l flows.Level) priority {
 		return prioHigh
 	}
 	return prioRoutine
+}
+
+// pageRecipients are the chats an escalation is first sent to: the
+// escalation recipients, and for an URGENT one the on-call list as well, at
+// once. A crisis page should ring the on-call clinician's own phone rather
+// than wait for a re-page, and the copies go out in parallel, so a 429 in
+// one chat (a busy group, say) holds up no other's.
+func (b *Bot) pageRecipients(l flows.Level) []int64 {
+	if l == flows.Urgent {
+		return b.repageRecipients()
+	}
+	return b.escalationRecipients()
 }
 
 // escalationRecipients are the chats an escalation goes to.

@@ -479,6 +479,29 @@ func TestResolveInGroupChat(t *testing.T) {
 	h.expect(patient.ID, "care team has seen")
 }
 
+// TestUrgentPagesTheOncallAtOnce: with an escalation group, the on-call
+// clinician heard of a self-harm "Yes" only at the first re-page, 5
+// minutes later (the group may be muted). Now an URGENT escalation goes to
+// the group and to each on-call clinician's own chat at once; a ROUTINE one
+// goes to the group only.
+func TestUrgentPagesTheOncallAtOnce(t *testing.T) {
+	const group = -100500
+	h := newHarness(t, withEscalationChat(group), withOncall(oncall.ID))
+	h.tg.SendGroupText(clinician, group, "hello team")
+	h.openChat(oncall)
+	h.enroll(patient, "P-0042")
+	h.checkinUntil(qSubstance)
+	h.answer(qSubstance, "Yes")
+	h.expect(group, "ROUTINE", "P-0042")
+	// The hold asks the self-harm question before it ends.
+	h.press(patient, patient.ID, "Yes", "better off dead")
+	h.expect(group, "URGENT", "P-0042")
+	h.expect(oncall.ID, "URGENT", "P-0042")
+	if n := h.count(oncall.ID, "ROUTINE"); n != 0 {
+		t.Errorf("the on-call clinician got %d ROUTINE pages", n)
+	}
+}
+
 // TestRoutineIsNeverRepaged checks the bottom rung: no re-page for ROUTINE.
 func TestRoutineIsNeverRepaged(t *testing.T) {
 	clock := newFakeClock(testStart)
