@@ -70,8 +70,9 @@ func (h *harness) enrollNew(id int64, label string) telegramtest.User {
 	return u
 }
 
-func TestEnrolmentAndReusedInvite(t *testing.T) {
-	h := newHarness(t)
+func TestEnrolmentAndReusedInvite(t *testing.T) { enrolmentAndReusedInvite(t, newHarness(t)) }
+
+func enrolmentAndReusedInvite(t *testing.T, h *harness) {
 	code := h.enroll(patient, "P-0042")
 
 	h.exchange(stranger, "/start "+code, "already been used")
@@ -104,8 +105,9 @@ func TestStrangerLeavesNoTrace(t *testing.T) {
 	}
 }
 
-func TestClearedCheckInAndDoseButton(t *testing.T) {
-	h := newHarness(t)
+func TestClearedCheckInAndDoseButton(t *testing.T) { clearedCheckInAndDoseButton(t, newHarness(t)) }
+
+func clearedCheckInAndDoseButton(t *testing.T, h *harness) {
 	h.enroll(patient, "P-0042")
 	h.say(patient, "/checkin")
 	h.answerPreDoseUntil("")
@@ -180,7 +182,10 @@ func TestEachHoldRule(t *testing.T) {
 }
 
 func TestVitalsHighTwiceHoldsAndEscalatesHigh(t *testing.T) {
-	h := newPatientHarness(t)
+	vitalsHighTwiceHoldsAndEscalatesHigh(t, newPatientHarness(t))
+}
+
+func vitalsHighTwiceHoldsAndEscalatesHigh(t *testing.T, h *harness) {
 	h.checkinUntil(qVitals)
 	h.expect(patient.ID, qVitals)
 
@@ -209,10 +214,17 @@ func TestSelfHarmEscalatesUrgentWithCrisisResources(t *testing.T) {
 	}
 }
 
+// ackGroup is the clinicians' group of TestAcknowledgeOnlyByClinicians.
+const ackGroup = -100500
+
 func TestAcknowledgeOnlyByClinicians(t *testing.T) {
-	const group = -100500
+	acknowledgeOnlyByClinicians(t, newHarness(t, withEscalationChat(ackGroup)))
+}
+
+// acknowledgeOnlyByClinicians runs on a harness with withEscalationChat(ackGroup).
+func acknowledgeOnlyByClinicians(t *testing.T, h *harness) {
+	const group = ackGroup
 	assistant := telegramtest.User{ID: 777, FirstName: "Alex"} // in the group, not a clinician
-	h := newHarness(t, withEscalationChat(group))
 	h.tg.SendGroupText(assistant, group, "hello team")
 	h.enroll(patient, "P-0042")
 	h.reportSelfHarm()

@@ -104,7 +104,12 @@ func newHarness(t testing.TB, opts ...option) *harness {
 // chat open.
 func newPatientHarness(t testing.TB, opts ...option) *harness {
 	t.Helper()
-	h := newHarness(t, opts...)
+	return newHarness(t, opts...).withUsualCast()
+}
+
+// withUsualCast puts newPatientHarness's cast in place on h.
+func (h *harness) withUsualCast() *harness {
+	h.t.Helper()
 	h.enroll(patient, "P-0042")
 	h.openChat(clinician)
 	return h
@@ -113,6 +118,13 @@ func newPatientHarness(t testing.TB, opts ...option) *harness {
 // newHarnessOn is newHarness on an emulator of the test's making (with rate
 // limits, faults or latency).
 func newHarnessOn(t testing.TB, tg *telegramtest.Server, opts ...option) *harness {
+	t.Helper()
+	return newHarnessAt(t, tg, redistest.Start(t), opts...)
+}
+
+// newHarnessAt is newHarnessOn on the Redis at redisURL: a Redis Cluster's
+// (redistest.StartCluster), say.
+func newHarnessAt(t testing.TB, tg *telegramtest.Server, redisURL string, opts ...option) *harness {
 	t.Helper()
 	// Tests act at machine speed against an emulator without Telegram's
 	// limits; the tests of those limits turn them back on (throttled). The
@@ -124,7 +136,7 @@ func newHarnessOn(t testing.TB, tg *telegramtest.Server, opts ...option) *harnes
 		opts:       opts,
 		t:          t,
 		tg:         tg,
-		redisURL:   redistest.Start(t),
+		redisURL:   redisURL,
 		seen:       map[int64]int{},
 		seenChange: map[int64]int64{},
 		pressed:    map[int64]map[int]bool{},

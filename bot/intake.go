@@ -191,8 +191,14 @@ func (in *intake) serve(stop context.Context, chatID int64, q *chatQueue) {
 			in.mu.Unlock()
 			return
 		}
-		settled := in.b.handleWithRetry(stop, u)
-		<-in.slots
+		// The slot bounds the chats being loaded, decided and committed;
+		// it is freed at the first commit, so the sending of the replies
+		// (a second's wait on a 429, the chat's budget) holds no other
+		// chat back. The update is settled only once fully handled: a
+		// handler may commit more than once.
+		freeSlot := sync.OnceFunc(func() { <-in.slots })
+		settled := in.b.handleWithRetry(stop, u, freeSlot)
+		freeSlot()
 
 		in.mu.Lock()
 		if !settled {
@@ -209,13 +215,11 @@ func (in *intake) serve(stop context.Context, chatID int64, q *chatQueue) {
 	}
 }
 
-// committed settles an update in hand as soon as its outcome is committed,
-// before its replies are sent: Telegram may then forget it (the issue's
-// "confirmed once committed"). Its chat's next update still waits for the
-// replies. A reply cut off by a crash now is no worse off than before: a
-// redelivered update is recognised as handled; the reply outbox is what
-// sends it. This keeps a slow send (a chat held off by a 429) from holding
-// Telegram's window of updates, and so every other chat, back.
+// committed settles an update in hand once it is handled: committed and
+// its replies sent (or failed for good with the patient told). Telegram
+// may then forget it. A kill before that leaves it unconfirmed: the next
+// start gets it again, recognises it as committed, and sends what its
+// chat's reply outbox still holds.
 func (in *intake) committed(updateID int) {
 	in.mu.Lock()
 	defer in.mu.Unlock()

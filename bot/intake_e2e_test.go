@@ -2,11 +2,13 @@ package bot_test
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/checkinbot/checkinbot/bot"
 	"github.com/checkinbot/checkinbot/bot/telegramtest"
 	"github.com/checkinbot/checkinbot/store/redistest"
 )
@@ -235,4 +237,29 @@ func TestWebhookFloodHoldsNoOneUp(t *testing.T) {
 		t.Errorf("the stranger got %d replies to 60 messages: the flood was not limited", replies)
 	}
 	assertNoTooMany(t, tg)
+}
+
+// TestChatHeldOffHoldsNoWorker: a reply waiting out Telegram's retry_after
+// in one chat kept its worker slot the whole time, so when the slots were
+// all so held, every other chat's update waited (in the fault run a reply's
+// handling began 2.5 s late). Now the slot is freed at the commit: with a
+// single worker, a patient's /status is answered while another patient's
+// reply waits out a 3 s retry_after.
+func TestChatHeldOffHoldsNoWorker(t *testing.T) {
+	h := newHarness(t, func(c *bot.Config) { c.Workers = 1 })
+	h.enroll(patient, "P-0042")
+	h.enroll(flooder, "P-0043")
+	h.tg.FailNext("sendMessage", 1, telegramtest.Failure{Code: 429, RetryAfter: 3, ChatID: flooder.ID})
+	h.say(flooder, "/checkin")
+	waitUntil(t, "the 429 in the held chat", func() bool {
+		return slices.ContainsFunc(h.tg.Calls("sendMessage"), func(c telegramtest.Call) bool {
+			return c.Status == 429 && c.Params["chat_id"] == strconv.FormatInt(flooder.ID, 10)
+		})
+	})
+	h.say(patient, "/status")
+	status := h.expectMatch(patient.ID, func(telegramtest.Message) bool { return true })
+	held := h.expect(flooder.ID, "safety check")
+	if status.Changed > held.Changed {
+		t.Errorf("/status was answered (%q) only after the held chat's reply", status.Text)
+	}
 }

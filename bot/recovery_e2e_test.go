@@ -167,11 +167,11 @@ func TestTimedJobRepliesTakenOverBySweeper(t *testing.T) {
 	h.stopBot()
 	h.startBot()
 	ctx := context.Background()
+	h.st.ReplyGrace = 300 * time.Millisecond // from the load on, which marks the chat for the sweeper
 	snap, err := h.st.Load(ctx, patient.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.st.ReplyGrace = 300 * time.Millisecond
 	_, err = h.st.Commit(ctx, store.Commit{
 		ChatID: patient.ID, Version: snap.Version, Session: snap.Session,
 		Replies: []store.OutboxReply{{Reply: flowsReply("How are you doing? (from a dead instance)"), Owner: "elsewhere/run1"}},
@@ -376,9 +376,13 @@ func TestEscalationLeftPendingIsDelivered(t *testing.T) {
 // every due job runs exactly once, even with both instances claiming at the
 // same moment and two jobs of one chat decided on two instances at once.
 func TestTwoInstancesRunEachJobOnce(t *testing.T) {
-	ctx := context.Background()
 	clock := newFakeClock(testStart)
-	h := newHarness(t, withClock(clock))
+	twoInstancesRunEachJobOnce(t, clock, newHarness(t, withClock(clock)))
+}
+
+// twoInstancesRunEachJobOnce runs on a harness with withClock(clock).
+func twoInstancesRunEachJobOnce(t *testing.T, clock *fakeClock, h *harness) {
+	ctx := context.Background()
 
 	secondLog := &redistest.LogBuffer{}
 	stop := startInstance(t, h, clock, secondLog)

@@ -153,8 +153,10 @@ func TestRoundTripsPerUpdate(t *testing.T) {
 		// the load and the commit: the commit fails, the update reloads,
 		// steps again and commits.
 		{"compare-and-set conflict", func() { d.conflictOnce(); d.press("Yes") }, 4},
-		// The crisis screen and its reply come before any Redis call.
-		{"typed crisis message", func() { d.tg.SendText(patient, "I want to die") }, 2},
+		// The crisis screen and its reply come before any Redis call. Its
+		// escalation is relayed to the dispatch stream right after the
+		// commit (store/relay.go): one more round trip.
+		{"typed crisis message", func() { d.tg.SendText(patient, "I want to die") }, 3},
 	}
 	d.measure(steps)
 
@@ -244,15 +246,19 @@ func TestRoundTripsClinicianCommands(t *testing.T) {
 	d.tg.SendText(patient, "I want to die") // an escalation to acknowledge and resolve
 	d.handle()
 	say := func(text string) func() { return func() { d.tg.SendText(clinician, text) } }
+	// A commit with a global effect (the invite, the dose gate's audit
+	// event) relays it right after (store/relay.go): one more round trip.
+	// A clinician's chat is not enrolled, so its load does not mark it for
+	// the sweeper: /enroll's commit marks it first, one more.
 	steps := []roundTrips{
 		{"/help", say("/help"), 0},
 		{"/start", say("/start"), 0},
-		{"/enroll", say("/enroll P-0043"), 3},
-		{"/schedule", say("/schedule P-0042 sat 10:00 UTC"), 3},
-		{"/schedule off", say("/schedule P-0042 off"), 3},
-		{"/limits", say("/limits P-0042 150/95 105"), 3},
-		{"/pause", say("/pause P-0042 travelling"), 3},
-		{"/clear", say("/clear P-0042 back home"), 3},
+		{"/enroll", say("/enroll P-0043"), 5},
+		{"/schedule", say("/schedule P-0042 sat 10:00 UTC"), 4},
+		{"/schedule off", say("/schedule P-0042 off"), 4},
+		{"/limits", say("/limits P-0042 150/95 105"), 4},
+		{"/pause", say("/pause P-0042 travelling"), 4},
+		{"/clear", say("/clear P-0042 back home"), 4},
 		{"/open", say("/open"), 4},
 		{"/ack", say("/ack 2"), 2},
 		{"/resolve", say("/resolve 1 called, safe"), 2},
@@ -261,7 +267,8 @@ func TestRoundTripsClinicianCommands(t *testing.T) {
 		{"/trend", say("/trend P-0042"), 6},
 		{"/export", say("/export P-0042"), 6},
 		{"/digest", say("/digest"), 5},
-		{"/unenroll", say("/unenroll P-0042 confirm"), 2},
+		// The label unlinked (global), then the session ended (the chat's slot).
+		{"/unenroll", say("/unenroll P-0042 confirm"), 3},
 		{"unknown command", say("/nonsense"), 1},
 	}
 	d.measure(steps)

@@ -16,7 +16,12 @@ import (
 
 func TestTimelinePingRetryNoResponse(t *testing.T) {
 	clock := newFakeClock(testStart)
-	h := newPatientHarness(t, withClock(clock))
+	timelinePingRetryNoResponse(t, clock, newPatientHarness(t, withClock(clock)))
+}
+
+// timelinePingRetryNoResponse runs on a harness with the usual cast and
+// withClock(clock).
+func timelinePingRetryNoResponse(t *testing.T, clock *fakeClock, h *harness) {
 	h.takeDose()
 
 	clock.Advance(59 * time.Minute)

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,11 +39,11 @@ import (
 // that one update with an unforeseen lasting fault cannot hold every other
 // chat up forever. A crisis the screen found is raised without the session
 // when the update fails for good.
-func (b *Bot) handleWithRetry(stop context.Context, u tgbotapi.Update) bool {
+func (b *Bot) handleWithRetry(stop context.Context, u tgbotapi.Update, onCommit func()) bool {
 	kind := updateKind(u.Message != nil, u.CallbackQuery != nil)
 	start := time.Now()
 	delay := 100 * time.Millisecond
-	st := &updateState{}
+	st := &updateState{onCommit: onCommit}
 	notice := func() {
 		if st.noticeIssued.CompareAndSwap(false, true) {
 			b.tell(u, b.protocol.Messages.Delayed)
@@ -363,7 +364,7 @@ func (b *Bot) load(ctx context.Context, chatID int64, updateID int) (store.Snaps
 	if err == nil {
 		st.storageWait.Store(false)
 		if snap.Seen {
-			st.committed.Store(true)
+			st.markCommitted()
 		}
 	}
 	return snap, err
@@ -416,7 +417,7 @@ func (b *Bot) apply(ctx context.Context, snap store.Snapshot, updateID int, deci
 		}
 		if err == nil {
 			st.storageWait.Store(false)
-			st.committed.Store(true)
+			st.markCommitted()
 			b.ledger.recordMarked(snap.ChatID, c.RepliesSentUpTo)
 		}
 		if !errors.Is(err, store.ErrConflict) || attempt == maxConflicts {
@@ -463,6 +464,9 @@ func (b *Bot) commitOf(ctx context.Context, snap store.Snapshot, updateID int, o
 		// The lazy mark: replies sent since the last commit leave the
 		// outbox in this one, at no extra round trip.
 		RepliesSentUpTo: b.ledger.unmarked(snap.ChatID),
+		// Likewise the relay entries applied since (store/relay.go).
+		RelayedUpTo: snap.RelayedUpTo,
+		Marked:      snap.Marked,
 	}
 	if u := stateOf(ctx).update; updateID == 0 && u.id > 0 && u.chatID != 0 {
 		c.UpdateID, c.By = u.id, u.chatID
@@ -570,6 +574,19 @@ type updateState struct {
 	storageWait  atomic.Bool // it is waiting for Redis (to load or commit)
 	committed    atomic.Bool // its outcome is committed (escalations included)
 	noticeIssued atomic.Bool // the patient was told it is delayed
+	// onCommit runs once, when the outcome is first known committed (the
+	// intake frees the update's worker slot then: sending the replies,
+	// which may wait a second on a chat's 429, holds no other chat back).
+	onCommit     func()
+	onCommitOnce sync.Once
+}
+
+// markCommitted records that the update's outcome is committed.
+func (st *updateState) markCommitted() {
+	st.committed.Store(true)
+	if st.onCommit != nil {
+		st.onCommitOnce.Do(st.onCommit)
+	}
 }
 
 // updateRef names an update: the chat it came from and its id.

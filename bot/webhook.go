@@ -65,7 +65,7 @@ func (b *Bot) WebhookHandler(secret string) http.Handler {
 			case <-stop.Done():
 			}
 		}()
-		if !b.handleWithRetry(stop, u) {
+		if !b.handleWithRetry(stop, u, nil) {
 			http.Error(w, "not handled yet", http.StatusServiceUnavailable)
 			return
 		}

@@ -254,9 +254,12 @@ func (s *Store) indexDataKeys(ctx context.Context) error {
 		return err
 	}
 	ids := map[string]bool{}
-	iter := s.rdb.Scan(ctx, 0, "ck:{c:*}:session", 1000).Iterator()
-	for iter.Next(ctx) {
-		v, err := s.rdb.HGet(ctx, iter.Val(), "s").Result()
+	sessions, err := s.scanKeys(ctx, "ck:{c:*}:session")
+	if err != nil {
+		return err
+	}
+	for _, key := range sessions {
+		v, err := s.rdb.HGet(ctx, key, "s").Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
 			return err
 		}
@@ -264,10 +267,7 @@ func (s *Store) indexDataKeys(ctx context.Context) error {
 			ids[hex.EncodeToString([]byte(v[len(sealMagic):sealHeader]))] = true
 		}
 	}
-	if err := iter.Err(); err != nil {
-		return err
-	}
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for id := range ids {
 			p.SAdd(ctx, keyDataKeys, id)
 		}
@@ -296,9 +296,11 @@ func (s *Store) stillSealedWith(ctx context.Context, ids []string) ([]string, er
 			}
 		}
 	}
-	iter := s.rdb.Scan(ctx, 0, "ck:*", 1000).Iterator()
-	for iter.Next(ctx) {
-		key := iter.Val()
+	all, err := s.scanKeys(ctx, "ck:*")
+	if err != nil {
+		return nil, err
+	}
+	for _, key := range all {
 		switch typ, err := s.rdb.Type(ctx, key).Result(); {
 		case err != nil:
 			return nil, err
@@ -316,12 +318,16 @@ func (s *Store) stillSealedWith(ctx context.Context, ids []string) ([]string, er
 				return nil, err
 			}
 			for _, v := range vals {
+				if _, payload, ok := strings.Cut(v, "|"); ok && strings.HasSuffix(key, ":relay") {
+					// An escalation waiting in a relay entry: its fields.
+					for _, f := range relayFields(payload) {
+						note(f)
+					}
+					continue
+				}
 				note(v)
 			}
 		}
-	}
-	if err := iter.Err(); err != nil {
-		return nil, err
 	}
 	var still []string
 	for _, id := range ids {

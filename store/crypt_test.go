@@ -15,6 +15,7 @@ import (
 	"github.com/checkinbot/checkinbot/flows"
 	"github.com/checkinbot/checkinbot/store"
 	"github.com/checkinbot/checkinbot/store/redistest"
+	"github.com/redis/go-redis/v9"
 )
 
 // testKey is a fixed 32-byte key, different for each seed.
@@ -72,10 +73,15 @@ func secretCommit(t *testing.T, s *store.Store, chat int64, update int) store.Co
 // hash fields and values, list elements, set members, stream fields).
 func rawValues(t *testing.T, url string) []string {
 	t.Helper()
-	c := redistest.Client(t, url)
+	var c redis.UniversalClient
+	if store.IsClusterURL(url) {
+		c = redistest.ClusterClient(t, url)
+	} else {
+		c = redistest.Client(t, url)
+	}
 	ctx := context.Background()
 	var out []string
-	for _, k := range redistest.Keys(t, url) {
+	for _, k := range allKeys(t, c) {
 		switch c.Type(ctx, k).Val() {
 		case "string":
 			out = append(out, c.Get(ctx, k).Val())

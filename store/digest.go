@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -16,10 +17,6 @@ import (
 // the week, the enrolled patients, and each one's check-ins and the week's
 // answers, in a few pipelined round trips and no SCAN; and how it is
 // committed: to each clinician chat's reply outbox, once per week.
-
-// digestMarkTTL is how long a digest remembers which chats it was
-// committed to: long past any rerun of its job.
-const digestMarkTTL = 30 * 24 * time.Hour
 
 // answersPage is how many of a chat's newest answers one round trip of
 // PatientHistories reads; a chat with more in the week is read on.
@@ -160,13 +157,33 @@ func entryTime(e string) int64 {
 
 // CommitDigest writes the digest of the week ending at week to chatID's
 // reply outbox, sealed like every reply, and audits it (digest.sent), in
-// one script; a chat that already has this week's digest gets nothing
-// more, so a rerun of the digest job sends no second copy. It returns the
-// replies committed now, numbered (none when the chat had them already).
+// one script on the chat's keys and its relay; a chat that already has
+// this week's digest gets nothing more, so a rerun of the digest job sends
+// no second copy. It returns the replies committed now, numbered (none
+// when the chat had them already).
 func (s *Store) CommitDigest(ctx context.Context, week time.Time, chatID int64, replies []OutboxReply) ([]PendingReply, error) {
 	k := keysFor(chatID)
+	chat := strconv.FormatInt(chatID, 10)
 	now := s.now()
-	args := []any{chatID, now.Add(s.UnsentGrace()).UnixMilli(), digestMarkTTL.Milliseconds(), fmtTime(week), fmtTime(now)}
+	// Marked first, like a Load; and the mark a digest written before the
+	// week's mark moved into the chat's session is still honoured.
+	var relayed, before *redis.StringCmd
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		s.mark(ctx, p, chatID)
+		relayed = p.HGet(ctx, keyRelayed, chat)
+		before = p.HGet(ctx, digestKey(week), chat)
+		return nil
+	}); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("store.CommitDigest: %w", err)
+	}
+	if before.Val() != "" {
+		return nil, nil
+	}
+	applied, _ := strconv.ParseInt(relayed.Val(), 10, 64)
+	var audit relayPayload
+	audit.add("A", 5, "event", "digest.sent", "at", fmtTime(now), "chat", chat,
+		"week", fmtTime(week), "messages", len(replies))
+	args := []any{week.UnixMilli(), applied, string(audit)}
 	for i := range replies {
 		replies[i].At = now
 		js, err := json.Marshal(replies[i])
@@ -175,19 +192,23 @@ func (s *Store) CommitDigest(ctx context.Context, week time.Time, chatID int64, 
 		}
 		args = append(args, s.sealValue(js, k.replies))
 	}
-	res, err := scriptDigest.Run(ctx, s.rdb, []string{digestKey(week), k.session, k.replies, keyUnsent, keyAudit}, args...).Int64Slice()
+	res, err := scriptDigest.Run(ctx, s.rdb, []string{k.session, k.replies, k.relay}, args...).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("store.CommitDigest: %w", err)
 	}
-	if len(res) != 2 {
+	if len(res) == 0 {
 		return nil, fmt.Errorf("store.CommitDigest: %w", errRedisFailed)
 	}
-	if res[0] == 0 {
+	if res[0] == int64(0) {
 		return nil, nil
+	}
+	first, _ := res[1].(int64)
+	if _, err := s.relay(ctx, chatID, parseRelayEntries(res[2:], applied)); err != nil {
+		s.warn("store.CommitDigest: committed; its relay is left to the sweeper", err)
 	}
 	out := make([]PendingReply, len(replies))
 	for i, r := range replies {
-		out[i] = PendingReply{Seq: res[1] + int64(i), OutboxReply: r}
+		out[i] = PendingReply{Seq: first + int64(i), OutboxReply: r}
 	}
 	return out, nil
 }

@@ -59,20 +59,21 @@ func (s *Store) CreateInvite(ctx context.Context, label string, clinicianID int6
 	return code, nil
 }
 
-// appendInvite appends the commit script's invite block: the invite's key
-// ("" for none), label, clinician, created (RFC 3339) and TTL (ms).
-func appendInvite(args []any, inv *NewInvite, now time.Time) ([]any, error) {
+// appendInvite adds the commit's invite to its relay entry: the tag I, the
+// invite's key, label, clinician, created (RFC 3339), TTL (ms) and replace.
+func appendInvite(p *relayPayload, inv *NewInvite, now time.Time) error {
 	if inv == nil {
-		return append(args, "", "", "", "", 0, ""), nil
+		return nil
 	}
 	if inv.Label == "" || inv.TTL <= 0 || inv.Code == "" {
-		return nil, errors.New("an invite needs a code, a label and a positive ttl")
+		return errors.New("an invite needs a code, a label and a positive ttl")
 	}
 	replace := "0"
 	if inv.Replace {
 		replace = "1"
 	}
-	return append(args, inviteKey(inv.Code), inv.Label, strconv.FormatInt(inv.By, 10), fmtTime(now), inv.TTL.Milliseconds(), replace), nil
+	p.add("I", inviteKey(inv.Code), inv.Label, strconv.FormatInt(inv.By, 10), fmtTime(now), inv.TTL.Milliseconds(), replace)
+	return nil
 }
 
 // RedeemInvite enrols chatID under the invite's label, atomically, and
@@ -132,12 +133,20 @@ func (s *Store) Unenroll(ctx context.Context, label string, clinicianID int64) (
 		if err != nil {
 			return 0, fmt.Errorf("store.Unenroll: %w", err)
 		}
-		keys := []string{keyLabels, keyPatients, keysFor(chatID).session, keyAudit, keyFormer}
+		keys := []string{keyLabels, keyPatients, keyAudit, keyFormer}
 		done, err := scriptUnenroll.Run(ctx, s.rdb, keys, label, chatID, clinicianID, fmtTime(s.now())).Int()
 		if err != nil {
 			return 0, fmt.Errorf("store.Unenroll: %w", err)
 		}
 		if done == 1 {
+			// The live conversation goes, in the chat's own slot (see
+			// unenroll.lua for what stays). Should this fail, the chat is
+			// unenrolled all the same: nothing acts on the session of a
+			// chat that is not enrolled, and its next enrolment's intake
+			// starts a new run.
+			if err := s.rdb.HDel(ctx, keysFor(chatID).session, "v", "s", "u").Err(); err != nil {
+				s.warn("store.Unenroll: the unenrolled chat's session stays", err)
+			}
 			return chatID, nil
 		}
 		// The label moved to another chat meanwhile: unlink that one.

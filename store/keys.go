@@ -11,12 +11,18 @@ import (
 // Key layout. Every key of one chat carries the hash tag {c:<chat id>}, so
 // the per-chat keys live in one Redis Cluster slot; every key without a
 // natural owner carries the tag {g}, so the global scripts (enrolment,
-// acknowledgement, the schedule) touch one slot too.
+// acknowledgement, the schedule) touch one slot too. No script and no
+// MULTI touches both: a commit writes its chat's slot, and its global
+// effects go through the chat's relay list (relay.go).
 //
-//	ck:{c:<chat>}:session   hash: v (version), s (session JSON, sealed), u (highest committed update id)
+//	ck:{c:<chat>}:session   hash: v (version), s (session JSON, sealed), u (highest committed update id),
+//	                        r (last reply seq), q (last relay seq), d (week of the last digest, unix ms),
+//	                        b:<chat> (highest update id of that clinician chat's commands committed here)
 //	ck:{c:<chat>}:answers   list of "<unix ms>|<answer, compact JSON (history.go), sealed>", oldest first
 //	ck:{c:<chat>}:checkins  list of "<unix ms>|<finished run naming its answers' count, compact JSON, sealed>", oldest first
 //	ck:{c:<chat>}:replies   list of "<seq>|<OutboxReply JSON, sealed>": replies committed and not yet confirmed sent, oldest first
+//	ck:{c:<chat>}:relay     list of "<seq>|<netstrings>": the chat's commits' global effects, oldest first (relay.lua),
+//	                        until applied and dropped (by the chat's next commit or a sweep)
 //	ck:{g}:outbox           stream of escalations to dispatch (field esc = escalation id), group "dispatch"
 //	ck:{g}:esc:seq          counter allocating escalation ids
 //	ck:{g}:esc:<id>         hash: one escalation (see EscalationRecord); question, answer, reason, note sealed
@@ -36,10 +42,13 @@ import (
 //	ck:{g}:protocols        hash: protocol version -> protocol file (YAML)
 //	ck:{g}:history          zset of history list keys (answers, check-ins), score <= the list's oldest entry (unix ms), for Prune
 //	ck:{g}:history:indexed  string: set once the lists written before the history index existed were entered in it
-//	ck:{g}:replies:unsent   zset of chats with unsent replies, score = when a sweeper may take them over (unix ms)
+//	ck:{g}:replies:unsent   zset of chats that may have unsent replies or relay entries not applied (marked by
+//	                        Load, before a commit), score = when a sweeper may take them over (unix ms)
+//	ck:{g}:relayed          hash: chat -> the highest relay seq applied to the global keys
 //	ck:{g}:datakeys         set of the data key ids (hex) that sealed data in this Redis, for the start-up check
 //	ck:{g}:datakeys:indexed string: set once the sessions sealed before that set existed were entered in it
-//	ck:{g}:digest:<due ms>  hash: chat -> last reply seq, the chats a week's digest was committed to (30-day TTL)
+//	ck:{g}:digest:<due ms>  hash: chat -> last reply seq, the chats a week's digest was committed to (30-day TTL),
+//	                        as written before the mark moved to the session's field d; still read
 //
 // "Sealed" means encrypted when the store has a Cipher (see crypt.go), and
 // so are an escalation's question, answer, reason and note; entries and
@@ -60,6 +69,7 @@ const (
 	keyHistory   = "ck:{g}:history"
 	keyUnsent    = "ck:{g}:replies:unsent"
 	keyDataKeys  = "ck:{g}:datakeys"
+	keyRelayed   = "ck:{g}:relayed"
 
 	keyHistoryIndexed = "ck:{g}:history:indexed"
 
@@ -68,24 +78,24 @@ const (
 
 // chatKeys are the keys of one chat.
 type chatKeys struct {
-	session, answers, checkins, replies string
+	session, answers, checkins, replies, relay string
 }
 
 // keysFor names them. It is on every update's path twice or more, so the
-// four names are cut from one string: one allocation instead of six.
+// five names are cut from one string: one allocation instead of seven.
 func keysFor(chatID int64) chatKeys {
 	var id [20]byte
 	p := append(append([]byte("ck:{c:"), strconv.AppendInt(id[:0], chatID, 10)...), "}:"...)
 	var b strings.Builder
-	b.Grow(4*len(p) + len("session") + len("answers") + len("checkins") + len("replies"))
+	b.Grow(5*len(p) + len("session") + len("answers") + len("checkins") + len("replies") + len("relay"))
 	cut := func(name string) int {
 		b.Write(p)
 		b.WriteString(name)
 		return b.Len()
 	}
-	s, a, c, r := cut("session"), cut("answers"), cut("checkins"), cut("replies")
+	s, a, c, r, l := cut("session"), cut("answers"), cut("checkins"), cut("replies"), cut("relay")
 	all := b.String()
-	return chatKeys{session: all[:s], answers: all[s:a], checkins: all[a:c], replies: all[c:r]}
+	return chatKeys{session: all[:s], answers: all[s:a], checkins: all[a:c], replies: all[c:r], relay: all[r:l]}
 }
 
 func escKey(id string) string     { return keyEscPrefix + id }

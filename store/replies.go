@@ -61,7 +61,7 @@ func (s *Store) UnsentGrace() time.Duration {
 // must come last (the script reads it from the end).
 func (s *Store) replyArgs(c Commit, now time.Time) ([]any, error) {
 	k := keysFor(c.ChatID)
-	args := []any{c.RepliesSentUpTo, c.ChatID, now.Add(s.UnsentGrace()).UnixMilli()}
+	args := []any{c.RepliesSentUpTo}
 	for _, r := range c.Replies {
 		if r.At.IsZero() {
 			r.At = now
@@ -113,7 +113,7 @@ func (s *Store) MarkRepliesSent(ctx context.Context, sentUpTo map[int64]int64) e
 	}
 	cmds, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for chat, seq := range sentUpTo {
-			scriptRepliesSent.EvalSha(ctx, p, []string{keysFor(chat).replies, keyUnsent}, seq, chat)
+			scriptRepliesSent.EvalSha(ctx, p, []string{keysFor(chat).replies}, seq)
 		}
 		return nil
 	})
@@ -141,25 +141,61 @@ func isNoScript(err error) bool {
 
 // ClaimUnsentReplies returns up to n chats whose replies stayed unsent past
 // their grace, and gives the caller a new grace to send them in (so that
-// two sweepers do not both take a chat).
+// two sweepers do not both take a chat). On the way it relays what the
+// claimed chats' relay lists hold beyond what was applied (relay.go: their
+// committing process died or could not relay), and takes the chats with
+// nothing left to send or relay out of the index.
 func (s *Store) ClaimUnsentReplies(ctx context.Context, n int) ([]int64, error) {
-	now := s.now()
-	ids, err := scriptRepliesClaim.Run(ctx, s.rdb, []string{keyUnsent},
-		now.UnixMilli(), now.Add(s.UnsentGrace()).UnixMilli(), n).StringSlice()
-	if err != nil {
-		return nil, fmt.Errorf("store.ClaimUnsentReplies: %w", err)
+	var out []int64
+	// A claim may find only chats with nothing left (marked by a Load and
+	// done since): claim on, a few batches at most, so that the index does
+	// not grow with the chats marked faster than one batch a sweep.
+	for round := 0; round < claimRounds && len(out) < n; round++ {
+		now := s.now()
+		score := s.claimScore(now)
+		want := n - len(out)
+		ids, err := scriptRepliesClaim.Run(ctx, s.rdb, []string{keyUnsent}, now.UnixMilli(), score, want).StringSlice()
+		if err != nil {
+			return out, fmt.Errorf("store.ClaimUnsentReplies: %w", err)
+		}
+		chats, err := s.sweepChats(ctx, parseChats(ids), score)
+		out = append(out, chats...)
+		if err != nil {
+			return out, fmt.Errorf("store.ClaimUnsentReplies: %w", err)
+		}
+		if len(ids) < want {
+			break
+		}
 	}
-	return parseChats(ids), nil
+	return out, nil
 }
 
-// ChatsWithUnsentReplies lists every chat with replies not confirmed sent.
+// claimRounds bounds the claims of one ClaimUnsentReplies.
+const claimRounds = 8
+
+// ChatsWithUnsentReplies lists every chat with replies not confirmed sent,
+// and relays what any chat in the index of chats with unsent replies has
+// left to relay (a start: an earlier run of this instance may have died
+// between a commit and its relay).
 func (s *Store) ChatsWithUnsentReplies(ctx context.Context) ([]int64, error) {
 	ids, err := s.rdb.ZRange(ctx, keyUnsent, 0, -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("store.ChatsWithUnsentReplies: %w", err)
 	}
-	return parseChats(ids), nil
+	chats := parseChats(ids)
+	var out []int64
+	for i := 0; i < len(chats); i += sweepPage {
+		some, err := s.sweepChats(ctx, chats[i:min(i+sweepPage, len(chats))], "")
+		out = append(out, some...)
+		if err != nil {
+			return out, fmt.Errorf("store.ChatsWithUnsentReplies: %w", err)
+		}
+	}
+	return out, nil
 }
+
+// sweepPage is how many chats one sweepChats reads.
+const sweepPage = 500
 
 func parseChats(ids []string) []int64 {
 	out := make([]int64, 0, len(ids))

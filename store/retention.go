@@ -81,7 +81,7 @@ func (s *Store) pruneList(ctx context.Context, list string, cutoff int64) (int64
 	var total int64
 	legacy, legacyMs := "", int64(0)
 	for {
-		res, err := scriptPrune.Run(ctx, s.rdb, []string{keyHistory, list}, cutoff, legacy, legacyMs).Slice()
+		res, err := scriptPrune.Run(ctx, s.rdb, []string{list}, cutoff, legacy, legacyMs).Slice()
 		if err != nil {
 			return total, err
 		}
@@ -92,7 +92,16 @@ func (s *Store) pruneList(ctx context.Context, list string, cutoff int64) (int64
 		total += n
 		switch res[1] {
 		case "done":
-			return total, nil
+			// The index's score becomes the oldest entry's time: the list
+			// is not looked at again until that entry is due. An empty
+			// list stays in the index with the time of this prune, a bound
+			// for any entry written since (a commit enters a list in the
+			// index only when it starts one, through its relay).
+			oldest, _ := res[len(res)-1].(int64)
+			if oldest < 0 {
+				oldest = s.now().UnixMilli()
+			}
+			return total, s.rdb.ZAdd(ctx, keyHistory, redis.Z{Score: float64(oldest), Member: list}).Err()
 		case "more":
 		case "legacy":
 			if len(res) < 3 {
@@ -135,30 +144,7 @@ func (s *Store) indexLegacyHistory(ctx context.Context) error {
 	if n, err := s.rdb.Exists(ctx, keyHistoryIndexed).Result(); err != nil || n == 1 {
 		return err
 	}
-	var lists []string
-	var mu sync.Mutex // a cluster's nodes are scanned in parallel
-	scan := func(ctx context.Context, c redis.UniversalClient) error {
-		for _, pattern := range []string{"ck:{c:*}:answers", "ck:{c:*}:checkins"} {
-			iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
-			for iter.Next(ctx) {
-				mu.Lock()
-				lists = append(lists, iter.Val())
-				mu.Unlock()
-			}
-			if err := iter.Err(); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	var err error
-	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
-		err = cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
-			return scan(ctx, c)
-		})
-	} else {
-		err = scan(ctx, s.rdb)
-	}
+	lists, err := s.scanKeys(ctx, "ck:{c:*}:answers", "ck:{c:*}:checkins")
 	if err != nil {
 		return fmt.Errorf("index history: %w", err)
 	}
@@ -175,4 +161,32 @@ func (s *Store) indexLegacyHistory(ctx context.Context) error {
 		}
 	}
 	return s.rdb.Set(ctx, keyHistoryIndexed, "1", 0).Err()
+}
+
+// scanKeys returns the keys matching the patterns: on a cluster, those of
+// every master (a SCAN reads one node).
+func (s *Store) scanKeys(ctx context.Context, patterns ...string) ([]string, error) {
+	var keys []string
+	var mu sync.Mutex // a cluster's nodes are scanned in parallel
+	scan := func(ctx context.Context, c redis.UniversalClient) error {
+		for _, pattern := range patterns {
+			iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
+			for iter.Next(ctx) {
+				mu.Lock()
+				keys = append(keys, iter.Val())
+				mu.Unlock()
+			}
+			if err := iter.Err(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
+		err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+			return scan(ctx, c)
+		})
+		return keys, err
+	}
+	return keys, scan(ctx, s.rdb)
 }

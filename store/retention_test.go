@@ -66,9 +66,7 @@ func TestRetention(t *testing.T) {
 		ctx := context.Background()
 		for _, withKey := range []bool{false, true} {
 			t.Run(fmt.Sprint("key=", withKey), func(t *testing.T) {
-				if err := s.Client().FlushDB(ctx).Err(); err != nil {
-					t.Fatal(err)
-				}
+				flushAll(t, s)
 				clock := &fakeClock{t: t0}
 				s.Now = clock.Now
 				s.Retention = 30 * 24 * time.Hour

@@ -32,6 +32,12 @@ type Snapshot struct {
 	// ReplySeq.
 	Unsent   []PendingReply
 	ReplySeq int64
+	// RelayedUpTo is how far the chat's relay entries were applied to the
+	// global keys (relay.go); pass it back in Commit.RelayedUpTo.
+	RelayedUpTo int64
+	// Marked reports that Load marked the chat for the sweeper (an
+	// enrolled chat); pass it back in Commit.Marked.
+	Marked bool
 }
 
 // Commit is everything one handled update changes, written atomically.
@@ -65,6 +71,14 @@ type Commit struct {
 	// RepliesSentUpTo drops the chat's replies up to this number from the
 	// outbox: those its sender confirmed since (the lazy mark); 0 for none.
 	RepliesSentUpTo int64
+	// RelayedUpTo drops the chat's relay entries up to this number: those
+	// applied to the global keys (Snapshot.RelayedUpTo); 0 keeps them.
+	RelayedUpTo int64
+	// Marked says the chat is marked for the sweeper since the Load this
+	// commit was decided on (Snapshot.Marked); without it, a commit that
+	// writes replies or anything to relay marks the chat first, in a
+	// round trip of its own.
+	Marked bool
 }
 
 // NewEscalation is an escalation to record and dispatch, with its patient.
@@ -89,40 +103,69 @@ type NewInvite struct {
 
 // CommitResult is what Commit wrote.
 type CommitResult struct {
-	Version       int64    // the session's new version
-	EscalationIDs []string // ids allocated to Commit.Escalations, in order
+	Version int64 // the session's new version
+	// EscalationIDs are the ids allocated to Commit.Escalations, in order
+	// (by the relay, relay.go): none when the relay is left to a sweeper.
+	EscalationIDs []string
 }
 
 // Load reads a chat's session, version, patient label and de-duplication
-// state in one round trip; it writes nothing.
+// state in one round trip. The one thing it writes is an enrolled chat's
+// mark in the index of chats with unsent replies (relay.go), so that
+// whatever a commit on this snapshot writes is found by a sweeper should
+// this process die before it sends and relays it.
 func (s *Store) Load(ctx context.Context, chatID int64, updateID int) (Snapshot, error) {
+	snap, err := s.load(ctx, chatID, updateID)
+	if err != nil && isNoScript(err) {
+		// Redis lost its script cache (a restart): load it and try once more.
+		if err := scriptMark.Load(ctx, s.rdb).Err(); err != nil {
+			return Snapshot{}, fmt.Errorf("store.Load: %w", err)
+		}
+		snap, err = s.load(ctx, chatID, updateID)
+	}
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("store.Load: %w", err)
+	}
+	return snap, nil
+}
+
+func (s *Store) load(ctx context.Context, chatID int64, updateID int) (Snapshot, error) {
 	k := keysFor(chatID)
+	chat := strconv.FormatInt(chatID, 10)
 	var sess *redis.SliceCmd
-	var label *redis.StringCmd
 	var replies *redis.StringSliceCmd
+	var global *redis.Cmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		global = scriptMark.EvalSha(ctx, p, []string{keyUnsent, keyPatients, keyRelayed}, s.markScore(), chat)
 		sess = p.HMGet(ctx, k.session, "v", "s", "u", "r")
-		label = p.HGet(ctx, keyPatients, strconv.FormatInt(chatID, 10))
 		replies = p.LRange(ctx, k.replies, 0, -1)
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return Snapshot{}, fmt.Errorf("store.Load: %w", err)
+		return Snapshot{}, err
 	}
-	snap := Snapshot{ChatID: chatID, Patient: label.Val()}
+	g, err := global.StringSlice()
+	if err != nil {
+		return Snapshot{}, err
+	}
+	if len(g) != 2 {
+		return Snapshot{}, errRedisFailed
+	}
+	snap := Snapshot{ChatID: chatID, Patient: g[0], Marked: g[0] != ""}
+	snap.RelayedUpTo, _ = strconv.ParseInt(g[1], 10, 64)
 	vals := sess.Val()
 	if v, ok := vals[0].(string); ok {
 		if snap.Version, err = strconv.ParseInt(v, 10, 64); err != nil {
-			return Snapshot{}, fmt.Errorf("store.Load: bad version %q", v)
+			return Snapshot{}, fmt.Errorf("bad version %q", v)
 		}
 	}
 	if v, ok := vals[1].(string); ok && v != "" {
 		js, err := s.openValue(v, k.session, "the session of a chat")
 		if err != nil {
-			return Snapshot{}, fmt.Errorf("store.Load: %w", err)
+			return Snapshot{}, err
 		}
 		if err := json.Unmarshal(js, &snap.Session); err != nil {
-			return Snapshot{}, fmt.Errorf("store.Load: decode session: %w", err)
+			return Snapshot{}, fmt.Errorf("decode session: %w", err)
 		}
 	}
 	if u, ok := vals[2].(string); ok && updateID > 0 {
@@ -133,7 +176,7 @@ func (s *Store) Load(ctx context.Context, chatID int64, updateID int) (Snapshot,
 		snap.ReplySeq, _ = strconv.ParseInt(r, 10, 64)
 	}
 	if snap.Unsent, err = s.decodeReplies(chatID, replies.Val()); err != nil {
-		return Snapshot{}, fmt.Errorf("store.Load: %w", err)
+		return Snapshot{}, err
 	}
 	return snap, nil
 }
@@ -149,9 +192,12 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitResult, error) {
 		return CommitResult{}, fmt.Errorf("store.Commit: encode session: %w", err)
 	}
 	now := s.now()
-	args := make([]any, 0, 17+len(c.Answers)+13*len(c.Escalations)+2*len(c.Jobs))
-	args = append(args, c.Version, c.UpdateID, s.sealValue(sess, k.session), keyEscPrefix, fmtTime(now),
-		now.UnixMilli(), len(c.Answers))
+	mark := "u"
+	if c.By != 0 && c.By != c.ChatID {
+		mark = "b:" + strconv.FormatInt(c.By, 10)
+	}
+	args := make([]any, 0, 12+len(c.Answers)+len(c.Replies))
+	args = append(args, c.Version, c.UpdateID, s.sealValue(sess, k.session), mark, now.UnixMilli(), len(c.Answers))
 	for _, a := range c.Answers {
 		js, err := encodeAnswer(a, now.UnixMilli())
 		if err != nil {
@@ -167,47 +213,24 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitResult, error) {
 		}
 		comp = historyEntry(now, s.sealValue(js, k.checkins))
 	}
-	args = append(args, comp, len(c.Escalations))
-	for _, e := range c.Escalations {
-		at := e.At
-		if at.IsZero() {
-			at = now
-		}
-		args = append(args, string(e.Level), e.Patient, e.ChatID, e.Flow, e.Item,
-			s.sealText(e.Question, escFieldAD(e.ChatID, "question")),
-			s.sealText(e.Answer, escFieldAD(e.ChatID, "answer")),
-			s.sealText(e.Reason, escFieldAD(e.ChatID, "reason")),
-			fmtTime(at), at.UnixMilli())
-		repage, before, after, err := repageMember(c.ChatID, e.Level, at)
-		if err != nil {
-			return CommitResult{}, fmt.Errorf("store.Commit: %w", err)
-		}
-		args = append(args, repage, before, after)
-	}
-	args = append(args, len(c.Jobs))
-	for _, j := range c.Jobs {
-		m, err := jobMember(c.ChatID, j)
-		if err != nil {
-			return CommitResult{}, fmt.Errorf("store.Commit: %w", err)
-		}
-		args = append(args, j.Due.UnixMilli(), m)
-	}
-	args = appendAudit(args, c.ChatID, now, c.Audit)
-	args, err = appendInvite(args, c.Invite, now)
+	payload, err := s.relayOf(c, now)
 	if err != nil {
 		return CommitResult{}, fmt.Errorf("store.Commit: %w", err)
+	}
+	args = append(args, comp, c.RelayedUpTo, string(payload))
+	if !c.Marked && (len(payload) > 0 || len(c.Replies) > 0 || len(c.Answers) > 0 || c.Completion != nil) {
+		// Not marked by its Load (a chat not enrolled then, say a
+		// clinician's own): marked now, before anything is committed.
+		if err := s.rdb.ZAdd(ctx, keyUnsent, s.markZ(c.ChatID)).Err(); err != nil {
+			return CommitResult{}, fmt.Errorf("store.Commit: %w", err)
+		}
 	}
 	replyArgs, err := s.replyArgs(c, now)
 	if err != nil {
 		return CommitResult{}, fmt.Errorf("store.Commit: %w", err)
 	}
 	args = append(args, replyArgs...)
-	mark := k.session
-	if c.By != 0 && c.By != c.ChatID {
-		mark = keysFor(c.By).session
-	}
-	keys := []string{k.session, k.answers, k.checkins, keyOutbox, keyEscSeq, keySchedule, keyEscOpen, keyAudit, keyEscUnres, keyHistory,
-		k.replies, keyUnsent, mark}
+	keys := []string{k.session, k.answers, k.checkins, k.replies, k.relay}
 	res, err := scriptCommit.Run(ctx, s.rdb, keys, args...).Slice()
 	if err != nil {
 		return CommitResult{}, fmt.Errorf("store.Commit: %w", err)
@@ -220,14 +243,54 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitResult, error) {
 		// Errors are logged: they name no chat.
 		return CommitResult{}, fmt.Errorf("store.Commit: version %v, want %d: %w", res[1], c.Version, ErrConflict)
 	case int64(-1):
+		// Committed before: its relay may not have been (the process
+		// committing it died, or the reply was lost and this is a retry).
+		if _, err := s.relay(ctx, c.ChatID, parseRelayEntries(res[2:], c.RelayedUpTo)); err != nil {
+			s.warn("store.Commit: a duplicate's relay is left to the sweeper", err)
+		}
 		return CommitResult{}, fmt.Errorf("store.Commit: update %d: %w", c.UpdateID, ErrDuplicate)
 	}
 	out := CommitResult{}
 	out.Version, _ = res[1].(int64)
-	for _, id := range res[2:] {
-		out.EscalationIDs = append(out.EscalationIDs, fmt.Sprint(id))
+	// Committed. The relay is the second half: should it fail, the
+	// sweeper relays the entries once the chat's mark is past its grace.
+	if out.EscalationIDs, err = s.relay(ctx, c.ChatID, parseRelayEntries(res[2:], c.RelayedUpTo)); err != nil {
+		s.warn("store.Commit: committed; its relay is left to the sweeper", err)
 	}
 	return out, nil
+}
+
+// relayOf encodes what c changes in the global keys: its relay entry's
+// payload (relay.lua), empty when it changes nothing there.
+func (s *Store) relayOf(c Commit, now time.Time) (relayPayload, error) {
+	var p relayPayload
+	for _, e := range c.Escalations {
+		at := e.At
+		if at.IsZero() {
+			at = now
+		}
+		repage, before, after, err := repageMember(c.ChatID, e.Level, at)
+		if err != nil {
+			return nil, err
+		}
+		p.add("E", string(e.Level), e.Patient, e.ChatID, e.Flow, e.Item,
+			s.sealText(e.Question, escFieldAD(e.ChatID, "question")),
+			s.sealText(e.Answer, escFieldAD(e.ChatID, "answer")),
+			s.sealText(e.Reason, escFieldAD(e.ChatID, "reason")),
+			fmtTime(at), at.UnixMilli(), repage, before, after, fmtTime(now))
+	}
+	for _, j := range c.Jobs {
+		m, err := jobMember(c.ChatID, j)
+		if err != nil {
+			return nil, err
+		}
+		p.add("J", j.Due.UnixMilli(), m)
+	}
+	appendAudit(&p, c.ChatID, now, c.Audit)
+	if err := appendInvite(&p, c.Invite, now); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // RaiseEscalation records escalations of a chat without its session, for
@@ -236,17 +299,26 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitResult, error) {
 // patient's label is looked up when patient is "". Calling it again raises
 // them again: a duplicate page is better than none.
 func (s *Store) RaiseEscalation(ctx context.Context, chatID int64, patient string, escs ...flows.Escalation) (CommitResult, error) {
+	// The chat is marked first, as Load does, so that a crash between the
+	// commit and its relay leaves the escalation to a sweeper.
+	chat := strconv.FormatInt(chatID, 10)
+	var label, relayed *redis.StringCmd
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		s.mark(ctx, p, chatID)
+		label = p.HGet(ctx, keyPatients, chat)
+		relayed = p.HGet(ctx, keyRelayed, chat)
+		return nil
+	}); err != nil && !errors.Is(err, redis.Nil) {
+		return CommitResult{}, fmt.Errorf("store.RaiseEscalation: %w", err)
+	}
 	if patient == "" {
-		label, err := s.rdb.HGet(ctx, keyPatients, strconv.FormatInt(chatID, 10)).Result()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return CommitResult{}, fmt.Errorf("store.RaiseEscalation: %w", err)
-		}
-		patient = label
+		patient = label.Val()
 	}
 	if patient == "" {
 		patient = NotEnrolled
 	}
-	c := Commit{ChatID: chatID, Version: escalationOnly}
+	c := Commit{ChatID: chatID, Version: escalationOnly, Marked: true}
+	c.RelayedUpTo, _ = strconv.ParseInt(relayed.Val(), 10, 64)
 	for _, e := range escs {
 		c.Escalations = append(c.Escalations, NewEscalation{Escalation: e, Patient: patient, ChatID: chatID})
 	}
@@ -332,11 +404,10 @@ func historyTime(e string) (ms int64, payload string, ok bool) {
 	return ms, e[i+1:], true
 }
 
-// appendAudit adds the commit's audit events to the script's arguments:
-// their count, then per event its field count and the field/value pairs
-// (event, chat and at first).
-func appendAudit(args []any, chatID int64, now time.Time, events []flows.AuditEvent) []any {
-	args = append(args, len(events))
+// appendAudit adds the commit's audit events to its relay entry: per event
+// the tag A, its field count and the field/value pairs (event, chat and at
+// first).
+func appendAudit(p *relayPayload, chatID int64, now time.Time, events []flows.AuditEvent) {
 	for _, e := range events {
 		names := make([]string, 0, len(e.Fields))
 		for k := range e.Fields {
@@ -345,10 +416,9 @@ func appendAudit(args []any, chatID int64, now time.Time, events []flows.AuditEv
 			}
 		}
 		sort.Strings(names)
-		args = append(args, 3+len(names), "event", e.Event, "chat", strconv.FormatInt(chatID, 10), "at", fmtTime(now))
+		p.add("A", 3+len(names), "event", e.Event, "chat", strconv.FormatInt(chatID, 10), "at", fmtTime(now))
 		for _, k := range names {
-			args = append(args, k, e.Fields[k])
+			p.add(k, e.Fields[k])
 		}
 	}
-	return args
 }

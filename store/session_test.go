@@ -25,10 +25,15 @@ func sampleSession() flows.Session {
 	}
 }
 
+// TestLoadUnknownChatWritesNothing: a Load writes no data; the one thing
+// it writes, the chat's mark for the sweeper (relay.go), goes at the first
+// sweep after its grace.
 func TestLoadUnknownChatWritesNothing(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend, s *store.Store) {
 		ctx := context.Background()
-		before := keys(t, s)
+		now := t0
+		s.Now = func() time.Time { return now }
+		before := dump(t, s)
 		snap, err := s.Load(ctx, 4242, 7)
 		if err != nil {
 			t.Fatal(err)
@@ -36,8 +41,15 @@ func TestLoadUnknownChatWritesNothing(t *testing.T) {
 		if snap.Version != 0 || snap.Seen || snap.Patient != "" || !reflect.DeepEqual(snap.Session, flows.Session{}) {
 			t.Errorf("unknown chat: got %+v", snap)
 		}
-		if after := keys(t, s); !reflect.DeepEqual(before, after) {
-			t.Errorf("Load wrote keys: before %v, after %v", before, after)
+		if chats, err := s.ChatsWithUnsentReplies(ctx); err != nil || len(chats) != 0 {
+			t.Errorf("chats with unsent replies %v (err %v), want none", chats, err)
+		}
+		now = now.Add(s.UnsentGrace() + time.Second)
+		if chats, err := s.ClaimUnsentReplies(ctx, 10); err != nil || len(chats) != 0 {
+			t.Errorf("claimed %v (err %v), want none", chats, err)
+		}
+		if after := dump(t, s); !reflect.DeepEqual(before, after) {
+			t.Errorf("Load and a sweep wrote: before %v, after %v", before, after)
 		}
 	})
 }
@@ -92,6 +104,7 @@ func TestCommitConflictWritesNothing(t *testing.T) {
 		before := dump(t, s)
 		_, err := s.Commit(ctx, store.Commit{
 			ChatID: 1, UpdateID: 2, Version: 0, // stale: the stored version is 1
+			Marked:      true, // as after the Load of an enrolled chat (an unmarked commit marks the chat first)
 			Session:     flows.Session{Flow: "other"},
 			Answers:     []flows.Answer{{Item: "x"}},
 			Completion:  &flows.Completion{Flow: "f"},
@@ -199,14 +212,22 @@ func TestHistory(t *testing.T) {
 func TestRoundTrips(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend, s *store.Store) {
 		ctx := context.Background()
-		// Warm up: a fresh connection's handshake (HELLO) is not per-update cost.
-		if _, err := s.Load(ctx, 3, 0); err != nil {
+		// An enrolled chat: its Load marks it for the sweeper, so its commit
+		// need not. Warm up too: a fresh connection's handshake (HELLO) is
+		// not per-update cost.
+		if _, err := s.Redeem(ctx, mustInvite(t, s, "P-3", time.Hour), 3); err != nil {
 			t.Fatal(err)
 		}
 		c := store.Commit{ChatID: 3, UpdateID: 1, Session: sampleSession(), Answers: sampleSession().Answers,
 			Escalations: []store.NewEscalation{{Escalation: flows.Escalation{Level: flows.High, At: t0}, Patient: "P-1", ChatID: 3}},
 			Jobs:        []flows.Job{{Kind: "followup", Due: t0.Add(time.Hour)}}}
-		for i := 1; i <= 3; i++ {
+		// A commit with global effects (an escalation, a job) takes a
+		// second round trip, its relay (relay.go); one without, none.
+		want := 2
+		for i := 1; i <= 4; i++ {
+			if i == 4 {
+				c.Escalations, c.Jobs, want = nil, nil, 1
+			}
 			before := s.RoundTrips()
 			snap, err := s.Load(ctx, 3, i)
 			if err != nil {
@@ -216,12 +237,15 @@ func TestRoundTrips(t *testing.T) {
 				t.Errorf("Load took %d round trips, want 1", n)
 			}
 			before = s.RoundTrips()
-			c.UpdateID, c.Version = i, snap.Version
+			if !snap.Marked {
+				t.Errorf("the Load of an enrolled chat did not mark it")
+			}
+			c.UpdateID, c.Version, c.RelayedUpTo, c.Marked = i, snap.Version, snap.RelayedUpTo, snap.Marked
 			if _, err := s.Commit(ctx, c); err != nil {
 				t.Fatal(err)
 			}
-			if n := s.RoundTrips() - before; n != 1 {
-				t.Errorf("Commit took %d round trips, want 1", n)
+			if n := s.RoundTrips() - before; n != int64(want) {
+				t.Errorf("Commit %d took %d round trips, want %d", i, n, want)
 			}
 		}
 	})
@@ -273,6 +297,19 @@ func TestScriptCacheLost(t *testing.T) {
 		}
 		if _, err := s.Commit(ctx, store.Commit{ChatID: 1, UpdateID: 1, Session: sampleSession()}); err != nil {
 			t.Fatalf("commit after SCRIPT FLUSH: %v", err)
+		}
+		// Load and the sweeper pipeline their scripts: they load them again.
+		for _, f := range []func() error{
+			func() error { return errOf(s.Load(ctx, 1, 0)) },
+			func() error { return s.MarkRepliesSent(ctx, map[int64]int64{1: 1}) },
+			func() error { return errOf(s.ChatsWithUnsentReplies(ctx)) },
+		} {
+			if err := s.Client().ScriptFlush(ctx).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := f(); err != nil {
+				t.Fatalf("after SCRIPT FLUSH: %v", err)
+			}
 		}
 	})
 }
@@ -392,6 +429,10 @@ func TestClaimUnsentReplies(t *testing.T) {
 		now := t0
 		s.Now = func() time.Time { return now }
 		s.ReplyGrace = time.Minute
+		// As the bot does: Load (which marks the chat for the sweeper), then commit.
+		if _, err := s.Load(ctx, 5, 0); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := s.Commit(ctx, store.Commit{ChatID: 5, Replies: outReplies("x")}); err != nil {
 			t.Fatal(err)
 		}

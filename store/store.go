@@ -10,6 +10,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"log/slog"
+	neturl "net/url"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -62,9 +65,12 @@ var (
 	scriptRepliesSent  = mustScript("replies_sent")
 	scriptRepliesClaim = mustScript("replies_claim")
 	scriptDigest       = mustScript("digest")
+	scriptRelay        = mustScript("relay")
+	scriptUnmark       = mustScript("replies_unmark")
+	scriptMark         = mustScript("mark")
 
 	allScripts = []*redis.Script{scriptCommit, scriptUnenroll, scriptRedeem, scriptTransition, scriptResolve, scriptClaim, scriptAcquire, scriptRenew, scriptRelease, scriptPrune,
-		scriptRepliesSent, scriptRepliesClaim, scriptDigest}
+		scriptRepliesSent, scriptRepliesClaim, scriptDigest, scriptRelay, scriptUnmark, scriptMark}
 )
 
 var errRedisFailed = errors.New("store: unexpected reply from Redis")
@@ -90,6 +96,16 @@ type Store struct {
 	// ReplyGrace is how long committed replies may stay unconfirmed before
 	// ClaimUnsentReplies hands them to a sweeper; 0 means DefaultReplyGrace.
 	ReplyGrace time.Duration
+	// Logger receives the warnings of what the store leaves to be done
+	// later (a relay left to the sweeper); nil logs nothing. Its messages
+	// name no chat and carry no content.
+	Logger *slog.Logger
+}
+
+func (s *Store) warn(msg string, err error) {
+	if s.Logger != nil {
+		s.Logger.Warn(msg, "error", err.Error())
+	}
 }
 
 // New wraps a connected client without doing any I/O.
@@ -101,27 +117,78 @@ func New(rdb redis.UniversalClient) *Store {
 
 // Open connects to the Redis at url (redis:// or rediss://), checks it
 // answers, loads the scripts and creates the outbox consumer group.
-// Its errors never contain the URL's password.
+// A URL that names more nodes with addr parameters is a Redis Cluster:
+// redis://[user:password@]host1:port1?addr=host2:port2&addr=host3:port3
+// (see IsClusterURL). Its errors never contain the URL's password.
 func Open(ctx context.Context, url string) (*Store, error) {
-	opt, err := redis.ParseURL(url)
+	rdb, addr, err := NewClient(url)
 	if err != nil {
-		// ParseURL's errors may quote the URL, password included.
-		return nil, errors.New("store.Open: invalid Redis URL (want redis://[user:password@]host:port/db)")
+		return nil, err
 	}
-	setDeadlines(opt)
-	rdb := redis.NewClient(opt)
 	s := New(rdb)
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()
-		return nil, fmt.Errorf("store.Open: ping %s: %w", opt.Addr, err)
+		return nil, fmt.Errorf("store.Open: ping %s: %w", addr, err)
 	}
 	if err := s.Prepare(ctx); err != nil {
 		rdb.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// IsClusterURL reports whether a Redis URL names a Redis Cluster: it
+// lists nodes with addr parameters (go-redis's ParseClusterURL form), so
+// that the client finds the cluster from any of them.
+func IsClusterURL(url string) bool {
+	u, err := neturl.Parse(url)
+	return err == nil && u.Query().Has("addr")
+}
+
+// CheckURL reports whether url is a Redis URL NewClient accepts, a
+// cluster's included, without making a client; its error never contains
+// the URL (nor so its password).
+func CheckURL(url string) error {
+	rdb, _, err := NewClient(url)
+	if err != nil {
+		return err
+	}
+	return rdb.Close()
+}
+
+// NewClient makes the client of the Redis (or Redis Cluster, see
+// IsClusterURL) at url, without any I/O, with the deadlines of every call
+// set (setDeadlines); addr names the node (or nodes) for messages. Its
+// errors never contain the URL's password.
+func NewClient(url string) (rdb redis.UniversalClient, addr string, err error) {
+	if IsClusterURL(url) {
+		opt, err := redis.ParseClusterURL(url)
+		if err != nil || clusterDB(url) {
+			return nil, "", errors.New("store.Open: invalid Redis Cluster URL (want redis://[user:password@]host1:port1?addr=host2:port2&addr=host3:port3, no database number)")
+		}
+		setClusterDeadlines(opt)
+		return redis.NewClusterClient(opt), strings.Join(opt.Addrs, ","), nil
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		// ParseURL's errors may quote the URL, password included.
+		return nil, "", errors.New("store.Open: invalid Redis URL (want redis://[user:password@]host:port/db)")
+	}
+	setDeadlines(opt)
+	return redis.NewClient(opt), opt.Addr, nil
+}
+
+// clusterDB reports a cluster URL that selects a database other than 0:
+// a Redis Cluster has only database 0.
+func clusterDB(url string) bool {
+	u, err := neturl.Parse(url)
+	if err != nil {
+		return true
+	}
+	db := strings.Trim(u.Path, "/")
+	return db != "" && db != "0"
 }
 
 // Deadlines of every Redis call, unless the URL sets its own (e.g.
@@ -148,6 +215,15 @@ func setDeadlines(opt *redis.Options) {
 	if opt.PoolTimeout == 0 {
 		opt.PoolTimeout = poolTimeout
 	}
+	opt.ContextTimeoutEnabled = true
+}
+
+// setClusterDeadlines is setDeadlines for a Redis Cluster's client.
+func setClusterDeadlines(opt *redis.ClusterOptions) {
+	one := redis.Options{DialTimeout: opt.DialTimeout, ReadTimeout: opt.ReadTimeout,
+		WriteTimeout: opt.WriteTimeout, PoolTimeout: opt.PoolTimeout}
+	setDeadlines(&one)
+	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = one.DialTimeout, one.ReadTimeout, one.WriteTimeout, one.PoolTimeout
 	opt.ContextTimeoutEnabled = true
 }
 

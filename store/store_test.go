@@ -4,13 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/checkinbot/checkinbot/store"
 	"github.com/checkinbot/checkinbot/store/redistest"
+	"github.com/redis/go-redis/v9"
 )
 
 // backend is one Redis engine the suite runs against.
@@ -39,14 +43,49 @@ func forEachBackend(t *testing.T, f func(t *testing.T, b backend, s *store.Store
 			url, m := redistest.StartMini(t)
 			return backend{url: url, mini: m}
 		},
+		// A Redis Cluster refuses a script or a MULTI whose keys are in more
+		// than one slot (CROSSSLOT): the suite on it checks that every one
+		// of them touches one slot.
+		"cluster": sharedCluster,
 	}
-	for _, name := range []string{"redis", "miniredis"} {
+	for _, name := range []string{"redis", "miniredis", "cluster"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			b := engines[name](t)
 			f(t, b, mustOpen(t, b.url))
 		})
 	}
+}
+
+// cluster is the one Redis Cluster of the suite's "cluster" backend: a
+// cluster takes two seconds to form, so the tests take turns on one,
+// flushed for each.
+var cluster struct {
+	once sync.Once
+	c    *redistest.Cluster
+	err  error
+	turn sync.Mutex
+}
+
+func sharedCluster(t *testing.T) backend {
+	cluster.once.Do(func() { cluster.c, cluster.err = redistest.NewCluster() })
+	if cluster.err != nil {
+		t.Fatalf("redistest: %v", cluster.err)
+	}
+	cluster.turn.Lock()
+	t.Cleanup(cluster.turn.Unlock) // after the test's store is closed
+	if err := cluster.c.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return backend{url: cluster.c.URL}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if cluster.c != nil {
+		cluster.c.Close()
+	}
+	os.Exit(code)
 }
 
 func mustOpen(tb testing.TB, url string) *store.Store {
@@ -62,11 +101,48 @@ func mustOpen(tb testing.TB, url string) *store.Store {
 // keys lists every key in the database.
 func keys(t *testing.T, s *store.Store) []string {
 	t.Helper()
-	ks, err := s.Client().Keys(context.Background(), "*").Result()
+	return allKeys(t, s.Client())
+}
+
+// flushAll deletes every key s reaches: on a cluster, every master's.
+func flushAll(t *testing.T, s *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	var err error
+	if cc, ok := s.Client().(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error { return n.FlushDB(ctx).Err() })
+	} else {
+		err = s.Client().FlushDB(ctx).Err()
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ks
+}
+
+// allKeys returns every key c reaches: on a cluster, every master's.
+func allKeys(t *testing.T, c redis.UniversalClient) []string {
+	t.Helper()
+	ctx := context.Background()
+	var mu sync.Mutex
+	var out []string
+	each := func(ctx context.Context, n *redis.Client) error {
+		ks, err := n.Keys(ctx, "*").Result()
+		mu.Lock()
+		out = append(out, ks...)
+		mu.Unlock()
+		return err
+	}
+	var err error
+	if cc, ok := c.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, each)
+	} else {
+		err = each(ctx, c.(*redis.Client))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // waitFor polls cond until it holds or the deadline passes.

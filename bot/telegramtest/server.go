@@ -204,6 +204,9 @@ type Failure struct {
 	Code        int    // HTTP status and error_code, e.g. 429, 500, 403
 	Description string // defaults to Telegram's wording for Code
 	RetryAfter  int    // seconds sent as parameters.retry_after; 429 defaults to 1
+	// ChatID, when set, keeps the failure for a call to that chat (its
+	// chat_id); calls to other chats pass it by.
+	ChatID int64
 }
 
 // FailNext makes the next n calls of method (any method when "") answer f;
@@ -255,12 +258,17 @@ func defaultDescription(code, retryAfter int) string {
 	return http.StatusText(code)
 }
 
-// takeFailureLocked pops the next injected failure for a method, if any.
-func (s *Server) takeFailureLocked(method string) *apiError {
+// takeFailureLocked pops the next injected failure for a method and chat,
+// if any.
+func (s *Server) takeFailureLocked(method string, chatID int64) *apiError {
 	for _, key := range []string{method, ""} {
-		if q := s.failures[key]; len(q) > 0 {
-			s.failures[key] = q[1:]
-			return &apiError{code: q[0].Code, desc: q[0].Description, retryAfter: q[0].RetryAfter}
+		q := s.failures[key]
+		for i, f := range q {
+			if f.ChatID != 0 && f.ChatID != chatID {
+				continue
+			}
+			s.failures[key] = slices.Delete(slices.Clone(q), i, i+1)
+			return &apiError{code: f.Code, desc: f.Description, retryAfter: f.RetryAfter}
 		}
 	}
 	return nil
@@ -371,7 +379,7 @@ func (s *Server) handle(ctx context.Context, spec *specMethod, p *params, readEr
 		}
 	}
 	s.mu.Lock()
-	f := s.takeFailureLocked(spec.Name)
+	f := s.takeFailureLocked(spec.Name, p.int64("chat_id"))
 	if f == nil {
 		f = s.randomFaultLocked(spec.Name)
 	}

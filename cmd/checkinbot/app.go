@@ -40,7 +40,7 @@ func runBot(ctx context.Context, getenv func(string) string, logOut io.Writer) e
 		return fmt.Errorf("redis (REDIS_URL): %w", err)
 	}
 	defer st.Close()
-	st.Cipher, st.Retention = cfg.DataKeys, cfg.Retention
+	st.Cipher, st.Retention, st.Logger = cfg.DataKeys, cfg.Retention, log
 	// Refuse to run blind: on data sealed with a key we lack, every update
 	// of those chats would fail, a crisis included.
 	if err := st.CheckDataKeys(ctx); errors.Is(err, store.ErrUnknownDataKey) {

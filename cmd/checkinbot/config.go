@@ -98,8 +98,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if c.RedisURL == "" {
 		return c, &configError{"REDIS_URL", "is not set: e.g. redis://127.0.0.1:6379/0"}
 	}
-	if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-		return c, &configError{"REDIS_URL", "is malformed: expected redis://[user:password@]host:port/db or rediss://…"}
+	if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" || store.CheckURL(c.RedisURL) != nil {
+		return c, &configError{"REDIS_URL", "is malformed: expected redis://[user:password@]host:port/db or rediss://…, " +
+			"or for a Redis Cluster some of its nodes: redis://[user:password@]host1:port1?addr=host2:port2&addr=host3:port3"}
 	}
 	ids, err := parseIDs(getenv("CLINICIAN_IDS"))
 	if err != nil {

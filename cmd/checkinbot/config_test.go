@@ -31,6 +31,22 @@ func TestLoadConfig(t *testing.T) {
 	}
 }
 
+// TestClusterURLConfig: REDIS_URL may name a Redis Cluster by some of its
+// nodes, and the bot runs on it.
+func TestClusterURLConfig(t *testing.T) {
+	env := validEnv()
+	env["REDIS_URL"] = "redis://u:pw@10.0.0.1:7000?addr=10.0.0.2:7001&addr=10.0.0.3:7002&read_timeout=500ms"
+	if _, err := loadConfig(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	env["REDIS_URL"] = redistest.StartCluster(t)
+	env["TELEGRAM_API_ENDPOINT"] = "http://127.0.0.1:1/bot%s/%s" // nothing listens: it fails after Redis
+	code, _, errOut := runCLI(t, env, "", "run")
+	if code == 0 || strings.Contains(errOut, "REDIS_URL") || !strings.Contains(errOut, "<token>") {
+		t.Fatalf("exit %d, stderr %q; want Redis accepted and Telegram failing", code, errOut)
+	}
+}
+
 // TestConfigErrorsNameTheVariable: every missing or malformed value stops
 // start-up with one line naming the variable, and never echoes the value.
 func TestConfigErrorsNameTheVariable(t *testing.T) {
@@ -44,6 +60,9 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"REDIS_URL", ""},
 		{"REDIS_URL", "127.0.0.1:6379"},
 		{"REDIS_URL", "http://SECRETVALUE@x"},
+		{"REDIS_URL", "redis://u:SECRETVALUE@127.0.0.1:7000?addr=no-port-SECRETVALUE"},
+		{"REDIS_URL", "redis://u:SECRETVALUE@127.0.0.1:7000/3?addr=127.0.0.1:7001"}, // a cluster has database 0 only
+		{"REDIS_URL", "redis://u:SECRETVALUE@127.0.0.1:7000?addr=127.0.0.1:7001&pool=SECRETVALUE"},
 		{"CLINICIAN_IDS", ""},
 		{"CLINICIAN_IDS", "1001,dr-SECRETVALUE"},
 		{"CLINICIAN_IDS", "-5"},
