@@ -200,9 +200,11 @@ func (a *botAPI) exchange(u *url.URL, f form, read func(answer []byte) error) er
 	return read(r.buf.Bytes())
 }
 
-// maxAnswer bounds the answer to one call read into memory (a message
-// echoed back is a few kilobytes).
-const maxAnswer = 4 << 20
+// maxAnswer bounds the answer to one call read into memory: far above
+// what Telegram sends (a message echoed back is a few kilobytes; a
+// getUpdates of 100 long messages, each quoting another, a few megabytes),
+// since an answer refused here would be asked for again and again.
+const maxAnswer = 64 << 20
 
 // answerReader reads answers; pooled with its buffer.
 type answerReader struct {
