@@ -140,6 +140,20 @@ func (in *intake) add(stop context.Context, updates []tgbotapi.Update) (fresh in
 	return fresh, in.advanced
 }
 
+// isKnown reports an update add would skip as known, for a getUpdates
+// asked from offset: below it (confirmed), or in hand or settled above it.
+// (Only add forgets an id, the poller's own call after this one, and only
+// one below the offset.)
+func (in *intake) isKnown(id, offset int) bool {
+	if offset > 0 && id < offset {
+		return true
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	_, ok := in.known[id]
+	return ok
+}
+
 func (in *intake) unsettledLocked() int {
 	n := 0
 	for _, settled := range in.known {
@@ -234,18 +248,19 @@ func (in *intake) shutdown() int {
 // and queues the new ones; when it got only updates already in hand it
 // waits for one to settle (or a short interval) so as not to spin.
 func (in *intake) pollOnce(ctx context.Context) error {
-	updates, err := in.b.api.GetUpdates(tgbotapi.UpdateConfig{
-		Offset: in.offset(), Timeout: pollTimeout, Limit: getUpdatesLimit, AllowedUpdates: allowedUpdates,
-	})
+	offset := in.offset()
+	got, updates, err := in.b.send.tg.getUpdates(tgbotapi.UpdateConfig{
+		Offset: offset, Timeout: pollTimeout, Limit: getUpdatesLimit, AllowedUpdates: allowedUpdates,
+	}, func(id int) bool { return in.isKnown(id, offset) })
 	if err != nil {
 		return err
 	}
 	fresh, advanced := in.add(ctx, updates)
-	if len(updates) == 0 || fresh > 0 {
+	if got == 0 || fresh > 0 {
 		return nil
 	}
 	wait := knownPollInterval
-	if len(updates) == getUpdatesLimit {
+	if got == getUpdatesLimit {
 		// Nothing new can come before the offset advances.
 		in.windowFull()
 		wait = fullPollInterval

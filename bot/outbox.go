@@ -291,15 +291,24 @@ func keyboard(rows [][]flows.Button) *tgbotapi.InlineKeyboardMarkup {
 	if len(rows) == 0 {
 		return nil
 	}
-	kb := tgbotapi.InlineKeyboardMarkup{InlineKeyboard: make([][]tgbotapi.InlineKeyboardButton, 0, len(rows))}
+	n := 0
 	for _, row := range rows {
-		out := make([]tgbotapi.InlineKeyboardButton, 0, len(row))
-		for _, b := range row {
-			out = append(out, tgbotapi.NewInlineKeyboardButtonData(b.Label, b.Data))
-		}
-		kb.InlineKeyboard = append(kb.InlineKeyboard, out)
+		n += len(row)
 	}
-	return &kb
+	// One allocation each for the rows, the buttons and their data.
+	kb := &tgbotapi.InlineKeyboardMarkup{InlineKeyboard: make([][]tgbotapi.InlineKeyboardButton, len(rows))}
+	buttons := make([]tgbotapi.InlineKeyboardButton, n)
+	data := make([]string, n)
+	i := 0
+	for r, row := range rows {
+		kb.InlineKeyboard[r] = buttons[i : i+len(row) : i+len(row)]
+		for _, b := range row {
+			data[i] = b.Data
+			buttons[i] = tgbotapi.InlineKeyboardButton{Text: b.Label, CallbackData: &data[i]}
+			i++
+		}
+	}
+	return kb
 }
 
 // noKeyboard is an explicit empty keyboard: sent with an edit, it removes the

@@ -2,12 +2,10 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +22,7 @@ import (
 // overall budget is short the most urgent call goes first.
 type sender struct {
 	api      *tgbotapi.BotAPI
+	tg       *botAPI                // the calls of an update's path, through api's client
 	calls    *prometheus.CounterVec // by method and result
 	sched    *sendScheduler
 	log      *slog.Logger
@@ -43,6 +42,7 @@ func newSender(api *tgbotapi.BotAPI, log *slog.Logger, perSecond float64, perCha
 	}
 	return &sender{
 		api:   api,
+		tg:    newBotAPI(api),
 		sched: newSendScheduler(perSecond, limits),
 		log:   log,
 		// With up to one call in five failing (429, 5xx), ten attempts
@@ -55,22 +55,14 @@ func newSender(api *tgbotapi.BotAPI, log *slog.Logger, perSecond float64, perCha
 // send delivers a message and returns it as Telegram stored it, as far as
 // the bot uses it: its MessageID. (tgbotapi's Send decodes the whole
 // message Telegram echoes, twice over counting the response's own decode:
-// a tenth of an update's CPU for one number.)
+// a tenth of an update's CPU for one number; botapi.go decodes the id
+// alone.)
 func (s *sender) send(ctx context.Context, c tgbotapi.Chattable) (tgbotapi.Message, error) {
 	var msg tgbotapi.Message
 	err := s.scheduled(ctx, c, func() error {
-		resp, err := s.api.Request(c)
-		if err != nil {
-			return err
-		}
-		var sent struct {
-			MessageID int `json:"message_id"`
-		}
-		if err := json.Unmarshal(resp.Result, &sent); err != nil {
-			return fmt.Errorf("telegram: undecodable %s result: %w", methodOf(c), err)
-		}
-		msg.MessageID = sent.MessageID
-		return nil
+		id, err := s.tg.call(c)
+		msg.MessageID = id
+		return err
 	})
 	return msg, err
 }
@@ -79,7 +71,7 @@ func (s *sender) send(ctx context.Context, c tgbotapi.Chattable) (tgbotapi.Messa
 // edits, setMyCommands. (tgbotapi's Send fails to decode their results.)
 func (s *sender) request(ctx context.Context, c tgbotapi.Chattable) error {
 	return s.scheduled(ctx, c, func() error {
-		_, err := s.api.Request(c)
+		_, err := s.tg.call(c)
 		return err
 	})
 }
@@ -155,14 +147,27 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // carrying it out (429, 5xx): it delivered no message, so the attempt used
 // none of its budgets. (A network error may have reached Telegram.)
 func isRefused(err error) bool {
+	tgErr := telegramError(err)
+	return tgErr != nil && (tgErr.Code == http.StatusTooManyRequests || tgErr.Code >= 500)
+}
+
+// telegramError is Telegram's refusal err carries, nil for none (and
+// without an allocation for no error, the common case).
+func telegramError(err error) *tgbotapi.Error {
+	if err == nil {
+		return nil
+	}
 	var tgErr *tgbotapi.Error
-	return errors.As(err, &tgErr) && (tgErr.Code == http.StatusTooManyRequests || tgErr.Code >= 500)
+	if errors.As(err, &tgErr) {
+		return tgErr
+	}
+	return nil
 }
 
 // isTooMany reports Telegram's 429.
 func isTooMany(err error) bool {
-	var tgErr *tgbotapi.Error
-	return errors.As(err, &tgErr) && tgErr.Code == http.StatusTooManyRequests
+	tgErr := telegramError(err)
+	return tgErr != nil && tgErr.Code == http.StatusTooManyRequests
 }
 
 // count records a call's result in the metrics.
@@ -199,8 +204,8 @@ func retryDelay(err error, backoff time.Duration) (time.Duration, bool) {
 // isNotModified reports Telegram's answer to an edit that changes nothing,
 // which for us means the edit is already in place.
 func isNotModified(err error) bool {
-	var tgErr *tgbotapi.Error
-	return errors.As(err, &tgErr) && strings.Contains(tgErr.Message, "message is not modified")
+	tgErr := telegramError(err)
+	return tgErr != nil && strings.Contains(tgErr.Message, "message is not modified")
 }
 
 // isUnreachable reports a chat the bot cannot write to (never started, or
@@ -234,17 +239,18 @@ func methodOf(c tgbotapi.Chattable) string {
 // saving; tgbotapi v5.5.1 has no field for it, hence the raw request. It
 // returns the message sent.
 func (b *Bot) sendProtectedText(ctx context.Context, chatID int64, text string, markup any) (tgbotapi.Message, error) {
-	params := tgbotapi.Params{"chat_id": strconv.FormatInt(chatID, 10), "text": text, "protect_content": "true"}
-	if err := params.AddInterface("reply_markup", markup); err != nil {
-		return tgbotapi.Message{}, err
+	f := newForm(len(text))
+	f.addInt("chat_id", chatID)
+	f.add("text", text)
+	f.addBool("protect_content", true)
+	if !f.addMarkup(markup) {
+		return tgbotapi.Message{}, fmt.Errorf("telegram: reply_markup %T has no JSON", markup)
 	}
 	var msg tgbotapi.Message
 	err := b.send.attempt(ctx, "sendMessage", callKind{chatID: chatID, message: true}, func() error {
-		resp, err := b.send.api.MakeRequest("sendMessage", params)
-		if err != nil {
-			return err
-		}
-		return json.Unmarshal(resp.Result, &msg)
+		id, err := b.send.tg.callForm("sendMessage", &f)
+		msg.MessageID = id
+		return err
 	})
 	return msg, err
 }
