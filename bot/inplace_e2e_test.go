@@ -45,6 +45,10 @@ func TestButtonAnswerTwoCalls(t *testing.T) {
 			return c.Status == 200 && c.Params["text"] == status.Text
 		})
 	})
+	// The press is answered beside its reply, not before it.
+	redistest.WaitFor(t, 5*time.Second, "the press's answer", func() bool {
+		return callsTo(h.tg, patient.ID)["answerCallbackQuery"] > before["answerCallbackQuery"]
+	})
 	after := callsTo(h.tg, patient.ID)
 	after["sendMessage"]-- // /status's answer
 	for method, want := range map[string]int{"answerCallbackQuery": 1, "editMessageText": 1, "sendMessage": 0, "editMessageReplyMarkup": 0} {
@@ -77,4 +81,33 @@ func TestCrisisAnswerIsANewMessage(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// TestCallbackAnswerHoldsNoReplyBack: a press's reply waited for the
+// callback's answer, so three 429s on answerCallbackQuery (a second each)
+// held the next question back 3 s in a fault run. Now the answer goes
+// beside the reply: the next question comes while the answer still waits
+// out its retry_after.
+func TestCallbackAnswerHoldsNoReplyBack(t *testing.T) {
+	h := newHarness(t)
+	h.enroll(patient, "P-0042")
+	h.say(patient, "/checkin")
+	h.expectButtons(patient.ID, "Yes", qSitter)
+	answers := func() int {
+		n := 0
+		for _, c := range h.tg.Calls("answerCallbackQuery") {
+			if c.Status == 200 {
+				n++
+			}
+		}
+		return n
+	}
+	before := answers()
+	h.tg.FailNext("answerCallbackQuery", 1, telegramtest.Failure{Code: 429, RetryAfter: 3})
+	h.answer(qSitter, "Yes")
+	h.expectButtons(patient.ID, "Yes", qDriving)
+	if answers() > before {
+		t.Errorf("the next question came only after the press's answer had waited out its retry_after")
+	}
+	redistest.WaitFor(t, 10*time.Second, "the press's answer after its retry_after", func() bool { return answers() > before })
 }

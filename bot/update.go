@@ -507,7 +507,7 @@ func (b *Bot) outboxReplies(out flows.Outcome) []store.OutboxReply {
 func (b *Bot) deliver(ctx context.Context, snap store.Snapshot, version int64, out flows.Outcome, q *tgbotapi.CallbackQuery, committed bool) error {
 	chatID := snap.ChatID
 	if q != nil {
-		b.answerCallback(ctx, q, "")
+		b.answerCallbackBeside(ctx, q)
 	}
 
 	todo := snap.Unsent
@@ -535,6 +535,30 @@ func (b *Bot) reply(ctx context.Context, chatID int64, text string) error {
 	_, err := b.send.send(ctx, tgbotapi.NewMessage(chatID, text))
 	return err
 }
+
+// answerCallbackBeside answers a press beside its reply, not before it: the
+// answer only stops the button's spinner, and a 429 on it (retry_after, a
+// second each time) must not hold back what the patient reads. (In a fault
+// run three 429s in a row on one answer held a reply back 3 s.) Like an
+// escalation's delivery it holds the bot's shutdown until done, and starts
+// nothing once the bot has stopped.
+func (b *Bot) answerCallbackBeside(ctx context.Context, q *tgbotapi.CallbackQuery) {
+	ctx = context.WithoutCancel(ctx)
+	go func() {
+		b.delivery.RLock()
+		defer b.delivery.RUnlock()
+		if b.stopped {
+			return
+		}
+		ctx, cancel := context.WithTimeout(ctx, callbackAnswerTimeout)
+		defer cancel()
+		b.answerCallback(ctx, q, "")
+	}()
+}
+
+// callbackAnswerTimeout bounds the tries at answering a press: Telegram
+// refuses to answer a query much older than that anyway.
+const callbackAnswerTimeout = 15 * time.Second
 
 // answerCallback stops the client's spinner, with an optional short notice.
 // Its failure never fails the update: after a restart the query may be too
