@@ -245,10 +245,10 @@ func (r *benchRig) runChat(ctx context.Context, c *benchChat, lat []time.Duratio
 }
 
 // awaitAnswer waits until the bot answered update u (number id), as a
-// patient waits to see the answer before tapping again: for a message, the
-// chat's first answer after its count was answers; for a button press, the
-// first answer after the press's own callback answer (what came before it
-// belongs to the chat's earlier update, which the bot finished first).
+// patient waits to see the answer before tapping again: the chat's first
+// answer after its count was answers (the bot finished the chat's earlier
+// update before), and for a button press also the callback's own answer,
+// which goes beside the reply in either order.
 func (r *benchRig) awaitAnswer(ctx context.Context, u tgbotapi.Update, id int, answers int64, seen <-chan struct{}) error {
 	chatID := updateChat(u)
 	for {
@@ -258,8 +258,7 @@ func (r *benchRig) awaitAnswer(ctx context.Context, u tgbotapi.Update, id int, a
 			return fmt.Errorf("update %d of chat %d: no answer: %w", id, chatID, ctx.Err())
 		}
 		_, now, again := r.tg.screen(chatID)
-		if u.CallbackQuery != nil && r.tg.answeredQuery(chatID, u.CallbackQuery.ID) ||
-			u.CallbackQuery == nil && now > answers {
+		if now > answers && (u.CallbackQuery == nil || r.tg.answeredQuery(chatID, u.CallbackQuery.ID)) {
 			return nil
 		}
 		seen = again

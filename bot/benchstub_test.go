@@ -31,15 +31,15 @@ type stubTelegram struct {
 	arrived  chan struct{} // wakes a waiting getUpdates
 }
 
-// stubScreen is what a chat shows: the last message with buttons, and how
-// many answers (messages, edits, callback notices) the bot gave it: in all,
-// and since it answered the chat's latest button press.
+// stubScreen is what a chat shows: the last message with buttons, how many
+// answers (messages, edits, callback notices) the bot gave it, and which of
+// its button presses the bot answered (the callback's answer goes beside
+// the press's reply, in either order).
 type stubScreen struct {
-	prompt     tgbotapi.Message // its ReplyMarkup holds the buttons
-	answers    int64
-	query      string        // the latest callback query answered
-	afterQuery int64         // answers since
-	seen       chan struct{} // closed and replaced at each answer
+	prompt  tgbotapi.Message // its ReplyMarkup holds the buttons
+	answers int64
+	queries map[string]bool // the callback queries answered
+	seen    chan struct{}   // closed and replaced at each answer
 }
 
 func newStubTelegram() *stubTelegram {
@@ -124,7 +124,6 @@ func (s *stubTelegram) answered(chatID int64, prompt *tgbotapi.Message) {
 
 func (s *stubTelegram) answeredLocked(sc *stubScreen) {
 	sc.answers++
-	sc.afterQuery++
 	close(sc.seen)
 	sc.seen = make(chan struct{})
 }
@@ -140,16 +139,19 @@ func (s *stubTelegram) callbackAnswered(id string, notice bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sc := s.screenLocked(chatID)
-	sc.query, sc.afterQuery = id, 0
+	sc.queries[id] = true
 	if notice {
 		s.answeredLocked(sc)
+	} else {
+		close(sc.seen) // wake a chat waiting for both
+		sc.seen = make(chan struct{})
 	}
 }
 
 func (s *stubTelegram) screenLocked(chatID int64) *stubScreen {
 	sc := s.screens[chatID]
 	if sc == nil {
-		sc = &stubScreen{seen: make(chan struct{})}
+		sc = &stubScreen{seen: make(chan struct{}), queries: map[string]bool{}}
 		s.screens[chatID] = sc
 	}
 	return sc
@@ -164,13 +166,11 @@ func (s *stubTelegram) screen(chatID int64) (tgbotapi.Message, int64, <-chan str
 	return sc.prompt, sc.answers, sc.seen
 }
 
-// answeredQuery reports whether the bot answered chatID's press query and
-// then showed something.
+// answeredQuery reports whether the bot answered chatID's press query.
 func (s *stubTelegram) answeredQuery(chatID int64, query string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sc := s.screenLocked(chatID)
-	return sc.query == query && sc.afterQuery > 0
+	return s.screenLocked(chatID).queries[query]
 }
 
 // push queues u for getUpdates, numbering it.
