@@ -105,9 +105,14 @@ func TestUrgentSendGoesFirst(t *testing.T) {
 		}
 	}
 	// Calls granted the budget before the crisis reply was queued may reach
-	// the server first; one more may be granted as it is queued.
+	// the server first, and a few more while this goroutine goes from
+	// reading the count to queueing it: on a busy machine it may wait its
+	// turn for a core that long. slack allows 200 ms of that at 50 a
+	// second; a crisis reply not put first would go about 250 messages
+	// later.
+	const slack = 10
 	t.Logf("crisis reply sent %d-th of %d; %d routine messages had the budget when it was queued", at+1, len(texts), before)
-	if at > before+1 {
+	if at > before+slack {
 		t.Errorf("crisis reply went out %d-th, after %d routine messages that were still waiting when it was queued", at+1, at-before)
 	}
 }
