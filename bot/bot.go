@@ -107,9 +107,9 @@ type Bot struct {
 	metrics       *metrics
 	quit          chan struct{} // closed when Run's context is done
 
-	// delivery is read-held by each escalation being delivered; Run
-	// write-locks it on its way out, waiting for them, to set stopped,
-	// which makes the dispatcher deliver nothing more.
+	// delivery is read-held by each escalation being delivered and each
+	// inBackground send; Run write-locks it on its way out, waiting for
+	// them, to set stopped, which makes the dispatcher deliver nothing more.
 	delivery sync.RWMutex
 	inFlight *inFlight // escalations being delivered
 	stopped  bool
@@ -267,4 +267,18 @@ func (b *Bot) chatRef(chatID int64) string {
 	mac := hmac.New(sha256.New, []byte(b.api.Token))
 	mac.Write([]byte(strconv.FormatInt(chatID, 10)))
 	return hex.EncodeToString(mac.Sum(nil)[:6])
+}
+
+// inBackground runs f in its own goroutine as an escalation's delivery runs:
+// it holds the bot's shutdown until f is done, and f does not start once
+// the bot has stopped.
+func (b *Bot) inBackground(f func()) {
+	go func() {
+		b.delivery.RLock()
+		defer b.delivery.RUnlock()
+		if b.stopped {
+			return
+		}
+		f()
+	}()
 }

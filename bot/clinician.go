@@ -99,14 +99,7 @@ func (b *Bot) inviteOpened(ctx context.Context, r store.Redemption) {
 			b.log.Warn("could not tell a replaced patient chat it was disconnected", "chat", b.chatRef(r.Unlinked), "error", err.Error())
 		}
 	}
-	go func() {
-		// Like an escalation's delivery, it holds the bot's shutdown until
-		// sent, and starts nothing once the bot has stopped.
-		b.delivery.RLock()
-		defer b.delivery.RUnlock()
-		if b.stopped {
-			return
-		}
+	b.inBackground(func() {
 		ctx, cancel := context.WithTimeout(withPriority(context.Background(), prioRoutine), time.Minute)
 		defer cancel()
 		for _, chatID := range b.escalationRecipients() {
@@ -114,7 +107,7 @@ func (b *Bot) inviteOpened(ctx context.Context, r store.Redemption) {
 				b.log.Warn("could not tell a clinician chat about an opened invite", "chat", b.chatRef(chatID), "error", err.Error())
 			}
 		}
-	}()
+	})
 }
 
 const textEnrollPrivate = "Invites are single use: send /enroll to me in a private chat, and I'll give you the link there."

@@ -539,21 +539,14 @@ func (b *Bot) reply(ctx context.Context, chatID int64, text string) error {
 // answerCallbackBeside answers a press beside its reply, not before it: the
 // answer only stops the button's spinner, and a 429 on it (retry_after, a
 // second each time) must not hold back what the patient reads. (In a fault
-// run three 429s in a row on one answer held a reply back 3 s.) Like an
-// escalation's delivery it holds the bot's shutdown until done, and starts
-// nothing once the bot has stopped.
+// run three 429s in a row on one answer held a reply back 3 s.)
 func (b *Bot) answerCallbackBeside(ctx context.Context, q *tgbotapi.CallbackQuery) {
 	ctx = context.WithoutCancel(ctx)
-	go func() {
-		b.delivery.RLock()
-		defer b.delivery.RUnlock()
-		if b.stopped {
-			return
-		}
+	b.inBackground(func() {
 		ctx, cancel := context.WithTimeout(ctx, callbackAnswerTimeout)
 		defer cancel()
 		b.answerCallback(ctx, q, "")
-	}()
+	})
 }
 
 // callbackAnswerTimeout bounds the tries at answering a press: Telegram
